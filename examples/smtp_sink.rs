@@ -1,0 +1,2 @@
+//! Placeholder replaced by the smtp-proto work.
+fn main() {}
