@@ -11,9 +11,11 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 
+type Messages = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 #[derive(Clone, Default)]
 struct Memory {
-    messages: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    messages: Messages,
     locked: Arc<Mutex<bool>>,
 }
 
