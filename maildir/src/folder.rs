@@ -1,0 +1,752 @@
+//! A Maildir folder with stable UIDs and an incrementally refreshed
+//! snapshot.
+//!
+//! # Refreshing without a stat per message
+//!
+//! A refresh `stat`s `new/` and `cur/` and lists only a directory whose
+//! mtime changed since the last listing. Messages already known keep the
+//! size and date found when they were first seen; only names not seen
+//! before are `stat`ed (and not even that for the size when the name has
+//! `,S=`).
+//!
+//! Directory mtimes have a granularity (one second on some file systems,
+//! a timer tick on others), so a change made in the same tick as the
+//! listing can leave the mtime unchanged. A directory whose mtime was less
+//! than [`MTIME_SLACK`] before the listing began therefore stays "dirty"
+//! and is listed again at the next refresh, until its mtime is old enough
+//! to be trusted. The directory is `stat`ed before it is listed, so a
+//! change after the `stat` moves the mtime on.
+//!
+//! `readdir` may skip a file that is renamed while the directory is being
+//! read (Dovecot's Maildir documentation, "Locking"). A message that seems
+//! to have vanished is therefore looked for in a second listing before it
+//! is reported expunged.
+
+use std::collections::HashMap;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, Result};
+use crate::flags::{FlagOp, Flags, Keywords};
+use crate::fs::SharedFs;
+use crate::lock::FolderLock;
+use crate::maildir::{MailEntry, Maildir, Subdir, TMP_MAX_AGE};
+use crate::name;
+use crate::snapshot::{Changes, Location, MessageInfo};
+use crate::uidlist::{ListState, UidList, UidListFile, entry_line};
+
+/// A directory modified less than this before it was listed is listed
+/// again at the next refresh (see the module documentation).
+pub const MTIME_SLACK: Duration = Duration::from_secs(2);
+
+/// The keywords file inside a folder.
+const KEYWORDS_NAME: &str = "dovecot-keywords";
+
+/// The UID list is rewritten without expunged lines once it holds this
+/// many of them and more of them than live ones.
+const COMPACT_MIN_STALE: usize = 1000;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct DirStamp {
+    /// (inode, mtime seconds, mtime nanoseconds) at the last listing.
+    seen: Option<(u64, i64, i64)>,
+    /// The mtime was too recent to be trusted.
+    dirty: bool,
+}
+
+impl DirStamp {
+    fn needs_scan(&self, now: (u64, i64, i64)) -> bool {
+        self.dirty || self.seen != Some(now)
+    }
+}
+
+/// A Maildir folder opened for use by a server.
+#[derive(Debug)]
+pub(crate) struct MaildirFolder {
+    md: Maildir,
+    uidfile: UidListFile,
+    keywords: Keywords,
+    keywords_stamp: Option<(u64, i64, i64, u64)>,
+    /// Sorted by UID.
+    messages: Vec<MessageInfo>,
+    uid_by_base: HashMap<String, u32>,
+    new_stamp: DirStamp,
+    cur_stamp: DirStamp,
+    validity: u32,
+    /// Changes found by internal refreshes, not yet handed out.
+    pending: Changes,
+}
+
+impl MaildirFolder {
+    /// Opens a folder: cleans `tmp/`, makes sure a UID list exists, and
+    /// takes the first snapshot.
+    pub fn open(md: Maildir) -> Result<MaildirFolder> {
+        // Leftovers of failed deliveries (courier maildir(5), "READING
+        // MAIL FROM MAILDIRS"); failing to clean is not failing to open.
+        let _ = md.clean_tmp(TMP_MAX_AGE);
+        let uidfile = UidListFile::new(md.path());
+        let mut folder = MaildirFolder {
+            md,
+            uidfile,
+            keywords: Keywords::default(),
+            keywords_stamp: None,
+            messages: Vec::new(),
+            uid_by_base: HashMap::new(),
+            new_stamp: DirStamp::default(),
+            cur_stamp: DirStamp::default(),
+            validity: 0,
+            pending: Changes::default(),
+        };
+        folder.sync()?;
+        if folder.uidfile.state != ListState::Valid {
+            folder.ensure_uids(Vec::new())?;
+            folder.sync()?;
+        }
+        // The first snapshot is the baseline, not a change.
+        folder.pending = Changes::default();
+        Ok(folder)
+    }
+
+    /// A folder handle for delivery only: no snapshot is taken, so
+    /// delivering into a big folder costs no directory listing.
+    pub fn for_delivery(md: Maildir) -> MaildirFolder {
+        let uidfile = UidListFile::new(md.path());
+        MaildirFolder {
+            md,
+            uidfile,
+            keywords: Keywords::default(),
+            keywords_stamp: None,
+            messages: Vec::new(),
+            uid_by_base: HashMap::new(),
+            new_stamp: DirStamp::default(),
+            cur_stamp: DirStamp::default(),
+            validity: 0,
+            pending: Changes::default(),
+        }
+    }
+
+    pub fn maildir(&self) -> &Maildir {
+        &self.md
+    }
+
+    fn fs(&self) -> &SharedFs {
+        self.md.file_system()
+    }
+
+    pub fn uid_validity(&self) -> u32 {
+        self.validity
+    }
+
+    pub fn uid_next(&self) -> u32 {
+        let last = self.messages.last().map_or(1, |m| m.uid.saturating_add(1));
+        self.uidfile.list.next_uid.max(last)
+    }
+
+    pub fn messages(&self) -> &[MessageInfo] {
+        &self.messages
+    }
+
+    pub fn keywords(&self) -> &Keywords {
+        &self.keywords
+    }
+
+    fn index_of(&self, uid: u32) -> Option<usize> {
+        self.messages.binary_search_by_key(&uid, |m| m.uid).ok()
+    }
+
+    pub fn message(&self, uid: u32) -> Option<&MessageInfo> {
+        self.index_of(uid).and_then(|i| self.messages.get(i))
+    }
+
+    fn dir_stamp(&self, sub: Subdir) -> Result<(u64, i64, i64)> {
+        let p = self.md.subdir_path(sub);
+        let m = self
+            .fs()
+            .metadata(&p)
+            .map_err(|e| Error::io("stat", p, e))?;
+        Ok((m.ino(), m.mtime(), m.mtime_nsec()))
+    }
+
+    /// True if a refresh may find something new. Costs three `stat`s.
+    /// May answer true for a short while after a change was already seen
+    /// (the mtime slack); never answers false when something changed.
+    pub fn has_changed(&self) -> Result<bool> {
+        Ok(self.new_stamp.needs_scan(self.dir_stamp(Subdir::New)?)
+            || self.cur_stamp.needs_scan(self.dir_stamp(Subdir::Cur)?)
+            || self.uidfile.changed_on_disk(self.fs())
+            || self.keywords_changed())
+    }
+
+    fn keywords_stamp_now(&self) -> Option<(u64, i64, i64, u64)> {
+        let p = self.md.path().join(KEYWORDS_NAME);
+        self.fs()
+            .metadata(&p)
+            .ok()
+            .map(|m| (m.ino(), m.mtime(), m.mtime_nsec(), m.len()))
+    }
+
+    fn keywords_changed(&self) -> bool {
+        self.keywords_stamp_now() != self.keywords_stamp
+    }
+
+    fn reload_keywords(&mut self) -> Result<()> {
+        let stamp = self.keywords_stamp_now();
+        if stamp == self.keywords_stamp {
+            return Ok(());
+        }
+        let p = self.md.path().join(KEYWORDS_NAME);
+        self.keywords = match std::fs::read(&p) {
+            Ok(bytes) => Keywords::parse(&String::from_utf8_lossy(&bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Keywords::default(),
+            Err(e) => return Err(Error::io("read", p, e)),
+        };
+        self.keywords_stamp = stamp;
+        Ok(())
+    }
+
+    /// Brings the snapshot up to date and says what changed since the last
+    /// call (including what internal refreshes found meanwhile).
+    pub fn refresh(&mut self) -> Result<Changes> {
+        let found = self.sync()?;
+        self.merge_pending(found);
+        Ok(std::mem::take(&mut self.pending))
+    }
+
+    /// A refresh whose findings wait for the next [`MaildirFolder::refresh`].
+    pub fn resync(&mut self) -> Result<()> {
+        self.force_rescan();
+        let c = self.sync()?;
+        self.merge_pending(c);
+        Ok(())
+    }
+
+    fn merge_pending(&mut self, c: Changes) {
+        let p = &mut self.pending;
+        if c.uid_validity_changed {
+            p.uid_validity_changed = true;
+        }
+        for uid in c.expunged {
+            if let Some(i) = p.added.iter().position(|u| *u == uid) {
+                // Came and went before the caller saw it.
+                p.added.remove(i);
+            } else {
+                p.expunged.push(uid);
+            }
+            p.flags_changed.retain(|u| *u != uid);
+        }
+        for uid in c.flags_changed {
+            if !p.added.contains(&uid) && !p.flags_changed.contains(&uid) {
+                p.flags_changed.push(uid);
+            }
+        }
+        p.added.extend(c.added);
+        p.added.sort_unstable();
+        p.added.dedup();
+        p.expunged.sort_unstable();
+        p.expunged.dedup();
+        p.flags_changed.sort_unstable();
+    }
+
+    /// One refresh; returns what it found.
+    fn sync(&mut self) -> Result<Changes> {
+        let mut changes = Changes::default();
+        self.reload_keywords()?;
+        self.uidfile.refresh(self.md.file_system())?;
+        if self.uidfile.state == ListState::Valid && self.uidfile.list.validity != self.validity {
+            if self.validity != 0 {
+                changes.uid_validity_changed = true;
+                changes.expunged = self.messages.iter().map(|m| m.uid).collect();
+            }
+            self.messages.clear();
+            self.uid_by_base.clear();
+            self.new_stamp = DirStamp::default();
+            self.cur_stamp = DirStamp::default();
+            self.validity = self.uidfile.list.validity;
+        }
+        let new_now = self.dir_stamp(Subdir::New)?;
+        let cur_now = self.dir_stamp(Subdir::Cur)?;
+        let scan_new = self.new_stamp.needs_scan(new_now);
+        let scan_cur = self.cur_stamp.needs_scan(cur_now);
+        if !scan_new && !scan_cur && self.uidfile.state == ListState::Valid {
+            return Ok(changes);
+        }
+        let scan_start = SystemTime::now();
+        let mut found: HashMap<String, MailEntry> = HashMap::new();
+        let scanned = |sub: Subdir| match sub {
+            Subdir::New => scan_new,
+            Subdir::Cur => scan_cur,
+        };
+        // new/ before cur/: a message moving from new/ to cur/ during the
+        // listing is then seen twice rather than not at all.
+        for sub in [Subdir::New, Subdir::Cur] {
+            if scanned(sub) {
+                for e in self.md.list_subdir(sub)? {
+                    found.insert(e.base().to_owned(), e);
+                }
+            } else {
+                for m in &self.messages {
+                    if let Location::Maildir(e) = &m.location
+                        && e.subdir == sub
+                    {
+                        found.insert(m.base.clone(), e.clone());
+                    }
+                }
+            }
+        }
+        let missing = self.messages.iter().any(|m| !found.contains_key(&m.base));
+        if missing {
+            for sub in [Subdir::New, Subdir::Cur] {
+                if scanned(sub) {
+                    for e in self.md.list_subdir(sub)? {
+                        found.entry(e.base().to_owned()).or_insert(e);
+                    }
+                }
+            }
+        }
+
+        // Every message present must have a UID before it is shown.
+        let unassigned: Vec<(String, String)> = found
+            .iter()
+            .filter(|(b, _)| self.uidfile.list.uid_of(b).is_none())
+            .map(|(b, e)| (b.clone(), e.name.clone()))
+            .collect();
+        if !unassigned.is_empty() || self.uidfile.state != ListState::Valid {
+            self.ensure_uids(unassigned)?;
+            if self.uidfile.list.validity != self.validity {
+                // Rebuilt with a new UIDVALIDITY: every message is new.
+                if self.validity != 0 {
+                    changes.uid_validity_changed = true;
+                    changes.expunged.extend(self.messages.iter().map(|m| m.uid));
+                }
+                self.messages.clear();
+                self.uid_by_base.clear();
+                self.validity = self.uidfile.list.validity;
+            }
+        }
+
+        let mut dirty = false;
+        let mut kept = Vec::with_capacity(found.len());
+        for mut m in std::mem::take(&mut self.messages) {
+            match found.remove(&m.base) {
+                Some(e) => {
+                    let flags = e.flags();
+                    if flags != m.flags {
+                        changes.flags_changed.push(m.uid);
+                        m.flags = flags;
+                    }
+                    m.location = Location::Maildir(e);
+                    kept.push(m);
+                }
+                None => {
+                    changes.expunged.push(m.uid);
+                    self.uid_by_base.remove(&m.base);
+                }
+            }
+        }
+        let mut added = Vec::new();
+        for (base, e) in found {
+            let Some(uid) = self.uidfile.list.uid_of(&base) else {
+                dirty = true;
+                continue;
+            };
+            let path = self.md.entry_path(&e);
+            let meta = match self.fs().metadata(&path) {
+                Ok(m) => m,
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                    // Renamed or removed since the listing: look again
+                    // next time.
+                    dirty = true;
+                    continue;
+                }
+                Err(err) => return Err(Error::io("stat", path, err)),
+            };
+            let size = name::size_from_base(&base).unwrap_or(meta.len());
+            let internal_date = meta.modified().unwrap_or(UNIX_EPOCH);
+            self.uid_by_base.insert(base.clone(), uid);
+            added.push(MessageInfo {
+                uid,
+                base,
+                flags: e.flags(),
+                size,
+                internal_date,
+                location: Location::Maildir(e),
+            });
+        }
+        added.sort_by_key(|m| m.uid);
+        changes.added = added.iter().map(|m| m.uid).collect();
+        kept.extend(added);
+        kept.sort_by_key(|m| m.uid);
+        self.messages = kept;
+        changes.expunged.sort_unstable();
+        changes.flags_changed.sort_unstable();
+
+        let trust = |mtime: (u64, i64, i64)| {
+            let m = UNIX_EPOCH
+                + Duration::new(
+                    u64::try_from(mtime.1).unwrap_or(0),
+                    u32::try_from(mtime.2).unwrap_or(0),
+                );
+            m + MTIME_SLACK < scan_start
+        };
+        if scan_new {
+            self.new_stamp = DirStamp {
+                seen: Some(new_now),
+                dirty: dirty || !trust(new_now),
+            };
+        }
+        if scan_cur {
+            self.cur_stamp = DirStamp {
+                seen: Some(cur_now),
+                dirty: dirty || !trust(cur_now),
+            };
+        }
+        self.maybe_compact()?;
+        Ok(changes)
+    }
+
+    /// Gives UIDs to the bases that have none, under the folder lock. If the
+    /// UID list is missing or corrupt, builds a new one (new UIDVALIDITY)
+    /// for every message present.
+    fn ensure_uids(&mut self, wanted: Vec<(String, String)>) -> Result<()> {
+        let lock = FolderLock::acquire(self.fs(), self.md.path())?;
+        self.uidfile.refresh(self.md.file_system())?;
+        let mut rewrite = self.uidfile.partial_tail || self.uidfile.list.from_v1;
+        let mut todo = wanted;
+        if self.uidfile.state != ListState::Valid {
+            let previous = [Some(self.validity), self.uidfile.salvaged_validity]
+                .into_iter()
+                .flatten()
+                .filter(|v| *v != 0)
+                .max();
+            self.uidfile.list = UidList::new(previous);
+            rewrite = true;
+            for e in self.md.list()? {
+                todo.push((e.base().to_owned(), e.name));
+            }
+        }
+        todo.retain(|(b, _)| self.uidfile.list.uid_of(b).is_none());
+        todo.sort_by(|a, b| name::delivery_order_key(&a.0).cmp(&name::delivery_order_key(&b.0)));
+        todo.dedup_by(|a, b| a.0 == b.0);
+        if todo.is_empty() && !rewrite {
+            lock.release();
+            return Ok(());
+        }
+        let mut text = String::new();
+        for (_, file_name) in todo {
+            let uid = self.uidfile.list.next_uid;
+            self.uidfile.list.push(uid, file_name, String::new());
+            if let Some(e) = self.uidfile.list.entries.get(&uid) {
+                text.push_str(&entry_line(uid, e));
+            }
+        }
+        let tmp = self.md.path().join("tmp");
+        let result = if rewrite {
+            self.uidfile
+                .rewrite(self.md.file_system(), &tmp, self.md.path())
+        } else {
+            self.uidfile.append(self.md.file_system(), &text)
+        };
+        lock.release();
+        result
+    }
+
+    /// Rewrites the UID list without the lines of expunged messages when
+    /// they pile up. Lines at or above the UIDNEXT we knew before the
+    /// listing may belong to messages delivered since; they are kept.
+    fn maybe_compact(&mut self) -> Result<()> {
+        let live = self.messages.len();
+        let total = self.uidfile.list.entries.len();
+        let stale = total.saturating_sub(live);
+        if stale < COMPACT_MIN_STALE || stale <= live {
+            return Ok(());
+        }
+        let horizon = self.messages.last().map_or(0, |m| m.uid);
+        let lock = FolderLock::acquire(self.fs(), self.md.path())?;
+        self.uidfile.refresh(self.md.file_system())?;
+        if self.uidfile.state != ListState::Valid || self.uidfile.list.validity != self.validity {
+            lock.release();
+            return Ok(());
+        }
+        let drop: Vec<u32> = self
+            .uidfile
+            .list
+            .entries
+            .keys()
+            .copied()
+            .filter(|uid| *uid <= horizon && self.index_of(*uid).is_none())
+            .collect();
+        for uid in drop {
+            self.uidfile.list.remove(uid);
+        }
+        // Write the current names, so the list stays a good guess.
+        for m in &self.messages {
+            if let (Some(e), Location::Maildir(me)) =
+                (self.uidfile.list.entries.get_mut(&m.uid), &m.location)
+            {
+                e.name.clone_from(&me.name);
+            }
+        }
+        let tmp = self.md.path().join("tmp");
+        let result = self
+            .uidfile
+            .rewrite(self.md.file_system(), &tmp, self.md.path());
+        lock.release();
+        result
+    }
+
+    /// Opens a message; if it was renamed by someone else meanwhile,
+    /// refreshes and tries its new name.
+    pub fn open_message(&mut self, uid: u32) -> Result<std::fs::File> {
+        for attempt in 0..2 {
+            let Some(Location::Maildir(e)) = self.message(uid).map(|m| m.location.clone()) else {
+                return Err(Error::NoSuchMessage(uid));
+            };
+            match self.md.open_message(&e) {
+                Ok(f) => return Ok(f),
+                Err(Error::Io { source, .. })
+                    if source.kind() == io::ErrorKind::NotFound && attempt == 0 =>
+                {
+                    self.force_rescan();
+                    let c = self.sync()?;
+                    self.merge_pending(c);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::NoSuchMessage(uid))
+    }
+
+    fn force_rescan(&mut self) {
+        self.new_stamp.dirty = true;
+        self.cur_stamp.dirty = true;
+    }
+
+    /// Delivers a message and gives it its UID. Without `flags` it goes to
+    /// `new/`; with flags (IMAP APPEND) to `cur/`.
+    pub fn append(
+        &mut self,
+        message: impl io::Read,
+        flags: Option<Flags>,
+        internal_date: Option<SystemTime>,
+    ) -> Result<u32> {
+        let d = self.md.deliver_from(message, flags, internal_date)?;
+        self.assign_delivered(&d.base, &d.entry)
+    }
+
+    /// Gives a UID to a message just linked into the folder. If that fails,
+    /// the message is removed: an error means "not delivered".
+    fn assign_delivered(&mut self, base: &str, entry: &MailEntry) -> Result<u32> {
+        let assigned = self
+            .ensure_uids(vec![(base.to_owned(), entry.name.clone())])
+            .and_then(|()| {
+                self.uidfile
+                    .list
+                    .uid_of(base)
+                    .ok_or(Error::NoSuchMessage(0))
+            });
+        match assigned {
+            Ok(uid) => {
+                self.insert_known(uid, base, entry);
+                Ok(uid)
+            }
+            Err(e) => {
+                let _ = self.md.delete(entry);
+                Err(e)
+            }
+        }
+    }
+
+    /// Puts a message this folder just stored into the snapshot (reported
+    /// as added by the next refresh), so that its UID can be used at once.
+    fn insert_known(&mut self, uid: u32, base: &str, entry: &MailEntry) {
+        if self.index_of(uid).is_some() || self.validity != self.uidfile.list.validity {
+            return;
+        }
+        let Ok(meta) = self.fs().metadata(&self.md.entry_path(entry)) else {
+            return;
+        };
+        let info = MessageInfo {
+            uid,
+            base: base.to_owned(),
+            flags: entry.flags(),
+            size: name::size_from_base(base).unwrap_or(meta.len()),
+            internal_date: meta.modified().unwrap_or(UNIX_EPOCH),
+            location: Location::Maildir(entry.clone()),
+        };
+        let at = self.messages.partition_point(|m| m.uid < uid);
+        self.messages.insert(at, info);
+        self.uid_by_base.insert(base.to_owned(), uid);
+        self.merge_pending(Changes {
+            added: vec![uid],
+            ..Changes::default()
+        });
+    }
+
+    /// Changes the flags of a message by renaming it (into `cur/`).
+    pub fn set_flags(&mut self, uid: u32, op: FlagOp, flags: Flags) -> Result<Flags> {
+        for attempt in 0..2 {
+            let i = self.index_of(uid).ok_or(Error::NoSuchMessage(uid))?;
+            let Some(m) = self.messages.get(i) else {
+                return Err(Error::NoSuchMessage(uid));
+            };
+            let Location::Maildir(entry) = &m.location else {
+                return Err(Error::NoSuchMessage(uid));
+            };
+            let new_flags = m.flags.apply(op, flags);
+            match self.md.set_flags(entry, new_flags) {
+                Ok(to) => {
+                    if let Some(m) = self.messages.get_mut(i) {
+                        m.flags = new_flags;
+                        m.location = Location::Maildir(to);
+                    }
+                    return Ok(new_flags);
+                }
+                Err(Error::Io { source, .. })
+                    if source.kind() == io::ErrorKind::NotFound && attempt == 0 =>
+                {
+                    self.force_rescan();
+                    let c = self.sync()?;
+                    self.merge_pending(c);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::NoSuchMessage(uid))
+    }
+
+    /// Moves every message of `new/` to `cur/`; returns their UIDs.
+    pub fn move_new_to_cur(&mut self) -> Result<Vec<u32>> {
+        let uids: Vec<u32> = self
+            .messages
+            .iter()
+            .filter(|m| m.is_new())
+            .map(|m| m.uid)
+            .collect();
+        let mut moved = Vec::new();
+        for uid in uids {
+            match self.set_flags(uid, FlagOp::Add, Flags::empty()) {
+                Ok(_) => moved.push(uid),
+                Err(Error::NoSuchMessage(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(moved)
+    }
+
+    /// Deletes messages; returns the UIDs that were removed (an unknown or
+    /// already removed UID is skipped).
+    pub fn expunge(&mut self, uids: &[u32]) -> Result<Vec<u32>> {
+        let mut done = Vec::new();
+        for &uid in uids {
+            for attempt in 0..2 {
+                let Some(Location::Maildir(e)) = self.message(uid).map(|m| m.location.clone())
+                else {
+                    break;
+                };
+                match self.md.delete(&e) {
+                    Ok(()) => {
+                        if let Some(i) = self.index_of(uid) {
+                            let m = self.messages.remove(i);
+                            self.uid_by_base.remove(&m.base);
+                        }
+                        done.push(uid);
+                        break;
+                    }
+                    Err(Error::Io { source, .. })
+                        if source.kind() == io::ErrorKind::NotFound && attempt == 0 =>
+                    {
+                        self.force_rescan();
+                        let c = self.sync()?;
+                        self.merge_pending(c);
+                    }
+                    Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// Copies a message file into this folder (hard link when possible,
+    /// so the internal date and the bytes are shared), with `flags`, and
+    /// gives it a UID here.
+    pub fn copy_in(&mut self, src: &Path, flags: Flags) -> Result<u32> {
+        let fs = self.fs().clone();
+        let meta = fs.metadata(src).map_err(|e| Error::io("stat", src, e))?;
+        let base = format!("{},S={}", name::unique_name(), meta.len());
+        let entry = MailEntry {
+            subdir: Subdir::Cur,
+            name: name::cur_name(&base, flags, None),
+        };
+        let target = self.md.entry_path(&entry);
+        match fs.hard_link(src, &target) {
+            Ok(()) => {
+                let dir = self.md.subdir_path(Subdir::Cur);
+                if let Err(e) = fs.sync_dir(&dir) {
+                    let _ = fs.remove_file(&target);
+                    return Err(Error::io("fsync", dir, e));
+                }
+                self.assign_delivered(&base, &entry)
+            }
+            Err(_) => {
+                let file = fs.open(src).map_err(|e| Error::io("open", src, e))?;
+                self.append(file, Some(flags), meta.modified().ok())
+            }
+        }
+    }
+
+    /// The keyword letter index for `name`, allocating one (and writing
+    /// `dovecot-keywords`) if `create` and it has none.
+    pub fn keyword_index(&mut self, keyword: &str, create: bool) -> Result<Option<u8>> {
+        self.reload_keywords()?;
+        if let Some(i) = self.keywords.index_of(keyword) {
+            return Ok(Some(i));
+        }
+        if !create {
+            return Ok(None);
+        }
+        let lock = FolderLock::acquire(self.fs(), self.md.path())?;
+        self.keywords_stamp = None;
+        self.reload_keywords()?;
+        let index = match self.keywords.index_of(keyword) {
+            Some(i) => i,
+            None => {
+                let i = self.keywords.insert(keyword)?;
+                let text = self.keywords.to_file();
+                let tmp = self
+                    .md
+                    .path()
+                    .join("tmp")
+                    .join(name::unique_name() + ".keywords");
+                let target = self.md.path().join(KEYWORDS_NAME);
+                write_replace(self.fs(), &tmp, &target, text.as_bytes())?;
+                self.keywords_stamp = self.keywords_stamp_now();
+                i
+            }
+        };
+        lock.release();
+        Ok(Some(index))
+    }
+}
+
+/// Writes `data` to `tmp`, fsyncs it and renames it over `target`.
+pub(crate) fn write_replace(fs: &SharedFs, tmp: &Path, target: &Path, data: &[u8]) -> Result<()> {
+    let written = (|| -> io::Result<()> {
+        let mut f = fs.create_new(tmp, 0o600)?;
+        fs.write_all(&mut f, data)?;
+        fs.sync_file(&f)?;
+        fs.rename(tmp, target)
+    })();
+    if let Err(e) = written {
+        let _ = fs.remove_file(tmp);
+        return Err(Error::io("write", target, e));
+    }
+    if let Some(dir) = target.parent() {
+        fs.sync_dir(dir).map_err(|e| Error::io("fsync", dir, e))?;
+    }
+    Ok(())
+}

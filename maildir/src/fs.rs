@@ -1,0 +1,136 @@
+//! The file-system calls the store makes, behind a small trait.
+//!
+//! Every call that can fail in a way a test wants to provoke (a full disk
+//! during a write, a permission error on link, a crash between fsync and
+//! rename) goes through [`FileSystem`]. [`OsFs`] forwards to `std::fs`;
+//! a test wraps it and overrides one method to inject a fault.
+
+use std::ffi::OsString;
+use std::fmt::Debug;
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::Path;
+use std::sync::Arc;
+
+/// File-system operations used by the store.
+///
+/// All methods have default implementations that call the operating
+/// system, so an implementation that injects faults overrides only the
+/// calls it is interested in.
+///
+/// # Examples
+///
+/// A file system whose disk is always full:
+///
+/// ```
+/// use std::{fs::File, io};
+/// use maildir::fs::FileSystem;
+///
+/// #[derive(Debug)]
+/// struct FullDisk;
+/// impl FileSystem for FullDisk {
+///     fn write_all(&self, _file: &mut File, _buf: &[u8]) -> io::Result<()> {
+///         Err(io::Error::from_raw_os_error(libc::ENOSPC))
+///     }
+/// }
+/// # let _ = FullDisk;
+/// ```
+pub trait FileSystem: Debug + Send + Sync {
+    /// Creates a new file, failing if it exists (`O_CREAT|O_EXCL`).
+    fn create_new(&self, path: &Path, mode: u32) -> io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(path)
+    }
+
+    /// Opens a file for reading.
+    fn open(&self, path: &Path) -> io::Result<File> {
+        File::open(path)
+    }
+
+    /// Opens a file for reading and appending, creating it with `mode` if
+    /// it does not exist.
+    fn open_append(&self, path: &Path, mode: u32) -> io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(mode)
+            .open(path)
+    }
+
+    /// Opens an existing file for reading and writing.
+    fn open_rw(&self, path: &Path) -> io::Result<File> {
+        OpenOptions::new().read(true).write(true).open(path)
+    }
+
+    /// Writes the whole buffer.
+    fn write_all(&self, file: &mut File, buf: &[u8]) -> io::Result<()> {
+        file.write_all(buf)
+    }
+
+    /// Flushes a file's data and metadata to the disk (`fsync`).
+    fn sync_file(&self, file: &File) -> io::Result<()> {
+        file.sync_all()
+    }
+
+    /// Flushes a directory's entries to the disk (`fsync` on the directory),
+    /// which makes a link, rename or unlink in it durable.
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        File::open(dir)?.sync_all()
+    }
+
+    /// Creates a hard link `to` pointing at `from`; fails if `to` exists.
+    fn hard_link(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::hard_link(from, to)
+    }
+
+    /// Renames `from` to `to`, replacing `to` atomically.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::rename(from, to)
+    }
+
+    /// Removes a file.
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(path)
+    }
+
+    /// Creates one directory with `mode`.
+    fn create_dir(&self, path: &Path, mode: u32) -> io::Result<()> {
+        std::fs::DirBuilder::new().mode(mode).create(path)
+    }
+
+    /// Removes a directory and everything below it.
+    fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_dir_all(path)
+    }
+
+    /// Lists the names in a directory (without `.` and `..`).
+    fn read_dir(&self, dir: &Path) -> io::Result<Vec<OsString>> {
+        std::fs::read_dir(dir)?
+            .map(|entry| entry.map(|e| e.file_name()))
+            .collect()
+    }
+
+    /// `stat`, following symbolic links (a Maildir may itself be one).
+    fn metadata(&self, path: &Path) -> io::Result<Metadata> {
+        std::fs::metadata(path)
+    }
+}
+
+/// The operating system's file system.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsFs;
+
+impl FileSystem for OsFs {}
+
+/// A shared handle to a [`FileSystem`].
+pub type SharedFs = Arc<dyn FileSystem>;
+
+/// The default shared handle: [`OsFs`].
+pub fn os() -> SharedFs {
+    Arc::new(OsFs)
+}

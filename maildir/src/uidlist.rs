@@ -1,0 +1,491 @@
+//! The UID list: `dovecot-uidlist`, version 3.
+//!
+//! # What we read
+//!
+//! - Version 3 (Dovecot 1.1 and later): a header line `3 V<uidvalidity>
+//!   N<uidnext> [G<guid>] [other fields]`, fields in any order, then one
+//!   line per message: `<uid> [<ext fields>] :<file name>`. The file name is
+//!   the last known name (flags may have changed since); we match by its
+//!   base (the part before `:`). Extension fields (`W<vsize>` and others)
+//!   are kept and written back.
+//! - Version 1 (Courier's `courierimapuiddb` layout): `1 <uidvalidity>
+//!   <uidnext>`, then `<uid> <file name>` lines.
+//!
+//! A line whose UID is at or above the header's `N` raises UIDNEXT past it
+//! (lines may be appended without rewriting the header). UIDs must
+//! increase from line to line. Anything else (unknown version, missing `V`
+//! or `N`, a bad line, a UID out of order) makes the file corrupt: the
+//! folder then builds a new list with a new, greater UIDVALIDITY
+//! (RFC 3501 section 2.3.1.1) instead of failing.
+//!
+//! # What we write
+//!
+//! Version 3 only: `3 V<uidvalidity> N<uidnext> G<guid>` and `<uid>
+//! [<ext>] :<file name>` lines. New UIDs are appended to the file (one
+//! `write`, then `fsync`); the whole file is replaced (written in `tmp/`,
+//! fsynced, renamed over the old one, directory fsynced) when it is
+//! created, corrupt, ends in a partial line, or holds many lines of
+//! expunged messages. Both happen only under the folder lock
+//! ([`crate::lock`]), and existing bytes are never modified in place, so a
+//! reader needs no lock (Dovecot's rule for this file).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, Result};
+use crate::fs::SharedFs;
+
+/// The file name of the UID list inside a folder.
+pub(crate) const UIDLIST_NAME: &str = "dovecot-uidlist";
+
+/// One message line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UidEntry {
+    /// The last known file name (base and maybe info).
+    pub name: String,
+    /// Extension fields between the UID and the `:`, verbatim.
+    pub ext: String,
+}
+
+impl UidEntry {
+    pub fn base(&self) -> &str {
+        self.name.split(':').next().unwrap_or(&self.name)
+    }
+}
+
+/// The parsed list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct UidList {
+    pub validity: u32,
+    pub next_uid: u32,
+    /// Header fields other than the version, `V` and `N` (for example `G`).
+    pub header_extra: Vec<String>,
+    pub entries: BTreeMap<u32, UidEntry>,
+    pub by_base: HashMap<String, u32>,
+    /// Read from a version 1 file: the next write replaces it with version 3
+    /// rather than appending lines of another format.
+    pub from_v1: bool,
+}
+
+impl UidList {
+    /// A new empty list with a fresh UIDVALIDITY greater than `previous`.
+    pub fn new(previous: Option<u32>) -> UidList {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+            .unwrap_or(1);
+        let validity = match previous {
+            Some(p) => now.max(p.saturating_add(1)),
+            None => now,
+        }
+        .max(1);
+        UidList {
+            validity,
+            next_uid: 1,
+            header_extra: vec![format!("G{}", guid())],
+            entries: BTreeMap::new(),
+            by_base: HashMap::new(),
+            from_v1: false,
+        }
+    }
+
+    pub fn uid_of(&self, base: &str) -> Option<u32> {
+        self.by_base.get(base).copied()
+    }
+
+    /// Adds a line for a new UID.
+    pub fn push(&mut self, uid: u32, name: String, ext: String) {
+        let entry = UidEntry { name, ext };
+        self.by_base.insert(entry.base().to_owned(), uid);
+        self.entries.insert(uid, entry);
+        if uid >= self.next_uid {
+            self.next_uid = uid.saturating_add(1);
+        }
+    }
+
+    /// Removes the line of `uid` (for a rewrite that drops expunged ones).
+    pub fn remove(&mut self, uid: u32) {
+        if let Some(e) = self.entries.remove(&uid)
+            && self.by_base.get(e.base()) == Some(&uid)
+        {
+            self.by_base.remove(e.base());
+        }
+    }
+
+    pub fn header_line(&self) -> String {
+        let mut line = format!("3 V{} N{}", self.validity, self.next_uid);
+        for f in &self.header_extra {
+            line.push(' ');
+            line.push_str(f);
+        }
+        line.push('\n');
+        line
+    }
+
+    pub fn to_file(&self) -> String {
+        let mut out = self.header_line();
+        for (uid, e) in &self.entries {
+            out.push_str(&entry_line(*uid, e));
+        }
+        out
+    }
+
+    /// Parses a whole file. `Ok(None)` when it is corrupt.
+    pub fn parse(data: &[u8]) -> Option<(UidList, usize)> {
+        let (header, mut rest_start) = next_line(data, 0)?;
+        let header = std::str::from_utf8(header).ok()?;
+        let mut fields = header.split(' ').filter(|f| !f.is_empty());
+        let version = fields.next()?;
+        let mut list = UidList::default();
+        let v1 = match version {
+            "3" => {
+                let (mut v, mut n) = (None, None);
+                for f in fields {
+                    match f.as_bytes().first() {
+                        Some(b'V') => v = f.get(1..)?.parse::<u32>().ok(),
+                        Some(b'N') => n = f.get(1..)?.parse::<u32>().ok(),
+                        _ => list.header_extra.push(f.to_owned()),
+                    }
+                }
+                list.validity = v?;
+                list.next_uid = n?;
+                false
+            }
+            "1" => {
+                list.validity = fields.next()?.parse().ok()?;
+                list.next_uid = fields.next()?.parse().ok()?;
+                list.header_extra.push(format!("G{}", guid()));
+                true
+            }
+            _ => return None,
+        };
+        if list.validity == 0 || list.next_uid == 0 {
+            return None;
+        }
+        list.from_v1 = v1;
+        let consumed = list.parse_lines(data, &mut rest_start, v1)?;
+        Some((list, consumed))
+    }
+
+    /// Parses complete lines from `data[*pos..]`, returning the offset after
+    /// the last complete line. `None` when a line is corrupt.
+    pub fn parse_lines(&mut self, data: &[u8], pos: &mut usize, v1: bool) -> Option<usize> {
+        let mut last_uid = self.entries.keys().next_back().copied().unwrap_or(0);
+        while let Some((line, next)) = next_line(data, *pos) {
+            *pos = next;
+            if line.is_empty() {
+                continue;
+            }
+            let line = std::str::from_utf8(line).ok()?;
+            let (uid, ext, name) = if v1 {
+                let (uid, name) = line.split_once(' ')?;
+                (uid, "", name)
+            } else {
+                let (head, name) = line.split_once(':')?;
+                let head = head.trim_end();
+                let (uid, ext) = head.split_once(' ').unwrap_or((head, ""));
+                (uid, ext.trim(), name)
+            };
+            let uid: u32 = uid.parse().ok()?;
+            if uid == 0 || uid <= last_uid || name.is_empty() || name.contains('/') {
+                return None;
+            }
+            last_uid = uid;
+            self.push(uid, name.to_owned(), ext.to_owned());
+        }
+        Some(*pos)
+    }
+}
+
+/// The `V` field (or version 1's second field) of a header that does not
+/// parse as a whole.
+fn salvage_validity(data: &[u8]) -> Option<u32> {
+    let end = data.iter().position(|b| *b == b'\n').unwrap_or(data.len());
+    let header = String::from_utf8_lossy(data.get(..end)?);
+    let mut fields = header.split(' ');
+    match fields.next()? {
+        "1" => fields.next()?.parse().ok(),
+        _ => fields.find_map(|f| f.strip_prefix('V')?.parse().ok()),
+    }
+}
+
+pub(crate) fn entry_line(uid: u32, e: &UidEntry) -> String {
+    if e.ext.is_empty() {
+        format!("{uid} :{}\n", e.name)
+    } else {
+        format!("{uid} {} :{}\n", e.ext, e.name)
+    }
+}
+
+/// The line starting at `start` (without its `\n`) and the offset after
+/// it; `None` if there is no complete line there.
+fn next_line(data: &[u8], start: usize) -> Option<(&[u8], usize)> {
+    let rest = data.get(start..)?;
+    let nl = rest.iter().position(|b| *b == b'\n')?;
+    Some((rest.get(..nl)?, start + nl + 1))
+}
+
+/// A 128-bit mailbox GUID in hex, from the clock, pid and the kernel's
+/// random source when it is there.
+fn guid() -> String {
+    let mut bytes = [0u8; 16];
+    let got = File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .is_ok();
+    if !got {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        bytes = (now ^ (u128::from(std::process::id()) << 96)).to_be_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What reading the file found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListState {
+    /// No file yet.
+    Missing,
+    /// Parsed; `list` is valid.
+    Valid,
+    /// Unreadable as a UID list; must be rebuilt.
+    Corrupt,
+}
+
+/// The UID list file of one folder, read incrementally.
+///
+/// The open handle is kept so that the inode cannot be reused while we
+/// remember it: a file with the same inode and a larger size is then
+/// certainly the same file with lines appended.
+#[derive(Debug)]
+pub(crate) struct UidListFile {
+    path: PathBuf,
+    pub list: UidList,
+    pub state: ListState,
+    handle: Option<File>,
+    ino: (u64, u64),
+    /// Bytes parsed so far (complete lines only).
+    offset: u64,
+    /// The file does not end in a newline: appending would join lines.
+    pub partial_tail: bool,
+    stamp: Option<(u64, u64, i64, i64)>,
+    /// The UIDVALIDITY still readable in a corrupt file, so that the
+    /// rebuilt list can take a greater one.
+    pub salvaged_validity: Option<u32>,
+}
+
+impl UidListFile {
+    pub fn new(dir: &Path) -> UidListFile {
+        UidListFile {
+            path: dir.join(UIDLIST_NAME),
+            list: UidList::default(),
+            state: ListState::Missing,
+            handle: None,
+            ino: (0, 0),
+            offset: 0,
+            partial_tail: false,
+            stamp: None,
+            salvaged_validity: None,
+        }
+    }
+
+    /// True when the file on disk differs from what we last read.
+    pub fn changed_on_disk(&self, fs: &SharedFs) -> bool {
+        file_stamp(fs, &self.path) != self.stamp
+    }
+
+    /// Brings `list` up to date with the file. Cheap when nothing changed;
+    /// reads only appended bytes when the file grew.
+    pub fn refresh(&mut self, fs: &SharedFs) -> Result<()> {
+        let meta = match fs.metadata(&self.path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.forget();
+                self.state = ListState::Missing;
+                return Ok(());
+            }
+            Err(e) => return Err(Error::io("stat", &self.path, e)),
+        };
+        let stamp = Some(stamp_of(&meta));
+        if stamp == self.stamp && self.state != ListState::Missing {
+            return Ok(());
+        }
+        let same_file = self.handle.is_some()
+            && (meta.dev(), meta.ino()) == self.ino
+            && meta.len() >= self.offset
+            && self.state == ListState::Valid;
+        if same_file && let Some(handle) = self.handle.as_mut() {
+            let mut data = Vec::new();
+            handle
+                .seek(SeekFrom::Start(self.offset))
+                .and_then(|_| handle.read_to_end(&mut data))
+                .map_err(|e| Error::io("read", &self.path, e))?;
+            let mut pos = 0;
+            let v1 = self.list.from_v1;
+            match self.list.parse_lines(&data, &mut pos, v1) {
+                Some(done) => {
+                    self.offset += done as u64;
+                    self.partial_tail = done < data.len();
+                }
+                None => self.state = ListState::Corrupt,
+            }
+            self.stamp = stamp;
+            return Ok(());
+        }
+        self.read_whole(fs)
+    }
+
+    fn read_whole(&mut self, fs: &SharedFs) -> Result<()> {
+        self.forget();
+        let mut file = match fs.open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.state = ListState::Missing;
+                return Ok(());
+            }
+            Err(e) => return Err(Error::io("open", &self.path, e)),
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io("stat", &self.path, e))?;
+        let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        file.read_to_end(&mut data)
+            .map_err(|e| Error::io("read", &self.path, e))?;
+        self.stamp = Some(stamp_of(&meta));
+        self.ino = (meta.dev(), meta.ino());
+        match UidList::parse(&data) {
+            Some((list, consumed)) => {
+                self.list = list;
+                self.offset = consumed as u64;
+                self.partial_tail = consumed < data.len();
+                self.state = ListState::Valid;
+                self.handle = Some(file);
+            }
+            None => {
+                self.state = ListState::Corrupt;
+                self.salvaged_validity = salvage_validity(&data);
+            }
+        }
+        Ok(())
+    }
+
+    fn forget(&mut self) {
+        self.handle = None;
+        self.stamp = None;
+        self.offset = 0;
+        self.partial_tail = false;
+        self.ino = (0, 0);
+    }
+
+    /// Appends lines for new UIDs (already pushed into `list` by the
+    /// caller). Must hold the folder lock.
+    pub fn append(&mut self, fs: &SharedFs, text: &str) -> Result<()> {
+        let mut file = fs
+            .open_append(&self.path, 0o600)
+            .map_err(|e| Error::io("open", &self.path, e))?;
+        fs.write_all(&mut file, text.as_bytes())
+            .and_then(|()| fs.sync_file(&file))
+            .map_err(|e| Error::io("write", &self.path, e))?;
+        self.offset += text.len() as u64;
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io("stat", &self.path, e))?;
+        self.stamp = Some(stamp_of(&meta));
+        Ok(())
+    }
+
+    /// Replaces the whole file with `list` (written in `tmp_dir`, fsynced,
+    /// renamed). Must hold the folder lock.
+    pub fn rewrite(&mut self, fs: &SharedFs, tmp_dir: &Path, folder_dir: &Path) -> Result<()> {
+        let tmp = tmp_dir.join(crate::name::unique_name() + ".uidlist");
+        let text = self.list.to_file();
+        let write = (|| -> io::Result<()> {
+            let mut f = fs.create_new(&tmp, 0o600)?;
+            fs.write_all(&mut f, text.as_bytes())?;
+            fs.sync_file(&f)
+        })();
+        if let Err(e) = write {
+            let _ = fs.remove_file(&tmp);
+            return Err(Error::io("write", &tmp, e));
+        }
+        if let Err(e) = fs.rename(&tmp, &self.path) {
+            let _ = fs.remove_file(&tmp);
+            return Err(Error::io("rename", &self.path, e));
+        }
+        fs.sync_dir(folder_dir)
+            .map_err(|e| Error::io("fsync", folder_dir, e))?;
+        let list = std::mem::take(&mut self.list);
+        self.read_whole(fs)?;
+        if self.state != ListState::Valid {
+            // Someone replaced it between our rename and our read: keep
+            // what we wrote in memory; the next refresh sees theirs.
+            self.list = list;
+        }
+        Ok(())
+    }
+}
+
+fn file_stamp(fs: &SharedFs, path: &Path) -> Option<(u64, u64, i64, i64)> {
+    fs.metadata(path).ok().map(|m| stamp_of(&m))
+}
+
+fn stamp_of(m: &std::fs::Metadata) -> (u64, u64, i64, i64) {
+    (m.ino(), m.len(), m.mtime(), m.mtime_nsec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_dovecot_example() {
+        let text = "3 V1275660208 N25022 G3085f01b7f11094c501100008c4a11c1\n\
+                    25006 :1276528487.M364837P9451.kurkku,S=1355,W=1394:2,\n\
+                    25017 W2481 :1276533073.M242911P3632.kurkku:2,F\n";
+        let (list, consumed) = UidList::parse(text.as_bytes()).unwrap();
+        assert_eq!(consumed, text.len());
+        assert_eq!(list.validity, 1275660208);
+        assert_eq!(list.next_uid, 25022);
+        assert_eq!(list.uid_of("1276533073.M242911P3632.kurkku"), Some(25017));
+        assert_eq!(
+            list.uid_of("1276528487.M364837P9451.kurkku,S=1355,W=1394"),
+            Some(25006)
+        );
+        assert_eq!(list.to_file(), text);
+    }
+
+    #[test]
+    fn appended_lines_raise_uidnext_and_partial_tail_is_left() {
+        let text = "3 V5 N2\n1 :a\n2 :b\n3 :c";
+        let (list, consumed) = UidList::parse(text.as_bytes()).unwrap();
+        assert_eq!(list.next_uid, 3);
+        assert_eq!(consumed, text.len() - 4);
+    }
+
+    #[test]
+    fn corrupt_files() {
+        for bad in [
+            "",
+            "garbage\n",
+            "3 N5\n",
+            "3 V1 N2\n2 :a\n1 :b\n",
+            "3 V1 N2\nx :a\n",
+            "3 V1 N2\n1 no-colon\n",
+            "2 V1 N2\n",
+        ] {
+            assert!(UidList::parse(bad.as_bytes()).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn courier_v1() {
+        let (list, _) = UidList::parse(b"1 77 10\n3 123.abc:2,S\n").unwrap();
+        assert_eq!(list.validity, 77);
+        assert_eq!(list.uid_of("123.abc"), Some(3));
+    }
+}
