@@ -7,3 +7,6 @@
 //! over the store, authentication, and the listeners. Nothing is
 //! implemented yet.
 #![deny(missing_docs)]
+
+pub mod passwd;
+pub mod pop3;

@@ -1,0 +1,372 @@
+//! The POP3 maildrop over the message store: users from a passwd-file,
+//! maildrops at a `mail_location`, served by `pop3_proto`'s tokio driver.
+//!
+//! - A maildrop is the user's INBOX. Opening it takes an exclusive lock
+//!   (`missive-pop3.lock` in the Maildir, an OS file lock), so a second
+//!   session gets `-ERR [IN-USE]` (RFC 2449 section 8.1.2) while the first
+//!   runs, in this process or another.
+//! - UIDL values are the store's UID and UIDVALIDITY as Dovecot writes them
+//!   by default (`%08Xu%08Xv`): stable across sessions, restarts and flag
+//!   changes, and the same a Dovecot POP3 server would report for the
+//!   folder.
+//! - Sizes are the sizes on the wire (CRLF line ends): Dovecot's `,W=` in
+//!   the file name when there is one, otherwise counted once per session.
+//! - RETR and TOP read the file on a blocking thread in 64 KiB chunks; a
+//!   message is never held whole in memory.
+//! - Deletions are applied (expunged from the store) only after QUIT.
+
+use crate::passwd::PasswdFile;
+use maildir::{Format, MailLocation, Store};
+use pop3_proto::tokio::{LockedMaildrop, Maildrop, MessageReader, Options, Refusal};
+use pop3_proto::{Credentials, MessageInfo, UniqueId};
+use std::collections::HashMap;
+use std::fs::{File, TryLockError};
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::sync::mpsc;
+
+const CHUNK: usize = 64 * 1024;
+
+/// The POP3 backend: a passwd-file and a `mail_location` spec such as
+/// `maildir:/var/mail/%u/Maildir` (`%u` is the user name, `~` the home
+/// directory from the passwd-file).
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// use mta_core::{passwd::PasswdFile, pop3::MaildirMaildrop};
+/// let users = PasswdFile::load("/etc/missive/passwd").expect("passwd-file");
+/// let maildrop = MaildirMaildrop::new(users, "maildir:/var/mail/%u/Maildir");
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:10110").await?;
+/// mta_core::pop3::run(listener, maildrop).await
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct MaildirMaildrop {
+    users: Arc<RwLock<PasswdFile>>,
+    mail_location: Arc<str>,
+}
+
+impl MaildirMaildrop {
+    /// A backend over `users` with maildrops at `mail_location`.
+    pub fn new(users: PasswdFile, mail_location: &str) -> Self {
+        MaildirMaildrop {
+            users: Arc::new(RwLock::new(users)),
+            mail_location: mail_location.into(),
+        }
+    }
+
+    /// Replaces the user database (for a reload on SIGHUP, say).
+    pub fn set_users(&self, users: PasswdFile) {
+        if let Ok(mut u) = self.users.write() {
+            *u = users;
+        }
+    }
+
+    /// Whether APOP can work (some password is stored in plaintext).
+    pub fn supports_apop(&self) -> bool {
+        self.users
+            .read()
+            .map(|u| u.supports_apop())
+            .unwrap_or(false)
+    }
+
+    fn home(&self, user: &str) -> Option<PathBuf> {
+        self.users.read().ok()?.get(user)?.home.clone()
+    }
+}
+
+/// A user name that may be put into a path by `%u`: no separators, no
+/// leading dot, no control characters (path traversal).
+fn safe_user(user: &str) -> bool {
+    !user.is_empty()
+        && !user.starts_with('.')
+        && !user
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
+}
+
+#[async_trait::async_trait]
+impl Maildrop for MaildirMaildrop {
+    type Lock = MaildirLock;
+
+    async fn authenticate(&self, credentials: &Credentials) -> Result<String, Refusal> {
+        let users = self.users.read().map_err(|_| Refusal::Temporary)?;
+        let entry = match credentials {
+            Credentials::User { user, pass } | Credentials::Login { user, pass } => {
+                users.verify(user, pass.expose())
+            }
+            // No proxy authorization: an authzid must name the same user.
+            Credentials::Plain {
+                authzid,
+                authcid,
+                pass,
+            } if authzid.is_empty() || authzid == authcid => users.verify(authcid, pass.expose()),
+            Credentials::Apop {
+                user,
+                digest,
+                timestamp,
+            } => users.verify_apop(user, timestamp, digest),
+            _ => None,
+        };
+        entry.map(|e| e.user.clone()).ok_or(Refusal::BadCredentials)
+    }
+
+    async fn open(&self, user: &str) -> Result<MaildirLock, Refusal> {
+        if !safe_user(user) {
+            return Err(Refusal::Permanent);
+        }
+        let spec = self.mail_location.clone();
+        let home = self.home(user);
+        let user = user.to_string();
+        tokio::task::spawn_blocking(move || open_blocking(&spec, &user, home))
+            .await
+            .map_err(|_| Refusal::Temporary)?
+    }
+}
+
+fn open_blocking(spec: &str, user: &str, home: Option<PathBuf>) -> Result<MaildirLock, Refusal> {
+    let location =
+        MailLocation::parse(spec, user, home.as_deref()).map_err(|_| Refusal::Permanent)?;
+    let lock_path = match location.format {
+        Format::Maildir => location.path.join("missive-pop3.lock"),
+        Format::Mbox => PathBuf::from(format!("{}.missive-pop3.lock", location.inbox.display())),
+    };
+    let store = Store::open_location(location, maildir::fs::os()).map_err(|e| refusal(&e))?;
+    let lock_file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|_| Refusal::Temporary)?;
+    match lock_file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Err(Refusal::InUse),
+        Err(TryLockError::Error(_)) => return Err(Refusal::Temporary),
+    }
+    let mut folder = store.open_folder("INBOX").map_err(|e| refusal(&e))?;
+    let validity = folder.uid_validity();
+    let mut listing = Vec::new();
+    let mut uids = HashMap::new();
+    let infos: Vec<maildir::MessageInfo> = folder.messages().to_vec();
+    for m in infos {
+        let uid = UniqueId::new(format!("{:08X}{:08X}", m.uid(), validity))
+            .map_err(|_| Refusal::Temporary)?;
+        let size = match dovecot_vsize(m.base()) {
+            Some(w) => w,
+            None => wire_size(&mut folder, m.uid()).map_err(|_| Refusal::Temporary)?,
+        };
+        uids.insert(uid.clone(), m.uid());
+        listing.push(MessageInfo { uid, size });
+    }
+    Ok(MaildirLock {
+        folder: Arc::new(Mutex::new(folder)),
+        listing,
+        uids,
+        _lock: lock_file,
+    })
+}
+
+fn refusal(e: &maildir::Error) -> Refusal {
+    if e.is_temporary() {
+        Refusal::Temporary
+    } else {
+        Refusal::Permanent
+    }
+}
+
+/// `,W=<n>` in a Dovecot Maildir file name: the size with CRLF line ends.
+fn dovecot_vsize(base: &str) -> Option<u64> {
+    base.split(',')
+        .find_map(|f| f.strip_prefix("W="))
+        .and_then(|n| n.parse().ok())
+}
+
+/// The size of a message as POP3 sends it: each bare LF becomes CRLF and
+/// a last line without a line end gets one.
+fn wire_size(folder: &mut maildir::Folder, uid: u32) -> io::Result<u64> {
+    let mut reader = folder.open_message(uid).map_err(io::Error::other)?;
+    let mut buf = vec![0u8; CHUNK];
+    let (mut size, mut prev) = (0u64, b'\n');
+    loop {
+        let n = reader.read(&mut buf)?;
+        let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+            break;
+        };
+        for &b in chunk {
+            if b == b'\n' && prev != b'\r' {
+                size += 1;
+            }
+            prev = b;
+        }
+        size += n as u64;
+    }
+    if prev != b'\n' {
+        size += 2;
+    }
+    Ok(size)
+}
+
+/// A user's INBOX held under the POP3 lock. Dropping it releases the
+/// lock without deleting anything.
+#[derive(Debug)]
+pub struct MaildirLock {
+    folder: Arc<Mutex<maildir::Folder>>,
+    listing: Vec<MessageInfo>,
+    uids: HashMap<UniqueId, u32>,
+    _lock: File,
+}
+
+#[async_trait::async_trait]
+impl LockedMaildrop for MaildirLock {
+    async fn list(&mut self) -> io::Result<Vec<MessageInfo>> {
+        Ok(self.listing.clone())
+    }
+
+    async fn retrieve(&mut self, uid: &UniqueId) -> io::Result<MessageReader> {
+        let store_uid = *self.uids.get(uid).ok_or(io::ErrorKind::NotFound)?;
+        let folder = self.folder.clone();
+        let reader = tokio::task::spawn_blocking(move || {
+            let mut folder = folder
+                .lock()
+                .map_err(|_| io::Error::other("folder lock poisoned"))?;
+            folder.open_message(store_uid).map_err(io::Error::other)
+        })
+        .await
+        .map_err(io::Error::other)??;
+        Ok(Box::new(BlockingReader::spawn(reader)))
+    }
+
+    async fn commit(&mut self, deleted: &[UniqueId]) -> io::Result<()> {
+        let uids: Vec<u32> = deleted
+            .iter()
+            .filter_map(|u| self.uids.get(u).copied())
+            .collect();
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let folder = self.folder.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut folder = folder
+                .lock()
+                .map_err(|_| io::Error::other("folder lock poisoned"))?;
+            folder.expunge(&uids).map(|_| ()).map_err(io::Error::other)
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+}
+
+/// An `AsyncRead` over a blocking `Read`: a blocking thread reads chunks
+/// and hands them over a channel of two, so at most a few chunks are in
+/// memory at once.
+struct BlockingReader {
+    rx: mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl BlockingReader {
+    fn spawn(mut reader: impl Read + Send + 'static) -> Self {
+        let (tx, rx) = mpsc::channel(2);
+        tokio::task::spawn_blocking(move || {
+            loop {
+                let mut buf = vec![0u8; CHUNK];
+                let item = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Ok(buf)
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => Err(e),
+                };
+                let failed = item.is_err();
+                // The receiver is gone when the session ended early (TOP,
+                // a dropped connection): stop reading.
+                if tx.blocking_send(item).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        BlockingReader {
+            rx,
+            current: Vec::new(),
+            pos: 0,
+        }
+    }
+}
+
+impl AsyncRead for BlockingReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            if let Some(rest) = self.current.get(self.pos..).filter(|r| !r.is_empty()) {
+                let n = rest.len().min(buf.remaining());
+                buf.put_slice(rest.get(..n).unwrap_or_default());
+                self.pos += n;
+                return Poll::Ready(Ok(()));
+            }
+            match self.rx.poll_recv(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    self.current = chunk;
+                    self.pos = 0;
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// Accepts POP3 connections on `listener` forever, one task each.
+/// Plaintext passwords are allowed from loopback peers only (as Dovecot
+/// treats them); APOP is offered when the passwd-file can verify it.
+pub async fn run(listener: tokio::net::TcpListener, maildrop: MaildirMaildrop) -> io::Result<()> {
+    let host = listener
+        .local_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let maildrop = maildrop.clone();
+        let mut options = Options::default();
+        options.config.plaintext_auth = peer.ip().is_loopback();
+        options.config.implementation = Some("missive".into());
+        if maildrop.supports_apop() {
+            options.apop_hostname = Some(host.clone());
+        }
+        tokio::spawn(async move {
+            let _ = pop3_proto::tokio::serve(&maildrop, stream, options).await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_cannot_traverse() {
+        assert!(safe_user("alice"));
+        assert!(safe_user("alice@example.org"));
+        for bad in ["", "..", "../etc", "a/b", ".hidden", "a\0b"] {
+            assert!(!safe_user(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn vsize_from_dovecot_name() {
+        assert_eq!(dovecot_vsize("1700000000.M1P2.host,S=100,W=104"), Some(104));
+        assert_eq!(dovecot_vsize("1700000000.M1P2.host,S=100"), None);
+    }
+}
