@@ -1,0 +1,415 @@
+//! Command lines (RFC 5321 4.1.1 and the extensions' commands).
+
+use crate::parse::path;
+use crate::types::sasl::base64_decode;
+use crate::types::{
+    Body, Command, Host, InitialResponse, MailParameters, Mechanism, Notify, Orcpt, Parameter,
+    RcptParameters, Ret, Secret,
+};
+
+/// Why a command line was not understood. The server session turns each into
+/// its RFC reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// No such verb (`500 5.5.2`).
+    #[error("command unrecognized")]
+    Unrecognized,
+    /// A known verb with bad arguments (`501 5.5.4`).
+    #[error("syntax error in parameters or arguments")]
+    Syntax,
+    /// MAIL with a bad reverse-path (`501 5.1.7`).
+    #[error("bad sender address syntax")]
+    ReversePath,
+    /// RCPT with a bad forward-path (`501 5.1.3`).
+    #[error("bad recipient address syntax")]
+    ForwardPath,
+    /// A MAIL/RCPT parameter with a bad value or given twice (`501 5.5.4`).
+    #[error("bad or repeated parameter")]
+    Parameter,
+}
+
+/// Parses one command line, with or without its line end.
+///
+/// A command line must be UTF-8 (non-ASCII only matters to SMTPUTF8 paths).
+/// Verbs and keywords are case-insensitive (RFC 5321 2.4).
+///
+/// # Examples
+///
+/// ```
+/// use smtp_proto::{parse_command, Command, ReversePath};
+/// let cmd = parse_command(b"mail from:<> SIZE=1000\r\n").unwrap();
+/// let Command::Mail { reverse_path, parameters } = cmd else { panic!() };
+/// assert_eq!(reverse_path, ReversePath::Null);
+/// assert_eq!(parameters.size, Some(1000));
+/// ```
+pub fn parse_command(line: &[u8]) -> Result<Command, CommandError> {
+    let line = strip_line_end(line);
+    let text = std::str::from_utf8(line).map_err(|_| CommandError::Syntax)?;
+    let bytes = text.as_bytes();
+    let verb_len = memchr::memchr(b' ', bytes).unwrap_or(bytes.len());
+    let (verb, rest) = bytes.split_at(verb_len);
+    // After the verb: nothing, or one space and the arguments.
+    let args = rest.get(1..).unwrap_or(b"");
+    match verb.len() {
+        4 => {
+            let v = u32::from_be_bytes([verb[0], verb[1], verb[2], verb[3]]) & 0xDFDF_DFDF;
+            match &v.to_be_bytes() {
+                b"MAIL" => mail(args),
+                b"RCPT" => rcpt(args),
+                b"DATA" => no_args(args, Command::Data),
+                b"BDAT" => bdat(args),
+                b"EHLO" => host_arg(args).map(Command::Ehlo),
+                b"HELO" => host_arg(args).map(Command::Helo),
+                b"LHLO" => host_arg(args).map(Command::Lhlo),
+                b"RSET" => no_args(args, Command::Rset),
+                b"NOOP" => Ok(Command::Noop(opt_text(args)?)),
+                b"QUIT" => no_args(args, Command::Quit),
+                b"VRFY" => Ok(Command::Vrfy(opt_text(args)?.ok_or(CommandError::Syntax)?)),
+                b"EXPN" => Ok(Command::Expn(opt_text(args)?.ok_or(CommandError::Syntax)?)),
+                b"HELP" => Ok(Command::Help(opt_text(args)?)),
+                b"AUTH" => auth(args),
+                _ => Err(CommandError::Unrecognized),
+            }
+        }
+        8 if verb.eq_ignore_ascii_case(b"STARTTLS") => no_args(args, Command::StartTls),
+        _ => Err(CommandError::Unrecognized),
+    }
+}
+
+/// Drops a trailing LF and the CR before it.
+pub(crate) fn strip_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn trim_end(s: &[u8]) -> &[u8] {
+    let n = s
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(0, |p| p + 1);
+    &s[..n]
+}
+
+fn no_args(args: &[u8], cmd: Command) -> Result<Command, CommandError> {
+    if trim_end(args).is_empty() {
+        Ok(cmd)
+    } else {
+        Err(CommandError::Syntax)
+    }
+}
+
+fn opt_text(args: &[u8]) -> Result<Option<String>, CommandError> {
+    let args = trim_end(args);
+    if args.is_empty() {
+        return Ok(None);
+    }
+    let s = std::str::from_utf8(args).map_err(|_| CommandError::Syntax)?;
+    if s.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(CommandError::Syntax);
+    }
+    Ok(Some(s.to_owned()))
+}
+
+fn host_arg(args: &[u8]) -> Result<Host, CommandError> {
+    let args = trim_end(args);
+    match path::host(args) {
+        Some((h, n)) if n == args.len() => Ok(h),
+        _ => Err(CommandError::Syntax),
+    }
+}
+
+/// Matches a case-insensitive keyword like `FROM:` and the optional spaces
+/// some clients put after the colon.
+fn keyword<'a>(args: &'a [u8], kw: &[u8]) -> Option<&'a [u8]> {
+    if args.len() < kw.len() || !args[..kw.len()].eq_ignore_ascii_case(kw) {
+        return None;
+    }
+    let rest = &args[kw.len()..];
+    let spaces = rest.iter().take_while(|&&b| b == b' ').count();
+    Some(&rest[spaces..])
+}
+
+/// Splits `SP esmtp-param *(SP esmtp-param)` into keyword/value pairs.
+fn params(rest: &[u8]) -> Result<Vec<(&str, Option<&str>)>, CommandError> {
+    let mut out = Vec::new();
+    for word in trim_end(rest)
+        .split(|&b| b == b' ')
+        .filter(|w| !w.is_empty())
+    {
+        let s = std::str::from_utf8(word).map_err(|_| CommandError::Parameter)?;
+        let (kw, val) = match s.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (s, None),
+        };
+        let kw_ok = kw.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+            && kw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        // esmtp-value = 1*(%d33-60 / %d62-126), plus UTF-8 (RFC 6531 3.3).
+        let val_ok = val.is_none_or(|v| {
+            !v.is_empty()
+                && v.chars()
+                    .all(|c| c > ' ' && c != '=' && c != '\u{7f}' && !c.is_control())
+        });
+        if !kw_ok || !val_ok {
+            return Err(CommandError::Parameter);
+        }
+        out.push((kw, val));
+    }
+    Ok(out)
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), CommandError> {
+    if slot.is_some() {
+        return Err(CommandError::Parameter);
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn other_param(
+    other: &mut Vec<Parameter>,
+    kw: &str,
+    val: Option<&str>,
+) -> Result<(), CommandError> {
+    if other.iter().any(|p| p.keyword().eq_ignore_ascii_case(kw)) {
+        return Err(CommandError::Parameter);
+    }
+    other.push(Parameter::new_unchecked(
+        kw.to_owned(),
+        val.map(str::to_owned),
+    ));
+    Ok(())
+}
+
+fn mail(args: &[u8]) -> Result<Command, CommandError> {
+    let rest = keyword(args, b"FROM:").ok_or(CommandError::Syntax)?;
+    let (reverse_path, n) = path::reverse_path(rest).ok_or(CommandError::ReversePath)?;
+    let rest = &rest[n..];
+    if !rest.is_empty() && rest[0] != b' ' {
+        return Err(CommandError::ReversePath);
+    }
+    let mut p = MailParameters::default();
+    for (kw, val) in params(rest)? {
+        match (kw.to_ascii_uppercase().as_str(), val) {
+            ("SIZE", Some(v)) => {
+                let n = decimal(v).ok_or(CommandError::Parameter)?;
+                set_once(&mut p.size, n)?;
+            }
+            ("BODY", Some(v)) => {
+                let body = match v.to_ascii_uppercase().as_str() {
+                    "7BIT" => Body::SevenBit,
+                    "8BITMIME" => Body::EightBitMime,
+                    "BINARYMIME" => Body::BinaryMime,
+                    _ => return Err(CommandError::Parameter),
+                };
+                set_once(&mut p.body, body)?;
+            }
+            ("SMTPUTF8", None) => {
+                if p.smtputf8 {
+                    return Err(CommandError::Parameter);
+                }
+                p.smtputf8 = true;
+            }
+            ("RET", Some(v)) => {
+                let ret = match v.to_ascii_uppercase().as_str() {
+                    "FULL" => Ret::Full,
+                    "HDRS" => Ret::Headers,
+                    _ => return Err(CommandError::Parameter),
+                };
+                set_once(&mut p.ret, ret)?;
+            }
+            ("ENVID", Some(v)) if xtext(v) => set_once(&mut p.envid, v.to_owned())?,
+            ("AUTH", Some(v)) if v == "<>" || xtext(v) => set_once(&mut p.auth, v.to_owned())?,
+            ("SIZE" | "BODY" | "SMTPUTF8" | "RET" | "ENVID" | "AUTH", _) => {
+                return Err(CommandError::Parameter);
+            }
+            _ => other_param(&mut p.other, kw, val)?,
+        }
+    }
+    Ok(Command::Mail {
+        reverse_path,
+        parameters: p,
+    })
+}
+
+fn rcpt(args: &[u8]) -> Result<Command, CommandError> {
+    let rest = keyword(args, b"TO:").ok_or(CommandError::Syntax)?;
+    let (forward_path, n) = path::forward_path(rest).ok_or(CommandError::ForwardPath)?;
+    let rest = &rest[n..];
+    if !rest.is_empty() && rest[0] != b' ' {
+        return Err(CommandError::ForwardPath);
+    }
+    let mut p = RcptParameters::default();
+    for (kw, val) in params(rest)? {
+        match (kw.to_ascii_uppercase().as_str(), val) {
+            ("NOTIFY", Some(v)) => set_once(&mut p.notify, notify(v)?)?,
+            ("ORCPT", Some(v)) => {
+                let (t, a) = v.split_once(';').ok_or(CommandError::Parameter)?;
+                let type_ok =
+                    !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                if !type_ok || a.is_empty() || !xtext(a) {
+                    return Err(CommandError::Parameter);
+                }
+                set_once(
+                    &mut p.orcpt,
+                    Orcpt {
+                        addr_type: t.to_owned(),
+                        address: a.to_owned(),
+                    },
+                )?;
+            }
+            ("NOTIFY" | "ORCPT", _) => return Err(CommandError::Parameter),
+            _ => other_param(&mut p.other, kw, val)?,
+        }
+    }
+    Ok(Command::Rcpt {
+        forward_path,
+        parameters: p,
+    })
+}
+
+fn notify(v: &str) -> Result<Notify, CommandError> {
+    if v.eq_ignore_ascii_case("NEVER") {
+        return Ok(Notify::Never);
+    }
+    let (mut success, mut failure, mut delay) = (false, false, false);
+    for item in v.split(',') {
+        let flag = match item.to_ascii_uppercase().as_str() {
+            "SUCCESS" => &mut success,
+            "FAILURE" => &mut failure,
+            "DELAY" => &mut delay,
+            _ => return Err(CommandError::Parameter),
+        };
+        if *flag {
+            return Err(CommandError::Parameter);
+        }
+        *flag = true;
+    }
+    Ok(Notify::On {
+        success,
+        failure,
+        delay,
+    })
+}
+
+/// `xtext` (RFC 3461 4): printable ASCII except `+` and `=`, and `+XX` hex
+/// escapes. UTF-8 is allowed as in RFC 6533's utf-8-addr-xtext.
+pub(crate) fn xtext(v: &str) -> bool {
+    let b = v.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => {
+                let hex = |c: Option<&u8>| {
+                    c.is_some_and(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c))
+                };
+                if !hex(b.get(i + 1)) || !hex(b.get(i + 2)) {
+                    return false;
+                }
+                i += 3;
+            }
+            b'=' => return false,
+            33..=126 | 0x80.. => i += 1,
+            _ => return false,
+        }
+    }
+    !b.is_empty()
+}
+
+fn decimal(v: &str) -> Option<u64> {
+    if v.is_empty() || v.len() > 20 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse().ok()
+}
+
+fn bdat(args: &[u8]) -> Result<Command, CommandError> {
+    let args = std::str::from_utf8(trim_end(args)).map_err(|_| CommandError::Syntax)?;
+    let mut words = args.split(' ');
+    let size = words.next().and_then(decimal).ok_or(CommandError::Syntax)?;
+    let last = match words.next() {
+        None => false,
+        Some(w) if w.eq_ignore_ascii_case("LAST") => true,
+        Some(_) => return Err(CommandError::Syntax),
+    };
+    if words.next().is_some() {
+        return Err(CommandError::Syntax);
+    }
+    Ok(Command::Bdat { size, last })
+}
+
+fn auth(args: &[u8]) -> Result<Command, CommandError> {
+    let args = std::str::from_utf8(trim_end(args)).map_err(|_| CommandError::Syntax)?;
+    let (mech, resp) = match args.split_once(' ') {
+        Some((m, r)) => (m, Some(r)),
+        None => (args, None),
+    };
+    let mechanism = Mechanism::parse(mech).ok_or(CommandError::Syntax)?;
+    let initial_response = match resp {
+        None => None,
+        Some("=") => Some(InitialResponse::Empty),
+        Some(r) => Some(InitialResponse::Data(Secret::new(
+            base64_decode(r.as_bytes()).ok_or(CommandError::Syntax)?,
+        ))),
+    };
+    Ok(Command::Auth {
+        mechanism,
+        initial_response,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbs_and_errors() {
+        assert_eq!(parse_command(b"quit\r\n"), Ok(Command::Quit));
+        assert_eq!(parse_command(b"StartTLS\r\n"), Ok(Command::StartTls));
+        assert_eq!(parse_command(b"QUIT now\r\n"), Err(CommandError::Syntax));
+        assert_eq!(parse_command(b"XYZZ\r\n"), Err(CommandError::Unrecognized));
+        assert_eq!(parse_command(b"\r\n"), Err(CommandError::Unrecognized));
+        assert_eq!(
+            parse_command(b"MAIL FROM:<a@b> SIZE=1 SIZE=2\r\n"),
+            Err(CommandError::Parameter)
+        );
+        assert_eq!(
+            parse_command(b"MAIL FROM:a@b\r\n"),
+            Err(CommandError::ReversePath)
+        );
+        assert_eq!(
+            parse_command(b"RCPT TO:<a@b\r\n"),
+            Err(CommandError::ForwardPath)
+        );
+        assert_eq!(
+            parse_command(b"BDAT 10 LAST\r\n"),
+            Ok(Command::Bdat {
+                size: 10,
+                last: true
+            })
+        );
+        assert_eq!(
+            parse_command(b"BDAT 99999999999999999999999\r\n"),
+            Err(CommandError::Syntax)
+        );
+        assert_eq!(parse_command(b"NOOP\xff\r\n"), Err(CommandError::Syntax));
+        let Ok(Command::Rcpt { parameters, .. }) =
+            parse_command(b"RCPT TO:<a@b> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;a+40b XFOO=1\r\n")
+        else {
+            panic!("RCPT with DSN parameters did not parse")
+        };
+        assert_eq!(
+            parameters.notify,
+            Some(Notify::On {
+                success: true,
+                failure: false,
+                delay: true
+            })
+        );
+        assert_eq!(
+            parameters.orcpt.as_ref().map(|o| o.address.as_str()),
+            Some("a+40b")
+        );
+        assert_eq!(parameters.other.len(), 1);
+    }
+}

@@ -1,0 +1,269 @@
+//! Grammar of paths and mailboxes (RFC 5321 4.1.2 and 4.1.3, with RFC 6531
+//! 3.3's UTF-8 extensions). Each function reads a prefix of its input and
+//! returns the value and the number of octets it took, or `None`.
+//!
+//! The input is always a `str`'s bytes, so an octet of 0x80 or more is part of
+//! a valid UTF-8 character: it is accepted where RFC 6531 allows
+//! `UTF8-non-ascii`, and the session refuses non-ASCII paths when SMTPUTF8 is
+//! not in effect.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::types::{AddressLiteral, Domain, ForwardPath, Host, Mailbox, ReversePath};
+
+#[inline]
+fn let_dig(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80
+}
+
+/// RFC 5321 `atext` (RFC 5322 3.2.3) plus UTF-8.
+#[inline]
+fn atext(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || b >= 0x80
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'/'
+                | b'='
+                | b'?'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'{'
+                | b'|'
+                | b'}'
+                | b'~'
+        )
+}
+
+/// One `sub-domain`: `Let-dig [Ldh-str]`.
+fn sub_domain(input: &[u8]) -> Option<usize> {
+    let first = *input.first()?;
+    if !let_dig(first) {
+        return None;
+    }
+    let n = input
+        .iter()
+        .position(|&b| !(let_dig(b) || b == b'-'))
+        .unwrap_or(input.len());
+    if input.get(n - 1) == Some(&b'-') {
+        return None;
+    }
+    Some(n)
+}
+
+/// `Domain = sub-domain *("." sub-domain)`; returns the octets taken.
+pub(crate) fn domain_len(input: &[u8]) -> Option<usize> {
+    let mut n = sub_domain(input)?;
+    while input.get(n) == Some(&b'.') {
+        match input.get(n + 1..).and_then(sub_domain) {
+            Some(m) => n += 1 + m,
+            None => break,
+        }
+    }
+    if n > 255 {
+        return None;
+    }
+    Some(n)
+}
+
+fn to_str(input: &[u8]) -> Option<&str> {
+    std::str::from_utf8(input).ok()
+}
+
+/// `address-literal = "[" ( IPv4 / IPv6 / General ) "]"` (RFC 5321 4.1.3).
+pub(crate) fn address_literal(input: &[u8]) -> Option<(AddressLiteral, usize)> {
+    if input.first() != Some(&b'[') {
+        return None;
+    }
+    let close = memchr::memchr(b']', input)?;
+    let inner = input.get(1..close)?;
+    let lit = if inner.len() > 5 && inner[..5].eq_ignore_ascii_case(b"IPv6:") {
+        AddressLiteral::Ipv6(to_str(&inner[5..])?.parse::<Ipv6Addr>().ok()?)
+    } else if let Some(colon) = memchr::memchr(b':', inner) {
+        let (tag, content) = (&inner[..colon], &inner[colon + 1..]);
+        let tag_ok = !tag.is_empty()
+            && tag.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+            && tag.last() != Some(&b'-');
+        let content_ok = !content.is_empty()
+            && content
+                .iter()
+                .all(|&b| (33..=90).contains(&b) || (94..=126).contains(&b));
+        if !tag_ok || !content_ok {
+            return None;
+        }
+        AddressLiteral::General {
+            tag: to_str(tag)?.to_owned(),
+            content: to_str(content)?.to_owned(),
+        }
+    } else {
+        AddressLiteral::Ipv4(to_str(inner)?.parse::<Ipv4Addr>().ok()?)
+    };
+    Some((lit, close + 1))
+}
+
+/// A domain or an address literal.
+pub(crate) fn host(input: &[u8]) -> Option<(Host, usize)> {
+    if input.first() == Some(&b'[') {
+        let (lit, n) = address_literal(input)?;
+        Some((Host::Literal(lit), n))
+    } else {
+        let n = domain_len(input)?;
+        let name = to_str(&input[..n])?.to_owned();
+        Some((Host::Domain(Domain::new_unchecked(name)), n))
+    }
+}
+
+/// `Dot-string = Atom *("." Atom)`.
+fn dot_string_len(input: &[u8]) -> Option<usize> {
+    let atom = |s: &[u8]| {
+        let n = s.iter().position(|&b| !atext(b)).unwrap_or(s.len());
+        (n > 0).then_some(n)
+    };
+    let mut n = atom(input)?;
+    while input.get(n) == Some(&b'.') {
+        match input.get(n + 1..).and_then(atom) {
+            Some(m) => n += 1 + m,
+            None => return None,
+        }
+    }
+    Some(n)
+}
+
+/// Whether the whole input is a dot-string (so it needs no quoting).
+pub(crate) fn is_dot_string(input: &[u8]) -> bool {
+    dot_string_len(input) == Some(input.len())
+}
+
+/// Whether a local part's value can be written at all: dot-string or
+/// quoted-string content (printable ASCII, space, UTF-8).
+pub(crate) fn valid_local_value(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| (' '..='~').contains(&c) || (!c.is_ascii() && !c.is_control()))
+}
+
+/// `Quoted-string = DQUOTE *QcontentSMTP DQUOTE`, returning the unquoted value.
+fn quoted_string(input: &[u8]) -> Option<(String, usize)> {
+    if input.first() != Some(&b'"') {
+        return None;
+    }
+    let mut value = Vec::new();
+    let mut i = 1;
+    loop {
+        let b = *input.get(i)?;
+        match b {
+            b'"' => break,
+            b'\\' => {
+                let c = *input.get(i + 1)?;
+                if !(32..=126).contains(&c) {
+                    return None;
+                }
+                value.push(c);
+                i += 2;
+            }
+            32..=126 | 0x80.. => {
+                value.push(b);
+                i += 1;
+            }
+            _ => return None,
+        }
+    }
+    Some((String::from_utf8(value).ok()?, i + 1))
+}
+
+/// `Mailbox = Local-part "@" ( Domain / address-literal )`.
+pub(crate) fn mailbox(input: &[u8]) -> Option<(Mailbox, usize)> {
+    let (local, n) = if input.first() == Some(&b'"') {
+        quoted_string(input)?
+    } else {
+        let n = dot_string_len(input)?;
+        (to_str(&input[..n])?.to_owned(), n)
+    };
+    if local.len() > 256 || input.get(n) != Some(&b'@') {
+        return None;
+    }
+    let (host, m) = host(input.get(n + 1..)?)?;
+    Some((Mailbox::new_unchecked(local, host), n + 1 + m))
+}
+
+/// `Path = "<" [ A-d-l ":" ] Mailbox ">"`; the source route (`A-d-l`) is
+/// accepted and ignored (RFC 5321 4.1.2, C).
+fn path(input: &[u8]) -> Option<(Mailbox, usize)> {
+    if input.first() != Some(&b'<') {
+        return None;
+    }
+    let mut i = 1;
+    if input.get(i) == Some(&b'@') {
+        loop {
+            // At-domain = "@" Domain
+            if input.get(i) != Some(&b'@') {
+                return None;
+            }
+            i += 1 + domain_len(input.get(i + 1..)?)?;
+            match input.get(i) {
+                Some(b',') => i += 1,
+                Some(b':') => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    let (m, n) = mailbox(input.get(i..)?)?;
+    i += n;
+    if input.get(i) != Some(&b'>') {
+        return None;
+    }
+    Some((m, i + 1))
+}
+
+/// `Reverse-path = Path / "<>"`.
+pub(crate) fn reverse_path(input: &[u8]) -> Option<(ReversePath, usize)> {
+    if input.starts_with(b"<>") {
+        return Some((ReversePath::Null, 2));
+    }
+    let (m, n) = path(input)?;
+    Some((ReversePath::Mailbox(m), n))
+}
+
+/// `Forward-path = Path`, or `"<Postmaster>"` (RFC 5321 4.1.1.3).
+pub(crate) fn forward_path(input: &[u8]) -> Option<(ForwardPath, usize)> {
+    if input.len() >= 12 && input[..12].eq_ignore_ascii_case(b"<postmaster>") {
+        return Some((ForwardPath::Postmaster, 12));
+    }
+    let (m, n) = path(input)?;
+    Some((ForwardPath::Mailbox(m), n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(reverse_path(b"<>"), Some((ReversePath::Null, 2)));
+        let (p, n) = reverse_path(b"<@a.example,@b.example:joe@c.example> SIZE=1").unwrap();
+        assert_eq!(n, 37);
+        assert_eq!(p.to_string(), "<joe@c.example>");
+        let (p, _) = forward_path(b"<\"a b\\\"c\"@[IPv6:2001:db8::1]>").unwrap();
+        assert_eq!(p.to_string(), "<\"a b\\\"c\"@[IPv6:2001:db8::1]>");
+        assert!(forward_path(b"<a..b@example>").is_none());
+        assert!(forward_path(b"<a@-example>").is_none());
+        assert!(forward_path(b"<a@[300.1.1.1]>").is_none());
+        assert_eq!(
+            forward_path(b"<POSTMASTER>"),
+            Some((ForwardPath::Postmaster, 12))
+        );
+        assert!(forward_path("<用户@例子.广告>".as_bytes()).is_some());
+    }
+}
