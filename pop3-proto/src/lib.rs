@@ -54,6 +54,8 @@
 
 pub mod client;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod limits;
 pub mod parse;
 pub mod serialize;

@@ -295,7 +295,7 @@ fn rfc2595_stls_discards_pipelined_bytes() {
         "+OK POP3 server ready\r\n+OK Begin TLS negotiation\r\n"
     );
     s.receive(now, b"USER injected\r\n");
-    s.tls_established().unwrap();
+    s.tls_established(now).unwrap();
     assert!(s.is_tls());
     let mut out = Vec::new();
     s.receive(now, b"CAPA\r\nUSER mrose\r\nPASS secret\r\nSTAT\r\n");

@@ -150,7 +150,7 @@ fn client_rejects_garbage_and_stls_pipelining() {
     assert!(c.send(&Command::Capa).is_err());
     c.receive(Instant::now(), b"+OK go\r\n+OK injected\r\n");
     assert!(c.wants_tls());
-    c.tls_established().unwrap();
+    c.tls_established(Instant::now()).unwrap();
     c.send(&Command::Noop).unwrap();
     c.receive(Instant::now(), b"* nonsense\r\n");
     let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();

@@ -162,3 +162,18 @@ fn response_codes_compare_case_insensitively() {
     );
     assert!(parse::response(b"+OKAY").is_none());
 }
+
+/// The fuzz target's body over its seed corpus and whatever the fuzzer
+/// added (fuzz/corpus/pop3_server), so CI covers it.
+#[test]
+fn fuzz_corpus_replays() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/pop3_server");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        pop3_proto::fuzzing::server_session(&data);
+        pop3_proto::fuzzing::parsers(&data);
+        n += 1;
+    }
+    assert!(n >= 10, "seed corpus missing in {}", dir.display());
+}

@@ -202,7 +202,7 @@ impl Client {
 
     /// Tells the client that the TLS handshake finished; it reads again.
     /// Capabilities learnt before should be asked for again (RFC 2595).
-    pub fn tls_established(&mut self) -> Result<(), Error> {
+    pub fn tls_established(&mut self, _now: Instant) -> Result<(), Error> {
         if !self.awaiting_tls {
             return Err(Error::NotAllowed {
                 reason: "no STLS was accepted",

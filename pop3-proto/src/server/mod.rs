@@ -362,18 +362,31 @@ impl Session {
 
     /// Tells the session that the TLS handshake after STLS finished. It
     /// forgets what it knew (RFC 2595 section 4) and reads commands again.
-    pub fn tls_established(&mut self) -> Result<(), Error> {
+    pub fn tls_established(&mut self, now: Instant) -> Result<(), Error> {
         if !matches!(self.state, State::AwaitingTls) {
             return Err(Error::NotAllowed {
                 reason: "no STLS was accepted",
             });
         }
+        self.last_now = now;
         self.tls = true;
         self.state = State::Authorization { user: None };
         self.input.clear();
         self.scanned = 0;
-        self.timer = Timer::Rearm;
+        self.timer = Timer::At(now + self.config.limits.autologout);
         Ok(())
+    }
+
+    /// Whether the session reads input now: no decision is pending and it
+    /// is not closed or waiting for TLS. A driver may stop reading the
+    /// socket while this is false.
+    pub fn wants_input(&self) -> bool {
+        self.pending.is_none() && !matches!(self.state, State::Closed | State::AwaitingTls)
+    }
+
+    /// Octets of received input not yet handled (bounded by the limits).
+    pub fn buffered(&self) -> usize {
+        self.input.len()
     }
 
     /// The state after a decision completed: restart the timer and read
