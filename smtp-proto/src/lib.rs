@@ -6,7 +6,7 @@
 //! - [`server::Session`]: the server side, in SMTP or LMTP mode. It reads
 //!   bytes, yields events for the application to decide on, and writes
 //!   replies in command order.
-//! - `client::Session`: the client side, what a relay needs to hand one
+//! - [`client::Session`]: the client side, what a relay needs to hand one
 //!   message to another server and learn each recipient's fate.
 //! - `tokio` (feature `tokio`): a driver that runs either session over any
 //!   `AsyncRead + AsyncWrite`, with a `Handler`
@@ -51,6 +51,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod error;
 pub mod limits;
 pub mod parse;
