@@ -62,6 +62,18 @@ pub trait FileSystem: Debug + Send + Sync {
             .open(path)
     }
 
+    /// Opens a file for reading and writing at chosen offsets (no
+    /// `O_APPEND`), creating it with `mode` if it does not exist.
+    fn open_rw_create(&self, path: &Path, mode: u32) -> io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(mode)
+            .open(path)
+    }
+
     /// Opens an existing file for reading and writing.
     fn open_rw(&self, path: &Path) -> io::Result<File> {
         OpenOptions::new().read(true).write(true).open(path)

@@ -64,6 +64,7 @@ mod location;
 mod lock;
 mod maildir;
 mod mbox;
+mod mboxrd;
 mod name;
 mod snapshot;
 mod store;

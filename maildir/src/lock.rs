@@ -43,7 +43,7 @@ pub(crate) const UIDLIST_DOTLOCK: &str = "dovecot-uidlist.lock";
 #[derive(Debug)]
 pub(crate) struct FolderLock {
     _flock: File,
-    dotlock: DotLock,
+    _dotlock: DotLock,
 }
 
 impl FolderLock {
@@ -57,18 +57,13 @@ impl FolderLock {
         let dotlock = DotLock::acquire(fs, dir.join(UIDLIST_DOTLOCK))?;
         Ok(FolderLock {
             _flock: file,
-            dotlock,
+            _dotlock: dotlock,
         })
     }
 
     /// Releases the lock (dropping it does the same, ignoring errors).
     pub fn release(self) {
         drop(self);
-    }
-
-    #[allow(dead_code)]
-    pub fn dotlock_path(&self) -> &Path {
-        &self.dotlock.path
     }
 }
 
@@ -86,9 +81,17 @@ fn flock_exclusive(file: &File) -> io::Result<()> {
     }
 }
 
-#[allow(dead_code)]
-/// An `fcntl` write lock on a whole file, released when the file closes.
+/// An `fcntl` lock on a whole file, released when the file closes.
+///
+/// On Linux this is an open file description lock (`F_OFD_SETLK`): it
+/// conflicts with the classic `fcntl` locks of other programs, but unlike
+/// them it is not dropped when this process closes some other descriptor
+/// of the same file (reading a message while delivering, for instance).
 pub(crate) fn fcntl_lock(file: &File, write: bool, timeout: Duration) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    const SETLK: libc::c_int = libc::F_OFD_SETLK;
+    #[cfg(not(target_os = "linux"))]
+    const SETLK: libc::c_int = libc::F_SETLK;
     let start = Instant::now();
     let mut pause = Duration::from_millis(2);
     loop {
@@ -100,7 +103,7 @@ pub(crate) fn fcntl_lock(file: &File, write: bool, timeout: Duration) -> io::Res
         fl.l_start = 0;
         fl.l_len = 0;
         // SAFETY: see above.
-        let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &fl) };
+        let rc = unsafe { libc::fcntl(file.as_raw_fd(), SETLK, &fl) };
         if rc == 0 {
             return Ok(());
         }

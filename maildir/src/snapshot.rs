@@ -26,10 +26,11 @@ pub struct MessageInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Location {
     Maildir(MailEntry),
-    #[allow(dead_code)]
-    /// Byte range of the quoted message body in an mbox (after the
-    /// `From ` line, before the separating blank line).
+    /// An mbox message: its `From ` line offset, and the byte range of
+    /// its quoted body (after the `From ` line, before the separating
+    /// blank line).
     Mbox {
+        from: u64,
         offset: u64,
         len: u64,
     },
