@@ -75,11 +75,12 @@ pub enum DriverError {
     /// The TLS upgrade failed or was not available.
     #[error("TLS upgrade failed: {0}")]
     Tls(std::io::Error),
-    /// The server answered in a way that ends the session; the reply says why.
-    #[error("server refused: {0}")]
-    Refused(crate::types::Reply),
-    /// The server did not answer in time (RFC 5321 4.5.3.2).
-    #[error("timed out waiting for the server")]
+    /// The client session gave up (greeting or EHLO refused, TLS or AUTH
+    /// failed, a timeout, a 421).
+    #[error("SMTP session failed: {0:?}")]
+    Failed(crate::client::Failure),
+    /// The peer did not answer in time.
+    #[error("timed out")]
     Timeout,
     /// The connection closed before the exchange finished.
     #[error("connection closed by the peer")]

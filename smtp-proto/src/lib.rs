@@ -9,7 +9,7 @@
 //! - [`client::Session`]: the client side, what a relay needs to hand one
 //!   message to another server and learn each recipient's fate.
 //! - `tokio` (feature `tokio`): a driver that runs either session over any
-//!   `AsyncRead + AsyncWrite`, with a `Handler`
+//!   `AsyncRead + AsyncWrite`, with a `tokio::Handler`
 //!   trait for the server's decisions.
 //!
 //! The sessions do no I/O and read no clock: time comes in as an argument.
@@ -67,3 +67,5 @@ pub use limits::{ClientTimeouts, Limits};
 pub use parse::{CommandError, ReplyError, parse_command, parse_reply};
 pub use server::{Event as ServerEvent, Session as ServerSession};
 pub use types::*;
+#[cfg(feature = "tokio")]
+pub mod tokio;

@@ -417,6 +417,12 @@ impl Session {
         }
     }
 
+    /// Marks the connection as encrypted from the start (implicit TLS on a
+    /// submissions port, RFC 8314 3.3): STARTTLS is not offered and AUTH is.
+    pub fn assume_tls(&mut self) {
+        self.tls = true;
+    }
+
     /// Accepts the pending decision with the usual positive reply.
     pub fn accept(&mut self) -> Result<(), SessionError> {
         let pending = self.pending.take().ok_or(SessionError::NoPendingDecision)?;
