@@ -160,7 +160,28 @@ assert len(files()) == 2, 'DELE+QUIT removed the file'
 q = login()
 assert q.stat()[0] == 2
 after = q.uidl()[1]
+# A dropped connection (no QUIT) deletes nothing.
+q.dele(1)
+import socket, time
+q.sock.shutdown(socket.SHUT_RDWR)
+q.close()
+# The server notices the hang-up and releases the lock.
+for _ in range(200):
+    try:
+        q = login()
+        break
+    except poplib.error_proto as e:
+        assert b'[IN-USE]' in e.args[0], e
+        time.sleep(0.05)
+else:
+    raise SystemExit('lock never released')
+assert q.stat()[0] == 2, ('dropped connection deleted a message', q.stat(), q.uidl())
 q.quit()
+# APOP with the timestamp of the greeting (RFC 1939 section 7).
+a = poplib.POP3('127.0.0.1', port, timeout=20)
+a.apop('bob', 'builder')
+assert a.stat() == (0, 0)
+a.quit()
 # UIDL values stay those of the first session (message 2 is gone).
 assert [l.split()[1] for l in after] == [first[0].split()[1], first[2].split()[1]], (first, after)
 print(' '.join(l.split()[1].decode() for l in after))
@@ -168,7 +189,17 @@ print(' '.join(l.split()[1].decode() for l in after))
     );
     let uidls = python(&script, &server).await;
 
-    // Restart: a new backend over the same Maildir reports the same UIDLs.
+    // Restart, after another mail reader marked every message seen (the
+    // files move to cur/ with ":2,S"): the UIDLs stay the same.
+    for entry in std::fs::read_dir(server.maildir.join("new")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        std::fs::rename(
+            &path,
+            server.maildir.join("cur").join(format!("{name}:2,S")),
+        )
+        .unwrap();
+    }
     let Server { _dir: dir, .. } = server;
     let restarted = start_on(dir).await;
     let again = python(
