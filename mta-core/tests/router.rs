@@ -1,0 +1,920 @@
+//! Router cases: local users, alias chains and loops, virtual aliases and
+//! catch-alls, the recipient delimiter, virtual mailboxes, transports, and
+//! relay permission.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use mta_core::config::{Environment, MainCf, MainConfig};
+use mta_core::maps::{
+    Access, Aliases, MapList, Table, TableKind, TableRef, Text, Transport, Virtual,
+};
+use mta_core::router::{
+    AliasPolicy, Decision, LocalUsers, Mailbox, NextHop, RcptContext, ReversePath, Route, Router,
+    StaticUsers, Tables, UserLookupError,
+};
+
+const BASE: &str = "myhostname = mx.example.com\n\
+                    mydomain = example.com\n\
+                    myorigin = example.com\n\
+                    mydestination = $myhostname, example.com, localhost\n\
+                    recipient_delimiter = +\n";
+
+fn config(extra: &str) -> MainConfig {
+    let cf = MainCf::parse_str(&format!("{BASE}{extra}"), "main.cf").unwrap();
+    MainConfig::from_cf(&cf, &Environment::loopback("mx.example.com"))
+        .unwrap()
+        .config
+}
+
+fn table<F: mta_core::maps::TableFormat>(text: &str) -> Table<F> {
+    Table::from_text(text, "test", TableKind::Indexed).unwrap()
+}
+
+fn users() -> StaticUsers {
+    StaticUsers::new(["alice", "bob", "carol", "root"])
+}
+
+fn mb(s: &str) -> Mailbox {
+    Mailbox::parse(s).unwrap()
+}
+
+fn router_with(extra: &str, tables: Tables) -> Router<StaticUsers> {
+    Router::with_tables(config(extra), tables, users())
+}
+
+fn aliases(text: &str) -> Tables {
+    Tables {
+        aliases: MapList::from_tables(vec![table::<Aliases>(text)]),
+        ..Tables::default()
+    }
+}
+
+/// The routes, summarized as short strings.
+fn routes(router: &Router<impl LocalUsers>, rcpt: &str) -> Vec<String> {
+    router
+        .resolve(&mb(rcpt))
+        .routes
+        .iter()
+        .map(|r| match r {
+            Route::Local {
+                user, extension, ..
+            } => match extension {
+                Some(e) => format!("local:{user}+{e}"),
+                None => format!("local:{user}"),
+            },
+            Route::VirtualMailbox { maildrop, .. } => format!("virtual:{}", maildrop.display()),
+            Route::Relay {
+                transport,
+                next_hop,
+                recipient,
+            } => format!("{transport}:{next_hop}:{recipient}"),
+            Route::Transport {
+                transport, nexthop, ..
+            } => format!("other:{transport}:{nexthop}"),
+            Route::Command { command, .. } => format!("command:{command}"),
+            Route::File { path, .. } => format!("file:{}", path.display()),
+            Route::Discard { .. } => "discard".into(),
+            Route::Reject { reply, .. } => format!("reject:{} {}", reply.code, reply.status),
+            _ => "other".into(),
+        })
+        .collect()
+}
+
+#[test]
+fn local_users_and_unknown_users() {
+    let r = router_with("", Tables::default());
+    assert_eq!(routes(&r, "alice@example.com"), ["local:alice"]);
+    assert_eq!(routes(&r, "ALICE@MX.Example.COM"), ["local:alice"]);
+    assert_eq!(routes(&r, "alice@localhost"), ["local:alice"]);
+    // Unknown user in a local domain: 550 5.1.1.
+    let res = r.resolve(&mb("nobody@example.com"));
+    let reply = res.rejection().unwrap();
+    assert_eq!(
+        (reply.code, reply.status.to_string().as_str()),
+        (550, "5.1.1")
+    );
+    assert!(
+        reply.text.contains("User unknown in local recipient table"),
+        "{reply}"
+    );
+}
+
+#[test]
+fn delimiter_keeps_the_extension() {
+    let r = router_with("", Tables::default());
+    assert_eq!(routes(&r, "alice+news@example.com"), ["local:alice+news"]);
+    let r = router_with("recipient_delimiter = +-\n", Tables::default());
+    assert_eq!(routes(&r, "bob-lists@example.com"), ["local:bob+lists"]);
+    let r = router_with("recipient_delimiter =\n", Tables::default());
+    assert_eq!(routes(&r, "alice+news@example.com"), ["reject:550 5.1.1"]);
+}
+
+#[test]
+fn alias_chains() {
+    let r = router_with(
+        "",
+        aliases(
+            "postmaster: root\n\
+             root: admins\n\
+             admins: alice, bob@example.com, partner@remote.example\n",
+        ),
+    );
+    assert_eq!(
+        routes(&r, "postmaster@example.com"),
+        [
+            "local:alice",
+            "local:bob",
+            "smtp:remote.example:partner@remote.example"
+        ]
+    );
+}
+
+#[test]
+fn alias_delimiter_lookup_order() {
+    let r = router_with("", aliases("team: alice, bob\nteam+ops: carol\n"));
+    // user+tag is looked up first...
+    assert_eq!(routes(&r, "team+ops@example.com"), ["local:carol"]);
+    // ...then user; the extension is not carried into alias results.
+    assert_eq!(
+        routes(&r, "team+misc@example.com"),
+        ["local:alice", "local:bob"]
+    );
+}
+
+#[test]
+fn alias_loops_and_self_references() {
+    let r = router_with(
+        "",
+        aliases(
+            "a: b\nb: c\nc: a\n\
+             root: root, alice\n\
+             bob: \\bob, carol\n\
+             twice: alice, alice, alice@example.com\n",
+        ),
+    );
+    let res = r.resolve(&mb("a@example.com"));
+    let reply = res.rejection().unwrap();
+    assert_eq!(reply.status.to_string(), "5.4.6");
+    assert!(reply.text.contains("loop"), "{reply}");
+    // root: root -> root's own mailbox, no loop.
+    assert_eq!(
+        routes(&r, "root@example.com"),
+        ["local:root", "local:alice"]
+    );
+    // \bob: bob's mailbox without further alias expansion.
+    assert_eq!(routes(&r, "bob@example.com"), ["local:bob", "local:carol"]);
+    // Duplicates are removed.
+    assert_eq!(routes(&r, "twice@example.com"), ["local:alice"]);
+}
+
+#[test]
+fn alias_to_unknown_user() {
+    let r = router_with("", aliases("info: ghost\n"));
+    assert_eq!(routes(&r, "info@example.com"), ["reject:550 5.1.1"]);
+}
+
+#[test]
+fn commands_files_and_includes_need_policy_and_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let include = dir.path().join("members");
+    std::fs::write(&include, "# members\nalice\nbob, carol\n").unwrap();
+    let text = format!(
+        "bin: \"|/usr/bin/procmail -a bin\"\n\
+         log: /var/log/mail.copy\n\
+         list: :include:{}\n",
+        include.display()
+    );
+    let mut root_owned = table::<Aliases>(&text);
+    root_owned.set_owner_is_root(true);
+    let user_owned = table::<Aliases>(&text);
+
+    let with = |t: Table<Aliases>, policy: AliasPolicy| {
+        let mut r = router_with(
+            "",
+            Tables {
+                aliases: MapList::from_tables(vec![t]),
+                ..Tables::default()
+            },
+        );
+        r.set_alias_policy(policy);
+        r
+    };
+    let all = AliasPolicy {
+        commands: true,
+        files: true,
+        includes: true,
+        include_commands: false,
+        include_files: false,
+    };
+    // Root-owned table, everything allowed.
+    let r = with(root_owned.clone(), all);
+    assert_eq!(
+        routes(&r, "bin@example.com"),
+        ["command:/usr/bin/procmail -a bin"]
+    );
+    assert_eq!(routes(&r, "log@example.com"), ["file:/var/log/mail.copy"]);
+    let include_uid = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&include).unwrap());
+    if include_uid == 0 {
+        assert_eq!(
+            routes(&r, "list@example.com"),
+            ["local:alice", "local:bob", "local:carol"]
+        );
+    }
+    // The same table not owned by root: refused.
+    let r = with(user_owned, all);
+    for rcpt in ["bin@example.com", "log@example.com", "list@example.com"] {
+        assert_eq!(routes(&r, rcpt), ["reject:550 5.7.1"], "{rcpt}");
+    }
+    // Root-owned but the policy forbids it.
+    let r = with(root_owned.clone(), AliasPolicy::addresses_only());
+    for rcpt in ["bin@example.com", "log@example.com", "list@example.com"] {
+        assert_eq!(routes(&r, rcpt), ["reject:550 5.7.1"], "{rcpt}");
+    }
+    // Postfix's defaults (allow_mail_to_commands = alias, forward) allow
+    // commands and files in root-owned aliases; a main.cf can forbid them.
+    let r = Router::with_tables(
+        config("allow_mail_to_commands =\nallow_mail_to_files = forward\n"),
+        Tables {
+            aliases: MapList::from_tables(vec![root_owned]),
+            ..Tables::default()
+        },
+        users(),
+    );
+    assert!(!r.alias_policy().commands && !r.alias_policy().files);
+    assert_eq!(routes(&r, "bin@example.com"), ["reject:550 5.7.1"]);
+}
+
+#[test]
+fn include_files_owned_by_someone_else_are_refused() {
+    // Make an include file owned by "nobody" (possible only as root).
+    let dir = tempfile::tempdir().unwrap();
+    let include = dir.path().join("members");
+    std::fs::write(&include, "alice\n").unwrap();
+    if std::os::unix::fs::chown(&include, Some(65534), Some(65534)).is_err() {
+        eprintln!("skipping: cannot chown (not root)");
+        return;
+    }
+    let mut t = table::<Aliases>(&format!("list: :include:{}\n", include.display()));
+    t.set_owner_is_root(true);
+    let mut r = router_with(
+        "",
+        Tables {
+            aliases: MapList::from_tables(vec![t]),
+            ..Tables::default()
+        },
+    );
+    r.set_alias_policy(AliasPolicy {
+        includes: true,
+        ..AliasPolicy::default()
+    });
+    // Addresses in a non-root include file are still delivered; the file
+    // itself may not name further includes, commands or files.
+    assert_eq!(routes(&r, "list@example.com"), ["local:alice"]);
+    std::fs::write(&include, "alice, |/bin/true\n").unwrap();
+    assert_eq!(
+        routes(&r, "list@example.com"),
+        ["local:alice", "reject:550 5.7.1"]
+    );
+}
+
+fn virtual_tables(text: &str) -> Tables {
+    Tables {
+        virtual_alias: MapList::from_tables(vec![table::<Virtual>(text)]),
+        ..Tables::default()
+    }
+}
+
+#[test]
+fn virtual_aliases_and_catch_alls() {
+    let r = router_with(
+        "virtual_alias_domains = hosted.example\n",
+        virtual_tables(
+            "info@hosted.example      alice, sales@hosted.example\n\
+             sales@hosted.example     bob@example.com, rep@remote.example\n\
+             joe@hosted.example       joe@elsewhere.example\n\
+             @hosted.example          carol\n\
+             self@hosted.example      self@hosted.example, alice\n",
+        ),
+    );
+    // Recursive expansion; "alice" gets @$myorigin.
+    assert_eq!(
+        routes(&r, "info@hosted.example"),
+        [
+            "local:alice",
+            "local:bob",
+            "smtp:remote.example:rep@remote.example"
+        ]
+    );
+    // The catch-all takes the rest.
+    assert_eq!(routes(&r, "anyone@hosted.example"), ["local:carol"]);
+    // Extension propagation: joe+x -> joe+x@elsewhere.example.
+    assert_eq!(
+        routes(&r, "joe+x@hosted.example"),
+        ["smtp:elsewhere.example:joe+x@elsewhere.example"]
+    );
+    // A self-reference stops expansion; hosted.example has no mailboxes,
+    // so the address itself is unknown in the virtual alias table.
+    assert_eq!(
+        routes(&r, "self@hosted.example"),
+        ["reject:550 5.1.1", "local:alice"]
+    );
+}
+
+#[test]
+fn virtual_alias_domain_without_catch_all() {
+    let r = router_with(
+        "virtual_alias_domains = hosted.example\n",
+        virtual_tables("info@hosted.example alice\n"),
+    );
+    let res = r.resolve(&mb("nobody@hosted.example"));
+    let reply = res.rejection().unwrap();
+    assert_eq!(reply.code, 550);
+    assert!(reply.text.contains("virtual alias table"), "{reply}");
+}
+
+#[test]
+fn virtual_alias_loops_and_limits() {
+    let r = router_with(
+        "",
+        virtual_tables("a@example.com b@example.com\nb@example.com a@example.com\n"),
+    );
+    let res = r.resolve(&mb("a@example.com"));
+    assert_eq!(res.rejection().unwrap().status.to_string(), "5.4.6");
+
+    // A chain longer than virtual_alias_recursion_limit defers (Postfix's
+    // cleanup defers the message).
+    let chain: String = (0..10)
+        .map(|i| format!("u{i}@example.com u{}@example.com\n", i + 1))
+        .collect();
+    let r = router_with(
+        "virtual_alias_recursion_limit = 5\n",
+        virtual_tables(&chain),
+    );
+    let reply = r
+        .resolve(&mb("u0@example.com"))
+        .rejection()
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (reply.code, reply.status.to_string().as_str()),
+        (451, "4.3.0")
+    );
+    // The same chain within the limit ends at u10, which is unknown.
+    let r = router_with(
+        "virtual_alias_recursion_limit = 50\n",
+        virtual_tables(&chain),
+    );
+    assert_eq!(routes(&r, "u0@example.com"), ["reject:550 5.1.1"]);
+
+    // A fan-out larger than virtual_alias_expansion_limit defers too.
+    let r = router_with(
+        "virtual_alias_expansion_limit = 3\n",
+        virtual_tables("all@example.com alice, bob, carol, root, alice+x\n"),
+    );
+    let res = r.resolve(&mb("all@example.com"));
+    assert_eq!(res.rejection().map(|r| r.code), Some(451));
+}
+
+#[test]
+fn virtual_mailboxes() {
+    let tables = Tables {
+        virtual_mailbox: MapList::from_tables(vec![table::<Text>(
+            "ann@mail.example      mail.example/ann/\n\
+             ben@mail.example      mail.example/ben.mbox\n\
+             @catch.example        catch.example/all/\n",
+        )]),
+        ..Tables::default()
+    };
+    let r = router_with(
+        "virtual_mailbox_domains = mail.example, catch.example\n\
+         virtual_mailbox_base = /srv/vmail\n",
+        tables,
+    );
+    let res = r.resolve(&mb("ann+tag@mail.example"));
+    match &res.routes[..] {
+        [
+            Route::VirtualMailbox {
+                maildrop, maildir, ..
+            },
+        ] => {
+            assert_eq!(maildrop, &PathBuf::from("/srv/vmail/mail.example/ann/"));
+            assert!(*maildir);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        routes(&r, "ben@mail.example"),
+        ["virtual:/srv/vmail/mail.example/ben.mbox"]
+    );
+    assert_eq!(
+        routes(&r, "whoever@catch.example"),
+        ["virtual:/srv/vmail/catch.example/all/"]
+    );
+    let res = r.resolve(&mb("ghost@mail.example"));
+    let reply = res.rejection().unwrap();
+    assert_eq!(reply.code, 550);
+    assert!(reply.text.contains("virtual mailbox table"), "{reply}");
+}
+
+#[test]
+fn transports_relayhost_and_mx() {
+    let transport = table::<Transport>(
+        "special.example         smtp:[10.0.0.5]:2525\n\
+         .special.example        relay:gw.special.example\n\
+         bob@example.com         lmtp:unix:/run/dovecot/lmtp\n\
+         gone.example            error:5.1.2 domain is gone\n\
+         later.example           error:4.4.1 try later\n\
+         void.example            discard:silently\n\
+         pipe.example            dovecot:\n\
+         localized.example       local:\n\
+         hop.example             :[hop.relay.example]\n",
+    );
+    let tables = Tables {
+        transport: MapList::from_tables(vec![transport]),
+        ..Tables::default()
+    };
+    let r = router_with("relay_domains = partner.example\n", tables.clone());
+    let cases: &[(&str, &str)] = &[
+        (
+            "x@special.example",
+            "smtp:[10.0.0.5]:2525:x@special.example",
+        ),
+        (
+            "x@a.special.example",
+            "relay:gw.special.example:x@a.special.example",
+        ),
+        (
+            "bob@example.com",
+            "lmtp:unix:/run/dovecot/lmtp:bob@example.com",
+        ),
+        ("x@gone.example", "reject:550 5.1.2"),
+        ("x@later.example", "reject:450 4.4.1"),
+        ("x@void.example", "discard"),
+        // An empty next hop means the recipient domain.
+        ("x@pipe.example", "other:dovecot:pipe.example"),
+        ("alice@localized.example", "local:alice"),
+        ("x@hop.example", "smtp:[hop.relay.example]:x@hop.example"),
+        // relay_domains: transport relay, next hop the domain (MX).
+        (
+            "x@partner.example",
+            "relay:partner.example:x@partner.example",
+        ),
+        // The default class: smtp to the MX of the domain.
+        (
+            "x@elsewhere.example",
+            "smtp:elsewhere.example:x@elsewhere.example",
+        ),
+    ];
+    for (rcpt, want) in cases {
+        assert_eq!(routes(&r, rcpt), [*want], "{rcpt}");
+    }
+    // relayhost takes non-local mail unless the transport table says more.
+    let r = router_with(
+        "relay_domains = partner.example\nrelayhost = [smart.example]:587\n",
+        tables,
+    );
+    assert_eq!(
+        routes(&r, "x@elsewhere.example"),
+        ["smtp:[smart.example]:587:x@elsewhere.example"]
+    );
+    assert_eq!(
+        routes(&r, "x@partner.example"),
+        ["relay:[smart.example]:587:x@partner.example"]
+    );
+    assert_eq!(
+        routes(&r, "x@special.example"),
+        ["smtp:[10.0.0.5]:2525:x@special.example"]
+    );
+}
+
+#[test]
+fn next_hop_forms() {
+    let cases: &[(&str, NextHop)] = &[
+        (
+            "example.com",
+            NextHop::Mx {
+                domain: "example.com".into(),
+                port: None,
+            },
+        ),
+        (
+            "Example.com:587",
+            NextHop::Mx {
+                domain: "example.com".into(),
+                port: Some(587),
+            },
+        ),
+        (
+            "[192.0.2.1]",
+            NextHop::Host {
+                host: "192.0.2.1".into(),
+                port: None,
+            },
+        ),
+        (
+            "[2001:db8::1]:smtp",
+            NextHop::Host {
+                host: "2001:db8::1".into(),
+                port: Some(25),
+            },
+        ),
+        (
+            "inet:[lmtp.example]:lmtp",
+            NextHop::Host {
+                host: "lmtp.example".into(),
+                port: Some(24),
+            },
+        ),
+        ("unix:/run/lmtp", NextHop::Unix(PathBuf::from("/run/lmtp"))),
+    ];
+    for (text, want) in cases {
+        assert_eq!(NextHop::parse(text).as_ref(), Some(want), "{text}");
+    }
+    for bad in [
+        "",
+        "[x",
+        "[x]:",
+        "host:0",
+        "host:99999",
+        "host:nosuchservice",
+        "unix:",
+    ] {
+        assert_eq!(NextHop::parse(bad), None, "{bad}");
+    }
+}
+
+struct FailingUsers;
+
+impl LocalUsers for FailingUsers {
+    fn exists(&self, _: &str) -> Result<bool, UserLookupError> {
+        Err(UserLookupError(std::io::Error::other(
+            "passwd-file unreadable",
+        )))
+    }
+}
+
+#[test]
+fn user_database_failure_is_temporary() {
+    let r = Router::with_tables(config(""), Tables::default(), FailingUsers);
+    assert_eq!(routes(&r, "alice@example.com"), ["reject:451 4.3.0"]);
+}
+
+// ---------------------------------------------------------------------------
+// Relay permission.
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn decide(
+    router: &Router<impl LocalUsers>,
+    client: &str,
+    sasl: bool,
+    from: &str,
+    to: &str,
+) -> Decision {
+    let reverse_path = ReversePath::parse(from).unwrap();
+    let forward_path = mb(to);
+    router.check_recipient(&RcptContext {
+        client_addr: ip(client),
+        client_name: None,
+        sasl_authenticated: sasl,
+        reverse_path: &reverse_path,
+        forward_path: &forward_path,
+    })
+}
+
+fn refused(d: &Decision) -> Option<(u16, String)> {
+    match d {
+        Decision::Accept => None,
+        Decision::Refuse(r) => Some((r.code, r.status.to_string())),
+    }
+}
+
+#[test]
+fn no_open_relay_by_default() {
+    // Postfix's defaults: mynetworks_style = host (this machine only),
+    // smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated,
+    // defer_unauth_destination.
+    let r = router_with("", Tables::default());
+    let far = "x@remote.example";
+    assert_eq!(
+        decide(&r, "127.0.0.1", false, "a@b.example", far),
+        Decision::Accept
+    );
+    assert_eq!(decide(&r, "::1", false, "<>", far), Decision::Accept);
+    // 127.0.0.2 is a loopback address but not this host's interface address:
+    // outside mynetworks, so relaying is refused.
+    for outside in [
+        "127.0.0.2",
+        "192.0.2.10",
+        "2001:db8::1",
+        "::ffff:198.51.100.1",
+    ] {
+        let d = decide(&r, outside, false, "a@b.example", far);
+        assert_eq!(refused(&d), Some((450, "4.7.1".into())), "{outside}");
+        if let Decision::Refuse(reply) = d {
+            assert!(reply.text.contains("Relay access denied"), "{reply}");
+        }
+    }
+    // An authenticated client may relay from anywhere.
+    assert_eq!(
+        decide(&r, "192.0.2.10", true, "a@b.example", far),
+        Decision::Accept
+    );
+    // Mail for our own domains is accepted from anyone...
+    assert_eq!(
+        decide(&r, "192.0.2.10", false, "a@b.example", "alice@example.com"),
+        Decision::Accept
+    );
+    // ...unless the user is unknown (smtpd_reject_unlisted_recipient).
+    assert_eq!(
+        refused(&decide(
+            &r,
+            "192.0.2.10",
+            false,
+            "a@b.example",
+            "ghost@example.com"
+        )),
+        Some((550, "5.1.1".into()))
+    );
+}
+
+#[test]
+fn mynetworks_and_reject_unauth_destination() {
+    let r = router_with(
+        "mynetworks = 127.0.0.0/8, [::1]/128, 10.1.0.0/16\n\
+         relay_domains = partner.example\n\
+         smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination\n",
+        Tables::default(),
+    );
+    let far = "x@remote.example";
+    assert_eq!(decide(&r, "127.0.0.2", false, "<>", far), Decision::Accept);
+    assert_eq!(decide(&r, "10.1.200.3", false, "<>", far), Decision::Accept);
+    assert_eq!(
+        refused(&decide(&r, "10.2.0.1", false, "<>", far)),
+        Some((554, "5.7.1".into()))
+    );
+    // SASL is not in this list.
+    assert!(refused(&decide(&r, "10.2.0.1", true, "<>", far)).is_some());
+    // relay_domains (and subdomains) from anyone, but not with
+    // sender-specified routing in the local part.
+    assert_eq!(
+        decide(&r, "10.2.0.1", false, "<>", "x@partner.example"),
+        Decision::Accept
+    );
+    assert_eq!(
+        decide(&r, "10.2.0.1", false, "<>", "x@mx.partner.example"),
+        Decision::Accept
+    );
+    assert!(
+        refused(&decide(
+            &r,
+            "10.2.0.1",
+            false,
+            "<>",
+            "x%evil.example@partner.example"
+        ))
+        .is_some()
+    );
+    // mynetworks_style = subnet over the loopback interface trusts 127/8.
+    let r = router_with("mynetworks_style = subnet\n", Tables::default());
+    assert_eq!(
+        decide(&r, "127.0.0.2", false, "<>", "x@remote.example"),
+        Decision::Accept
+    );
+}
+
+fn access_tables(refs: &[(&str, &str, TableKind)]) -> Tables {
+    let mut tables = Tables::default();
+    for (reference, text, kind) in refs {
+        let t = Table::<Access>::from_text(text, reference, *kind).unwrap();
+        tables
+            .access
+            .insert(reference.parse::<TableRef>().unwrap(), t);
+    }
+    tables
+}
+
+#[test]
+fn access_restrictions() {
+    let tables = access_tables(&[
+        (
+            "cidr:/etc/postfix/clients.cidr",
+            "192.0.2.0/24 REJECT blocked network\n198.51.100.7 permit_mynetworks\n",
+            TableKind::Cidr,
+        ),
+        (
+            "hash:/etc/postfix/senders",
+            "<>                 550 5.7.1 no bounces here\n\
+             spam.example       REJECT\n\
+             friend@spam.example OK\n\
+             grey.example       DEFER\n",
+            TableKind::Indexed,
+        ),
+        (
+            "hash:/etc/postfix/recipients",
+            "carol@example.com  REJECT carol left\n\
+             example.com        DUNNO\n\
+             open.example       OK\n\
+             weird.example      HOLD\n",
+            TableKind::Indexed,
+        ),
+    ]);
+    let r = router_with(
+        "smtpd_relay_restrictions =\n\
+         smtpd_recipient_restrictions =\n\
+         \x20 check_client_access cidr:/etc/postfix/clients.cidr,\n\
+         \x20 check_sender_access hash:/etc/postfix/senders,\n\
+         \x20 check_recipient_access hash:/etc/postfix/recipients,\n\
+         \x20 permit_mynetworks, reject_unauth_destination\n",
+        tables,
+    );
+    let local = "alice@example.com";
+    // Client table.
+    let d = decide(&r, "192.0.2.1", false, "a@b.example", local);
+    assert_eq!(refused(&d), Some((554, "5.7.1".into())));
+    if let Decision::Refuse(reply) = d {
+        assert_eq!(
+            reply.text,
+            "unknown[192.0.2.1]: Client host rejected: blocked network"
+        );
+    }
+    // A restriction name as the action: 198.51.100.7 is not in mynetworks,
+    // so permit_mynetworks says nothing and the checks go on.
+    assert_eq!(
+        decide(&r, "198.51.100.7", false, "a@b.example", local),
+        Decision::Accept
+    );
+    // Sender table: the null reverse-path is looked up as <>.
+    let d = decide(&r, "203.0.113.1", false, "<>", local);
+    assert_eq!(refused(&d), Some((550, "5.7.1".into())));
+    assert_eq!(
+        refused(&decide(
+            &r,
+            "203.0.113.1",
+            false,
+            "x@mx.spam.example",
+            local
+        )),
+        Some((554, "5.7.1".into()))
+    );
+    assert_eq!(
+        decide(&r, "203.0.113.1", false, "friend@spam.example", local),
+        Decision::Accept
+    );
+    assert_eq!(
+        refused(&decide(&r, "203.0.113.1", false, "x@grey.example", local)),
+        Some((450, "4.7.1".into()))
+    );
+    // Recipient table: OK permits relaying to open.example from anyone.
+    assert_eq!(
+        decide(&r, "203.0.113.1", false, "a@b.example", "x@open.example"),
+        Decision::Accept
+    );
+    let d = decide(&r, "203.0.113.1", false, "a@b.example", "carol@example.com");
+    match d {
+        Decision::Refuse(reply) => {
+            assert_eq!(reply.code, 554);
+            assert_eq!(
+                reply.text,
+                "<carol@example.com>: Recipient address rejected: carol left"
+            );
+        }
+        Decision::Accept => panic!("carol accepted"),
+    }
+    // DUNNO for example.com: the parent "com" is not tried, and the
+    // remaining restrictions accept a local recipient.
+    assert_eq!(
+        decide(&r, "203.0.113.1", false, "a@b.example", "bob@example.com"),
+        Decision::Accept
+    );
+    // An action missive does not implement answers 451 4.3.5.
+    assert_eq!(
+        refused(&decide(
+            &r,
+            "203.0.113.1",
+            false,
+            "a@b.example",
+            "x@weird.example"
+        )),
+        Some((451, "4.3.5".into()))
+    );
+    // Still no open relay for others.
+    assert_eq!(
+        refused(&decide(
+            &r,
+            "203.0.113.1",
+            false,
+            "a@b.example",
+            "x@remote.example"
+        )),
+        Some((554, "5.7.1".into()))
+    );
+}
+
+#[test]
+fn explicit_reject_unlisted_and_permit_reject() {
+    let r = router_with(
+        "smtpd_reject_unlisted_recipient = no\n\
+         smtpd_relay_restrictions = reject_unauth_destination\n\
+         smtpd_recipient_restrictions = reject_unlisted_recipient, permit\n",
+        aliases("sales: alice\n"),
+    );
+    assert_eq!(
+        decide(&r, "192.0.2.1", false, "<>", "sales+x@example.com"),
+        Decision::Accept
+    );
+    assert_eq!(
+        refused(&decide(&r, "192.0.2.1", false, "<>", "ghost@example.com")),
+        Some((550, "5.1.1".into()))
+    );
+    let r = router_with(
+        "smtpd_reject_unlisted_recipient = no\n\
+         smtpd_relay_restrictions = permit_mynetworks, reject\n",
+        Tables::default(),
+    );
+    assert_eq!(
+        decide(&r, "127.0.0.1", false, "<>", "x@remote.example"),
+        Decision::Accept
+    );
+    assert_eq!(
+        refused(&decide(&r, "192.0.2.1", false, "<>", "ghost@example.com")),
+        Some((554, "5.7.1".into()))
+    );
+}
+
+#[test]
+fn open_and_refresh_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let aliases_path = dir.path().join("aliases");
+    let access_path = dir.path().join("access");
+    let domains_path = dir.path().join("relay_domains");
+    std::fs::write(&aliases_path, "info: alice\n").unwrap();
+    std::fs::write(&access_path, "192.0.2.1 REJECT\n").unwrap();
+    std::fs::write(&domains_path, "partner.example OK\n").unwrap();
+    let cfg = config(&format!(
+        "alias_maps = hash:{}\n\
+         relay_domains = hash:{}\n\
+         smtpd_recipient_restrictions = check_client_access texthash:{}\n",
+        aliases_path.display(),
+        domains_path.display(),
+        access_path.display()
+    ));
+    let mut r = Router::open(cfg, users()).unwrap();
+    assert_eq!(routes(&r, "info@example.com"), ["local:alice"]);
+    assert_eq!(
+        routes(&r, "x@partner.example"),
+        ["relay:partner.example:x@partner.example"]
+    );
+    assert!(refused(&decide(&r, "192.0.2.1", false, "<>", "alice@example.com")).is_some());
+    assert_eq!(r.refresh().unwrap(), 0);
+    std::fs::write(&aliases_path, "info: bob, carol\n").unwrap();
+    std::fs::write(&access_path, "192.0.2.2 REJECT\n").unwrap();
+    assert_eq!(r.refresh().unwrap(), 2);
+    assert_eq!(routes(&r, "info@example.com"), ["local:bob", "local:carol"]);
+    assert_eq!(
+        decide(&r, "192.0.2.1", false, "<>", "alice@example.com"),
+        Decision::Accept
+    );
+    // A missing table fails to open with its path (Postfix's default
+    // alias_maps = hash:/etc/aliases fails the same way where there is no
+    // /etc/aliases, hence the empty alias_maps here).
+    std::fs::remove_file(&domains_path).unwrap();
+    let cfg = config(&format!(
+        "alias_maps =\nrelay_domains = hash:{}\n",
+        domains_path.display()
+    ));
+    let e = Router::open(cfg, users()).unwrap_err();
+    assert!(e.to_string().contains("relay_domains"), "{e}");
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn addresses_never_panic(text in "[ -~]{0,300}") {
+            let _ = Mailbox::parse(&text);
+            let _ = ReversePath::parse(&text);
+        }
+
+        /// Any address resolves without panicking, over aliases and
+        /// virtual aliases that refer to each other.
+        #[test]
+        fn resolve_never_panics(local in "[a-z+.\"]{1,12}", domain in "(example\\.com|hosted\\.example|remote\\.example)") {
+            let tables = Tables {
+                aliases: MapList::from_tables(vec![table::<Aliases>("a: b, c@hosted.example\nb: a\nc: \\c\n")]),
+                virtual_alias: MapList::from_tables(vec![table::<Virtual>("@hosted.example a@example.com\nc@hosted.example c@hosted.example\n")]),
+                ..Tables::default()
+            };
+            let r = router_with("", tables);
+            if let Ok(m) = Mailbox::parse(&format!("{local}@{domain}")) {
+                let res = r.resolve(&m);
+                prop_assert!(!res.routes.is_empty());
+            }
+        }
+    }
+}
