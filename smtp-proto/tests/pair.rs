@@ -391,3 +391,29 @@ fn server_421_ends_the_client() {
         Some(client::Event::Failed(Failure::ServiceClosing(_)))
     ));
 }
+
+#[test]
+fn bare_lf_messages_go_out_with_crlf_by_data_and_bdat() {
+    for chunking in [false, true] {
+        let mut sc = server::Config::new("mx.example");
+        sc.chunking = chunking;
+        let (mut c, mut s, now) = pair(sc, cconfig());
+        let mut app = App::new();
+        pump(&mut c, &mut s, &mut app, now);
+        let out = send(
+            &mut c,
+            &mut s,
+            &mut app,
+            now,
+            &["a@mx.example"],
+            b"Subject: lf\n\n.x\nlast",
+        );
+        assert!(out.recipients[0].is_delivered());
+        let expected: &[u8] = if chunking {
+            b"Subject: lf\r\n\r\n.x\r\nlast"
+        } else {
+            b"Subject: lf\r\n\r\n.x\r\nlast\r\n"
+        };
+        assert_eq!(app.messages, vec![expected.to_vec()], "chunking={chunking}");
+    }
+}

@@ -712,7 +712,13 @@ impl Session {
             return;
         }
         if tx.use_bdat {
-            let message = tx.message.clone();
+            // BDAT has no dot transparency, but text still needs CR LF line
+            // ends (RFC 5321 2.3.8); only BINARYMIME goes out untouched.
+            let message = if tx.envelope.parameters.body == Some(crate::types::Body::BinaryMime) {
+                tx.message.clone()
+            } else {
+                crlf(&tx.message)
+            };
             self.command(&Command::Bdat {
                 size: message.len() as u64,
                 last: true,
@@ -797,6 +803,26 @@ impl Session {
         }));
         self.become_ready();
     }
+}
+
+/// The message with every bare LF turned into CR LF (no copy when there is
+/// none).
+fn crlf(message: &Bytes) -> Bytes {
+    let bare = memchr::memchr_iter(b'\n', message).any(|i| i == 0 || message[i - 1] != b'\r');
+    if !bare {
+        return message.clone();
+    }
+    let mut out = BytesMut::with_capacity(message.len() + message.len() / 32);
+    let mut start = 0;
+    for i in memchr::memchr_iter(b'\n', message) {
+        if i == 0 || message[i - 1] != b'\r' {
+            out.put_slice(&message[start..i]);
+            out.put_slice(b"\r\n");
+            start = i + 1;
+        }
+    }
+    out.put_slice(&message[start..]);
+    out.freeze()
 }
 
 /// Writes `message` with dot transparency (RFC 5321 4.5.2) and the end of

@@ -49,6 +49,9 @@ use crate::server::{self, AbortReason, Event, HeloKind, Mode, Session};
 use crate::types::{
     Credentials, ForwardPath, Host, MailParameters, RcptParameters, Reply, ReversePath,
 };
+/// The attribute that implementations of [`Handler`], [`TlsAcceptor`] and
+/// [`TlsConnector`] need, re-exported so users need no extra dependency.
+pub use async_trait::async_trait;
 
 /// A connection the driver can run over: any tokio byte stream.
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
