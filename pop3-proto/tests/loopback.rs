@@ -307,3 +307,89 @@ async fn autologout_after_ten_minutes() {
     assert_eq!(store.messages.lock().unwrap().len(), 1);
     assert!(!*store.locked.lock().unwrap());
 }
+
+/// The TLS side of STLS for the test: tokio-rustls with a self-signed
+/// certificate.
+struct Tls(tokio_rustls::TlsAcceptor);
+
+#[async_trait]
+impl<S> pop3_proto::tokio::StartTls<S> for Tls
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    type Stream = tokio_rustls::server::TlsStream<S>;
+    async fn upgrade(&self, stream: S) -> io::Result<Self::Stream> {
+        self.0.accept(stream).await
+    }
+}
+
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    use tokio_rustls::rustls;
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+const STLS_SCRIPT: &str = r#"
+import poplib, ssl, sys
+p = poplib.POP3('127.0.0.1', int(sys.argv[1]), timeout=20)
+caps = p.capa()
+assert 'STLS' in caps and 'USER' not in caps, caps
+try:
+    p.user('alice')
+    raise SystemExit('plaintext USER accepted before TLS')
+except poplib.error_proto as e:
+    assert b'[AUTH]' in e.args[0], e
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+p.stls(context=ctx)
+caps = p.capa()
+assert 'STLS' not in caps and 'USER' in caps, caps
+p.user('alice')
+p.pass_('wonderland')
+assert p.stat() == (1, 3), p.stat()
+assert p.retr(1)[1] == [b'x']
+p.quit()
+print('ok')
+"#;
+
+/// RFC 2595: STLS through the driver with a real TLS handshake; plaintext
+/// passwords refused before it and allowed after.
+#[tokio::test]
+async fn stls_with_poplib() {
+    let Some(py) = python() else { return };
+    let store = Memory::default();
+    store
+        .messages
+        .lock()
+        .unwrap()
+        .push(("id-1".into(), b"x\r\n".to_vec()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tls = Arc::new(Tls(tls_acceptor()));
+    let s2 = store.clone();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        pop3_proto::tokio::serve_with_starttls(&s2, stream, Options::default(), tls.as_ref()).await
+    });
+    let out = tokio::process::Command::new(py)
+        .args(["-c", STLS_SCRIPT, &port.to_string()])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

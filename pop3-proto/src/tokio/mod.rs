@@ -147,58 +147,139 @@ fn now() -> Instant {
 /// peer hanging up. Deletions happen only after QUIT; any other end
 /// releases the lock and deletes nothing.
 ///
-/// The driver does not do TLS: STLS is not offered (set `config.tls` for a
-/// connection that is already TLS).
+/// STLS is not offered here (set `config.tls` for a connection that is
+/// already TLS); [`serve_with_starttls`] offers it.
 pub async fn serve<M, S>(maildrop: &M, mut stream: S, options: Options) -> io::Result<()>
 where
     M: Maildrop,
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let mut config = options.config;
-    config.stls = false;
-    if let Some(host) = &options.apop_hostname {
-        config.apop_timestamp = Some(apop_timestamp(host));
+    let mut conn = Connection::new(maildrop, options, false);
+    conn.drive(&mut stream, false).await.map(|_| ())
+}
+
+/// Upgrades a connection to TLS after STLS (RFC 2595 section 4), for
+/// example with tokio-rustls' `TlsAcceptor`.
+#[async_trait]
+pub trait StartTls<S>: Send + Sync {
+    /// The stream after the handshake.
+    type Stream: AsyncRead + AsyncWrite + Unpin + Send;
+
+    /// Runs the server side of the TLS handshake on `stream`.
+    async fn upgrade(&self, stream: S) -> io::Result<Self::Stream>;
+}
+
+/// Like [`serve`], and offers STLS: on the client's STLS the driver
+/// answers `+OK`, hands the stream to `tls` for the handshake and goes on
+/// over TLS. Bytes the client pipelined after STLS are discarded
+/// (CVE-2011-0411).
+pub async fn serve_with_starttls<M, S, T>(
+    maildrop: &M,
+    mut stream: S,
+    options: Options,
+    tls: &T,
+) -> io::Result<()>
+where
+    M: Maildrop,
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    T: StartTls<S>,
+{
+    let mut conn = Connection::new(maildrop, options, true);
+    match conn.drive(&mut stream, true).await? {
+        Flow::Done => Ok(()),
+        Flow::StartTls => {
+            let mut stream = tls.upgrade(stream).await?;
+            conn.session.tls_established(now()).map_err(owner_error)?;
+            conn.drive(&mut stream, false).await.map(|_| ())
+        }
     }
-    let mut session = Session::new(config, now());
-    let mut lock: Option<M::Lock> = None;
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut chunk = vec![0u8; options.chunk_size.max(1)];
-    loop {
-        flush(&mut session, &mut stream).await?;
-        if session.is_closed() {
-            stream.flush().await?;
-            let _ = stream.shutdown().await;
-            return Ok(());
+}
+
+enum Flow {
+    Done,
+    StartTls,
+}
+
+struct Connection<'a, M: Maildrop> {
+    maildrop: &'a M,
+    session: Session,
+    lock: Option<M::Lock>,
+    buf: Vec<u8>,
+    chunk: Vec<u8>,
+}
+
+impl<'a, M: Maildrop> Connection<'a, M> {
+    fn new(maildrop: &'a M, options: Options, stls: bool) -> Self {
+        let mut config = options.config;
+        config.stls = stls && !config.tls;
+        if let Some(host) = &options.apop_hostname {
+            config.apop_timestamp = Some(apop_timestamp(host));
         }
-        if let Some(event) = session.poll_event() {
-            handle(
-                maildrop,
-                &mut session,
-                &mut lock,
-                &mut stream,
-                &mut chunk,
-                event,
-            )
-            .await?;
-            continue;
+        Connection {
+            maildrop,
+            session: Session::new(config, now()),
+            lock: None,
+            buf: vec![0u8; 16 * 1024],
+            chunk: vec![0u8; options.chunk_size.max(1)],
         }
-        let deadline = session.poll_timeout();
-        let sleep = async {
-            match deadline {
-                Some(d) => ::tokio::time::sleep_until(TokioInstant::from_std(d)).await,
-                None => std::future::pending().await,
+    }
+
+    /// Runs the session over `stream` until it ends, or until STLS was
+    /// accepted when `upgrade` is allowed.
+    async fn drive<S>(&mut self, stream: &mut S, upgrade: bool) -> io::Result<Flow>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        loop {
+            flush(&mut self.session, stream).await?;
+            if self.session.is_closed() {
+                stream.flush().await?;
+                let _ = stream.shutdown().await;
+                return Ok(Flow::Done);
             }
-        };
-        ::tokio::select! {
-            read = stream.read(&mut buf) => {
-                let n = read?;
-                if n == 0 {
-                    // The client went away without QUIT: nothing is deleted.
-                    return Ok(());
+            if let Some(event) = self.session.poll_event() {
+                if event == Event::StartTls {
+                    if upgrade {
+                        self.session.accept().map_err(owner_error)?;
+                        flush(&mut self.session, stream).await?;
+                        stream.flush().await?;
+                        return Ok(Flow::StartTls);
+                    }
+                    let r = Response::err("STLS not available")
+                        .unwrap_or_else(|_| unreachable_response());
+                    self.session.reject(r).map_err(owner_error)?;
+                    continue;
                 }
-                session.receive(now(), buf.get(..n).unwrap_or_default());
+                handle(
+                    self.maildrop,
+                    &mut self.session,
+                    &mut self.lock,
+                    stream,
+                    &mut self.chunk,
+                    event,
+                )
+                .await?;
+                continue;
             }
-            () = sleep => session.handle_timeout(now()),
+            let deadline = self.session.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(d) => ::tokio::time::sleep_until(TokioInstant::from_std(d)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            ::tokio::select! {
+                read = stream.read(&mut self.buf) => {
+                    let n = read?;
+                    if n == 0 {
+                        // The client went away without QUIT: nothing is
+                        // deleted, the lock goes with `self`.
+                        return Ok(Flow::Done);
+                    }
+                    self.session.receive(now(), self.buf.get(..n).unwrap_or_default());
+                }
+                () = sleep => self.session.handle_timeout(now()),
+            }
         }
     }
 }
