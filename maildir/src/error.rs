@@ -95,6 +95,9 @@ impl Error {
                     io::ErrorKind::Interrupted
                         | io::ErrorKind::WouldBlock
                         | io::ErrorKind::TimedOut
+                        | io::ErrorKind::StorageFull
+                        | io::ErrorKind::QuotaExceeded
+                        | io::ErrorKind::ResourceBusy
                 )
             }
             _ => false,

@@ -310,14 +310,9 @@ impl MboxFolder {
     }
 
     /// Delivers into an mbox without taking a snapshot first.
-    pub fn deliver(
-        path: &Path,
-        fs: &SharedFs,
-        message: impl Read,
-        date: Option<SystemTime>,
-    ) -> Result<u32> {
+    pub fn deliver(path: &Path, fs: &SharedFs, message: impl Read, sender: &str) -> Result<u32> {
         let mut f = MboxFolder::handle(path.to_owned(), fs.clone());
-        f.append(message, None, date)
+        f.append_as(message, None, None, sender)
     }
 
     pub fn uid_validity(&self) -> u32 {
@@ -522,19 +517,22 @@ impl MboxFolder {
         flags: Option<Flags>,
         date: Option<SystemTime>,
     ) -> Result<u32> {
+        self.append_as(message, flags, date, "")
+    }
+
+    fn append_as(
+        &mut self,
+        message: impl Read,
+        flags: Option<Flags>,
+        date: Option<SystemTime>,
+        sender: &str,
+    ) -> Result<u32> {
         let mut lock = MboxLock::acquire(&self.fs, &self.path)?;
         // Bring the side file up to date first, so that only our message is
         // new after the append.
         self.sync_locked(&mut lock)?;
         let date = date.unwrap_or_else(SystemTime::now);
-        let from = append_locked(
-            &self.fs,
-            &self.path,
-            &mut lock,
-            message,
-            "MAILER-DAEMON",
-            date,
-        )?;
+        let from = append_locked(&self.fs, &self.path, &mut lock, message, sender, date)?;
         self.sync_locked(&mut lock)?;
         let Some(uid) = self
             .side

@@ -461,6 +461,14 @@ impl Store {
     /// Like [`Store::deliver`], reading the message from `message` (so a
     /// large message is never held in memory).
     pub fn deliver_from(&self, folder: &str, message: impl Read) -> Result<u32> {
+        self.deliver_as(folder, "", message)
+    }
+
+    /// Like [`Store::deliver_from`], naming the envelope sender (the
+    /// reverse-path, RFC 5321 section 4.1.2). An mbox writes it into the
+    /// `From ` line (an empty one as `MAILER-DAEMON`, mbox(5)); a Maildir
+    /// does not store it (the MTA writes a `Return-Path:` header).
+    pub fn deliver_as(&self, folder: &str, reverse_path: &str, message: impl Read) -> Result<u32> {
         if !self.folder_exists(folder)? {
             return Err(Error::NoSuchFolder(folder.to_owned()));
         }
@@ -470,7 +478,7 @@ impl Store {
                 let md = Maildir::open_with(&p, self.fs.clone())?;
                 MaildirFolder::for_delivery(md).append(message, None, None)
             }
-            Format::Mbox => MboxFolder::deliver(&p, &self.fs, message, None),
+            Format::Mbox => MboxFolder::deliver(&p, &self.fs, message, reverse_path),
         }
     }
 }

@@ -1,0 +1,136 @@
+//! Store benches: durable delivery beside the disk's bare cost, and the
+//! scan and incremental refresh of a 10,000-message folder.
+//!
+//! `cargo bench --bench store`. The figures to compare:
+//! - `delivery/bare_write_fsync_rename`: what the disk allows for one
+//!   durable-ish file (write 4 KiB, fsync, rename; no directory fsync).
+//! - `delivery/maildir_deliver`: Maildir delivery (tmp/, fsync, link into
+//!   new/, fsync new/).
+//! - `delivery/store_deliver`: the same plus a UID (folder lock, append
+//!   to dovecot-uidlist, fsync).
+//! - `folder_10k/*`: opening (full listing plus one stat per message),
+//!   a refresh when nothing changed, a refresh after one flag rename in
+//!   cur/, and the `has_changed` poll.
+
+use std::fs;
+use std::hint::black_box;
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use maildir::{Maildir, Store};
+
+const MESSAGE_SIZE: usize = 4096;
+
+fn message() -> Vec<u8> {
+    let mut m = b"From: bench@example.org\r\nSubject: bench\r\n\r\n".to_vec();
+    m.resize(MESSAGE_SIZE - 2, b'x');
+    m.extend_from_slice(b"\r\n");
+    m
+}
+
+fn delivery(c: &mut Criterion) {
+    // Under target/ rather than /tmp: the same disk the store would use.
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-store");
+    fs::create_dir_all(&base).unwrap();
+    let dir = tempfile::tempdir_in(&base).unwrap();
+    let msg = message();
+    let mut g = c.benchmark_group("delivery");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(30);
+    g.measurement_time(Duration::from_secs(8));
+
+    let bare_tmp = dir.path().join("bare-tmp");
+    let bare_new = dir.path().join("bare-new");
+    fs::create_dir_all(&bare_tmp).unwrap();
+    fs::create_dir_all(&bare_new).unwrap();
+    let mut n = 0u64;
+    g.bench_function("bare_write_fsync_rename", |b| {
+        b.iter(|| {
+            n += 1;
+            let from = bare_tmp.join(n.to_string());
+            let mut f = fs::File::create_new(&from).unwrap();
+            f.write_all(black_box(&msg)).unwrap();
+            f.sync_all().unwrap();
+            drop(f);
+            fs::rename(&from, bare_new.join(n.to_string())).unwrap();
+        });
+    });
+
+    let md = Maildir::create(dir.path().join("md")).unwrap();
+    g.bench_function("maildir_deliver", |b| {
+        b.iter(|| md.deliver(black_box(&msg)).unwrap());
+    });
+
+    let store = Store::maildir(dir.path().join("store")).unwrap();
+    g.bench_function("store_deliver", |b| {
+        b.iter(|| store.deliver("INBOX", black_box(&msg)).unwrap());
+    });
+    g.finish();
+}
+
+fn folder_10k(c: &mut Criterion) {
+    const COUNT: usize = 10_000;
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-store");
+    fs::create_dir_all(&base).unwrap();
+    let dir = tempfile::tempdir_in(&base).unwrap();
+    let root = dir.path().join("Maildir");
+    let store = Store::maildir(&root).unwrap();
+    // Fill cur/ directly (no fsync): the bench is about reading.
+    let msg = message();
+    let mut names = Vec::with_capacity(COUNT);
+    for i in 0..COUNT {
+        let name = format!("{}.M{i}P1Q{i}.bench,S={}:2,S", 1_700_000_000 + i, msg.len());
+        fs::write(root.join("cur").join(&name), &msg).unwrap();
+        names.push(name);
+    }
+    // Let the directory mtimes age past the slack so refreshes trust them.
+    std::thread::sleep(maildir::MTIME_SLACK + Duration::from_millis(200));
+
+    let mut g = c.benchmark_group("folder_10k");
+    g.throughput(Throughput::Elements(COUNT as u64));
+    g.sample_size(20);
+    g.bench_function("open_and_scan", |b| {
+        b.iter(|| black_box(store.open_folder("INBOX").unwrap().messages().len()));
+    });
+    let mut inbox = store.open_folder("INBOX").unwrap();
+    assert_eq!(inbox.messages().len(), COUNT);
+    std::thread::sleep(maildir::MTIME_SLACK + Duration::from_millis(200));
+    inbox.refresh().unwrap();
+    g.bench_function("refresh_unchanged", |b| {
+        b.iter(|| black_box(inbox.refresh().unwrap()));
+    });
+    g.bench_function("has_changed", |b| {
+        b.iter(|| black_box(inbox.has_changed().unwrap()));
+    });
+    // Another process renames one message (a flag change): the refresh
+    // lists cur/ again but stats nothing it already knows.
+    let cur = root.join("cur");
+    let mut flip = false;
+    let mut i = 0;
+    g.bench_function("refresh_after_one_rename", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                i = (i + 1) % COUNT;
+                let base = names[i].split(':').next().unwrap().to_owned();
+                let (from, to) = if flip { ("FS", "S") } else { ("S", "FS") };
+                let cur_name = |f: &str| cur.join(format!("{base}:2,{f}"));
+                // Whichever name the file has now.
+                let _ = fs::rename(cur_name(from), cur_name(to))
+                    .or_else(|_| fs::rename(cur_name(to), cur_name(from)));
+                let start = Instant::now();
+                let ch = inbox.refresh().unwrap();
+                total += start.elapsed();
+                black_box(ch);
+            }
+            flip = !flip;
+            total
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, delivery, folder_10k);
+criterion_main!(benches);
