@@ -50,7 +50,13 @@ const CHUNK: usize = 64 * 1024;
 pub struct MaildirMaildrop {
     users: Arc<RwLock<PasswdFile>>,
     mail_location: Arc<str>,
+    sizes: SizeCache,
 }
+
+/// Wire sizes already counted, by Maildir path and message base name: a
+/// Maildir message never changes, so each is read for its size once per
+/// process, not once per session.
+type SizeCache = Arc<Mutex<HashMap<(PathBuf, String), u64>>>;
 
 impl MaildirMaildrop {
     /// A backend over `users` with maildrops at `mail_location`.
@@ -58,6 +64,7 @@ impl MaildirMaildrop {
         MaildirMaildrop {
             users: Arc::new(RwLock::new(users)),
             mail_location: mail_location.into(),
+            sizes: SizeCache::default(),
         }
     }
 
@@ -124,19 +131,28 @@ impl Maildrop for MaildirMaildrop {
         let spec = self.mail_location.clone();
         let home = self.home(user);
         let user = user.to_string();
-        tokio::task::spawn_blocking(move || open_blocking(&spec, &user, home))
+        let sizes = self.sizes.clone();
+        tokio::task::spawn_blocking(move || open_blocking(&spec, &user, home, &sizes))
             .await
             .map_err(|_| Refusal::Temporary)?
     }
 }
 
-fn open_blocking(spec: &str, user: &str, home: Option<PathBuf>) -> Result<MaildirLock, Refusal> {
+fn open_blocking(
+    spec: &str,
+    user: &str,
+    home: Option<PathBuf>,
+    sizes: &SizeCache,
+) -> Result<MaildirLock, Refusal> {
     let location =
         MailLocation::parse(spec, user, home.as_deref()).map_err(|_| Refusal::Permanent)?;
     let lock_path = match location.format {
         Format::Maildir => location.path.join("missive-pop3.lock"),
         Format::Mbox => PathBuf::from(format!("{}.missive-pop3.lock", location.inbox.display())),
     };
+    // mbox messages can be rewritten in place (Status headers), so only
+    // Maildir sizes are cached.
+    let cacheable = location.format == Format::Maildir;
     let store = Store::open_location(location, maildir::fs::os()).map_err(|e| refusal(&e))?;
     let lock_file = File::options()
         .create(true)
@@ -157,9 +173,21 @@ fn open_blocking(spec: &str, user: &str, home: Option<PathBuf>) -> Result<Maildi
     for m in infos {
         let uid = UniqueId::new(format!("{:08X}{:08X}", m.uid(), validity))
             .map_err(|_| Refusal::Temporary)?;
-        let size = match dovecot_vsize(m.base()) {
+        let key = (lock_path.clone(), m.base().to_string());
+        let cached = if cacheable {
+            sizes.lock().ok().and_then(|c| c.get(&key).copied())
+        } else {
+            None
+        };
+        let size = match dovecot_vsize(m.base()).or(cached) {
             Some(w) => w,
-            None => wire_size(&mut folder, m.uid()).map_err(|_| Refusal::Temporary)?,
+            None => {
+                let w = wire_size(&mut folder, m.uid()).map_err(|_| Refusal::Temporary)?;
+                if cacheable && let Ok(mut c) = sizes.lock() {
+                    c.insert(key, w);
+                }
+                w
+            }
         };
         uids.insert(uid.clone(), m.uid());
         listing.push(MessageInfo { uid, size });
