@@ -131,7 +131,7 @@ fn every_line_round_trips_through_the_serializer() {
     }
 }
 
-fn keys<'a>(k: &'a SearchKey, out: &mut BTreeSet<String>) {
+fn keys(k: &SearchKey, out: &mut BTreeSet<String>) {
     let name = format!("{k:?}");
     out.insert(name.split(['(', ' ', '{']).next().unwrap_or("").to_string());
     match k {

@@ -144,6 +144,16 @@ fn uid_set<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, UidSet> {
     }
 }
 
+fn charset_bytes(i: &[u8]) -> PResult<'_, Vec<u8>> {
+    match i.first() {
+        Some(b'"') => quoted(i),
+        _ => {
+            let (i, a) = atom(i)?;
+            Ok((i, a.to_vec()))
+        }
+    }
+}
+
 fn code<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, Code> {
     let (i, name) = take_while1(i, crate::types::is_atom_char)?;
     let is = |s: &str| name.eq_ignore_ascii_case(s.as_bytes());
@@ -154,15 +164,14 @@ fn code<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, Code> {
     }
     if is("BADCHARSET") {
         return match i.first() {
-            Some(b' ') => {
-                let (i, v) = paren_list(cx, &i[1..], |i| match i.first() {
-                    Some(b'"') => quoted(i),
-                    _ => {
-                        let (i, a) = atom(i)?;
-                        Ok((i, a.to_vec()))
-                    }
-                })?;
+            Some(b' ') if i.get(1) == Some(&b'(') => {
+                let (i, v) = paren_list(cx, &i[1..], charset_bytes)?;
                 Ok((i, Code::BadCharset(v)))
+            }
+            // RFC 9051 section 6.4.4.4 shows the list without parentheses.
+            Some(b' ') => {
+                let (i, v) = super::core::sp_list1(cx, &i[1..], charset_bytes)?;
+                Ok((i, Code::BadCharset(v.into_vec())))
             }
             _ => Ok((i, Code::BadCharset(Vec::new()))),
         };
@@ -286,7 +295,9 @@ fn list_data<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, ListData> {
                 let (i, _) = byte(b')')(i)?;
                 Ok((i, ListExtendedItem::OldName(m)))
             } else {
-                fail()
+                let (r, _) = ext_val(cx, 1, i)?;
+                let value = i[..i.len() - r.len()].to_vec();
+                Ok((r, ListExtendedItem::Other { tag: name, value }))
             }
         })?,
         _ => (i, Vec::new()),
@@ -300,6 +311,33 @@ fn list_data<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, ListData> {
             extended,
         },
     ))
+}
+
+/// `tagged-ext-val` (RFC 4466 section 2.1), only checked, not kept apart.
+fn ext_val<'a>(cx: &Cx<'_>, depth: usize, i: &'a [u8]) -> PResult<'a, ()> {
+    cx.check_depth(depth)?;
+    match i.first() {
+        Some(b'(') => {
+            let mut i = &i[1..];
+            let mut n = 0;
+            loop {
+                match i.first() {
+                    Some(b')') => return Ok((&i[1..], ())),
+                    Some(b' ') if n > 0 => i = &i[1..],
+                    _ if n > 0 => return fail(),
+                    _ => {}
+                }
+                let (r, _) = ext_val(cx, depth + 1, i)?;
+                n += 1;
+                cx.check_items(r, n)?;
+                i = r;
+            }
+        }
+        _ => {
+            let (i, _) = super::core::astring(i)?;
+            Ok((i, ()))
+        }
+    }
 }
 
 fn string_or_atom(i: &[u8]) -> PResult<'_, Vec<u8>> {

@@ -257,6 +257,11 @@ fn list_data(w: &mut Writer<'_>, name: &[u8], l: &ListData) {
                 w.mailbox(m);
                 w.byte(b')');
             }
+            ListExtendedItem::Other { tag, value } => {
+                w.astring(tag);
+                w.sp();
+                w.raw(value);
+            }
         });
     }
 }

@@ -247,6 +247,15 @@ pub enum ListExtendedItem {
     ChildInfo(Vec1<Vec<u8>>),
     /// `OLDNAME (mailbox)` (RFC 9051 section 6.3.9.7)
     OldName(Mailbox),
+    /// An item of an extension this codec does not know: its tag and its
+    /// `tagged-ext-val` exactly as sent (RFC 4466 section 2.1; the value is
+    /// checked for balanced parentheses, strings and literals).
+    Other {
+        /// The item's tag.
+        tag: Vec<u8>,
+        /// The value's bytes on the wire.
+        value: Vec<u8>,
+    },
 }
 
 /// A STATUS value.

@@ -91,3 +91,24 @@ pub fn drain(d: &mut CommandDecoder, got: &mut Vec<CommandEvent>) {
 pub fn decode_commands_once(wire: &[u8]) -> Vec<CommandEvent> {
     decode_commands_split(wire, wire.len())
 }
+
+/// For authoring known-answer files: the canonical form, or the error.
+pub fn reencode(dir: Dir, wire: &[u8]) -> Result<Vec<u8>, String> {
+    match dir {
+        Dir::C => {
+            let c = parse_command(wire, DecodeOptions::default(), &Limits::default())
+                .map_err(|e| format!("{e:?}"))?;
+            let mut out = BytesMut::new();
+            encode_command(&c, EncodeOptions::default(), &mut out);
+            Ok(out.to_vec())
+        }
+        Dir::S => {
+            let r = parse_response(wire, DecodeOptions::default(), &Limits::default())
+                .map_err(|e| format!("{e:?}"))?;
+            let mut out = BytesMut::new();
+            encode_response(&r, EncodeOptions::default(), &mut out)
+                .map_err(|e| format!("{e:?}"))?;
+            Ok(out.to_vec())
+        }
+    }
+}
