@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod fuzzing;
 pub mod maps;
 pub mod passwd;
 pub mod pop3;

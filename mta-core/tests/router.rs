@@ -367,6 +367,24 @@ fn virtual_alias_loops_and_limits() {
     );
     assert_eq!(routes(&r, "u0@example.com"), ["reject:550 5.1.1"]);
 
+    // Whatever the configured limit, nesting stops at MAX_EXPANSION_DEPTH
+    // (run on a small stack to show the walk stays shallow).
+    let long: String = (0..400)
+        .map(|i| format!("u{i}@example.com u{}@example.com\n", i + 1))
+        .collect();
+    let r = router_with(
+        "virtual_alias_recursion_limit = 100000\n",
+        virtual_tables(&long),
+    );
+    let reply = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || r.resolve(&mb("u0@example.com")).rejection().cloned())
+        .unwrap()
+        .join()
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply.code, 451);
+
     // A fan-out larger than virtual_alias_expansion_limit defers too.
     let r = router_with(
         "virtual_alias_expansion_limit = 3\n",

@@ -3,7 +3,8 @@
 //!
 //! [`Router::resolve`] follows Postfix's order. Virtual aliases first
 //! (virtual_alias_maps, recursively, bounded by
-//! virtual_alias_recursion_limit and virtual_alias_expansion_limit; an
+//! virtual_alias_recursion_limit, [`MAX_EXPANSION_DEPTH`] and
+//! virtual_alias_expansion_limit; an
 //! address that maps to itself is kept as is). Then the address class of
 //! the domain: mydestination (local), virtual_alias_domains,
 //! virtual_mailbox_domains, relay_domains, or the default class.
@@ -52,7 +53,7 @@ mod users;
 
 pub use address::{AddressError, MAX_ADDRESS_LEN, Mailbox, ReversePath};
 pub use policy::{Decision, RcptContext};
-pub use resolve::{AliasPolicy, MAX_INCLUDE_DEPTH};
+pub use resolve::{AliasPolicy, MAX_EXPANSION_DEPTH, MAX_INCLUDE_DEPTH};
 pub use route::{EnhancedStatus, NextHop, Reply, Resolution, Route};
 pub use tables::Tables;
 pub use users::{LocalUsers, StaticUsers, UserLookupError};

@@ -16,6 +16,11 @@ use crate::maps::{
 /// How deep `:include:` files may nest.
 pub const MAX_INCLUDE_DEPTH: usize = 10;
 
+/// How deep alias and virtual alias expansion may nest, whatever
+/// virtual_alias_recursion_limit says: the walk is recursive, and this
+/// bound keeps its stack use small (a few hundred kilobytes at most).
+pub const MAX_EXPANSION_DEPTH: u32 = 100;
+
 /// Which aliases(5) targets other than addresses the router honours.
 ///
 /// Whatever the policy, command, file and include targets are refused for
@@ -186,6 +191,7 @@ impl<'a, U: LocalUsers> Walk<'a, U> {
         }
         self.expansions += 1;
         let limit_hit = depth >= self.config.virtual_alias_recursion_limit
+            || depth >= MAX_EXPANSION_DEPTH
             || self.expansions > self.config.virtual_alias_expansion_limit;
         if limit_hit {
             // Postfix's cleanup defers the message when the recursion or

@@ -1,0 +1,87 @@
+//! Bodies of the fuzz targets, as library functions so that a normal test
+//! can replay the fuzz corpus. Not a stable API.
+
+use crate::config::{AccessConfig, Environment, MainCf, MainConfig};
+use crate::maps::{Access, Aliases, MapList, Table, TableKind, Transport, Virtual};
+use crate::router::{Mailbox, ReversePath, Router, StaticUsers, Tables};
+
+/// Feeds arbitrary bytes to the configuration and table readers, and to
+/// the router over tables built from the input.
+///
+/// The first byte picks the reader; the rest is the text (lossily decoded
+/// as UTF-8, as the readers take `&str`). Router inputs are split on NUL
+/// bytes into an aliases table, a virtual table, a transport table and a
+/// recipient address.
+pub fn config_and_tables(data: &[u8]) {
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    match which % 8 {
+        0 => {
+            if let Ok(cf) = MainCf::parse_str(&text, "main.cf") {
+                let _ = MainConfig::from_cf(&cf, &Environment::loopback("mx.example.com"));
+            }
+        }
+        1 => {
+            let _ = AccessConfig::parse_str(&text, "dovecot.conf");
+        }
+        2 => {
+            let _ = Table::<Aliases>::from_text(&text, "aliases", TableKind::Indexed);
+        }
+        3 => {
+            if let Ok(t) = Table::<Access>::from_text(&text, "access", TableKind::Cidr) {
+                let _ = t.get("192.0.2.1");
+                let _ = t.get("2001:db8::1");
+            }
+            let _ = Table::<Access>::from_text(&text, "access", TableKind::Indexed);
+        }
+        4 => {
+            let _ = Table::<Transport>::from_text(&text, "transport", TableKind::Indexed);
+            let _ = Table::<Virtual>::from_text(&text, "virtual", TableKind::Indexed);
+        }
+        5 => {
+            let _ = Mailbox::parse(&text);
+            let _ = ReversePath::parse(&text);
+        }
+        _ => router(&text),
+    }
+}
+
+fn router(text: &str) {
+    let mut parts = text.split('\0');
+    let aliases = parts.next().unwrap_or_default();
+    let virtuals = parts.next().unwrap_or_default();
+    let transports = parts.next().unwrap_or_default();
+    let address = parts.next().unwrap_or_default();
+    let (Ok(a), Ok(v), Ok(t), Ok(rcpt)) = (
+        Table::<Aliases>::from_text(aliases, "aliases", TableKind::Indexed),
+        Table::<Virtual>::from_text(virtuals, "virtual", TableKind::Indexed),
+        Table::<Transport>::from_text(transports, "transport", TableKind::Indexed),
+        Mailbox::parse(address),
+    ) else {
+        return;
+    };
+    let Ok(cf) = MainCf::parse_str(
+        "mydestination = example.com, localhost\n\
+         myorigin = example.com\n\
+         virtual_alias_domains = hosted.example\n\
+         recipient_delimiter = +-\n",
+        "main.cf",
+    ) else {
+        return;
+    };
+    let Ok(loaded) = MainConfig::from_cf(&cf, &Environment::loopback("mx.example.com")) else {
+        return;
+    };
+    let tables = Tables {
+        aliases: MapList::from_tables(vec![a]),
+        virtual_alias: MapList::from_tables(vec![v]),
+        transport: MapList::from_tables(vec![t]),
+        ..Tables::default()
+    };
+    let router = Router::with_tables(loaded.config, tables, StaticUsers::new(["alice", "bob"]));
+    let resolution = router.resolve(&rcpt);
+    // Every forward-path resolves to at least one route (a rejection counts).
+    assert!(!resolution.routes.is_empty());
+}

@@ -1,0 +1,15 @@
+//! The mta_config fuzz target's body over its seed corpus and whatever the
+//! fuzzer added (fuzz/corpus/mta_config), so CI covers it.
+
+#[test]
+fn fuzz_corpus_replays() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/mta_config");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("corpus directory") {
+        let path = entry.expect("entry").path();
+        let data = std::fs::read(&path).expect("corpus file");
+        mta_core::fuzzing::config_and_tables(&data);
+        n += 1;
+    }
+    assert!(n >= 10, "seed corpus missing in {}", dir.display());
+}
