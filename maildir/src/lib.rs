@@ -60,6 +60,8 @@ mod error;
 mod flags;
 mod folder;
 pub mod fs;
+#[doc(hidden)]
+pub mod fuzzing;
 mod location;
 mod lock;
 mod maildir;

@@ -149,6 +149,15 @@ impl Write for FsWriter<'_> {
     }
 }
 
+/// Parses a side file and checks that writing it back parses the same
+/// (for the fuzz target).
+pub(crate) fn side_round_trip(text: &str) {
+    if let Some(side) = Side::parse(text) {
+        let again = side.to_file();
+        assert_eq!(Side::parse(&again).as_ref(), Some(&side));
+    }
+}
+
 /// Reads a file from a position with `pread`, leaving the descriptor's
 /// offset alone.
 struct ReadAt<'a> {
