@@ -316,6 +316,9 @@ impl Maildir {
 
     /// Renames a message to carry `flags`, moving it from `new/` to `cur/`
     /// if it was there. Returns its new entry.
+    ///
+    /// The rename is atomic but not fsynced (as in Dovecot): after a crash
+    /// the message may show its old flags, never be lost or doubled.
     pub fn set_flags(&self, entry: &MailEntry, flags: Flags) -> Result<MailEntry> {
         let parsed = FileName::parse(&entry.name);
         let (base, extra) = match &parsed {

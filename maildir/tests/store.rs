@@ -3,6 +3,7 @@
 use std::fs::{self, File, FileTimes};
 use std::io::{self, Read};
 use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
@@ -578,4 +579,39 @@ fn large_messages_stream() {
     assert!(same);
     assert_eq!(total, big.len());
     assert_eq!(inbox.message(uid).unwrap().size(), big.len() as u64);
+}
+
+#[test]
+fn stale_dotlock_of_a_dead_process_and_partial_uidlist_line_are_recovered() {
+    let (dir, store) = store();
+    let root = dir.path().join("Maildir");
+    store.deliver("INBOX", &msg(0)).unwrap();
+    // A process died holding Dovecot's dotlock, after writing half a line.
+    let dead_pid = {
+        let mut child = Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    };
+    let lock = root.join("dovecot-uidlist.lock");
+    fs::write(&lock, format!("{dead_pid}")).unwrap();
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(root.join("dovecot-uidlist"))
+        .unwrap();
+    io::Write::write_all(&mut f, b"2 :half-writ").unwrap();
+    drop(f);
+    let start = std::time::Instant::now();
+    let uid = store.deliver("INBOX", &msg(1)).unwrap();
+    assert!(start.elapsed() < Duration::from_secs(30));
+    assert_eq!(uid, 2, "the unfinished line never handed out UID 2");
+    assert!(!lock.exists());
+    let text = fs::read_to_string(root.join("dovecot-uidlist")).unwrap();
+    assert!(!text.contains("half-writ"), "{text}");
+    assert!(text.ends_with('\n'));
+    let inbox = store.open_folder("INBOX").unwrap();
+    assert_eq!(
+        inbox.messages().iter().map(|m| m.uid()).collect::<Vec<_>>(),
+        [1, 2]
+    );
 }
