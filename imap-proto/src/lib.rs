@@ -59,6 +59,7 @@
 mod base64;
 pub mod error;
 pub mod limits;
+pub mod message;
 pub mod parse;
 pub mod serialize;
 pub mod types;

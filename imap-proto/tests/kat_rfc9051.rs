@@ -77,6 +77,12 @@ fn rfc9051_one_line_examples() {
     run(include_str!("data/rfc9051_examples.txt"));
 }
 
+/// Responses of real servers beyond the RFC examples.
+#[test]
+fn server_responses() {
+    run(include_str!("data/server_responses.txt"));
+}
+
 #[test]
 fn rfc9051_wrapped_examples() {
     run(include_str!("data/rfc9051_wrapped.txt"));
@@ -89,7 +95,12 @@ fn dump() {
     if std::env::var_os("IMAP_KAT_DUMP").is_none() {
         return;
     }
-    for l in include_str!("data/rfc9051_examples.txt").lines() {
+    let all = [
+        include_str!("data/rfc9051_examples.txt"),
+        include_str!("data/rfc9051_wrapped.txt"),
+        include_str!("data/server_responses.txt"),
+    ];
+    for l in all.iter().flat_map(|f| f.lines()) {
         let (dir, rest) = match l.get(..3) {
             Some("C: ") => (Dir::C, &l[3..]),
             Some("S: ") => (Dir::S, &l[3..]),

@@ -1,0 +1,403 @@
+//! The selected mailbox as one session sees it: message sequence numbers
+//! and UIDs (RFC 3501 section 2.3.1), and the changes the session has not
+//! told its client yet.
+//!
+//! Message sequence numbers change only when the client is told: an
+//! expunge by anyone is held until the session may send `EXPUNGE`
+//! (never during FETCH, STORE or SEARCH, RFC 3501 section 7.4.1, RFC 9051
+//! section 7.5.1), new messages until it sends `EXISTS`, flag changes by
+//! others until it sends `FETCH (FLAGS ...)`.
+
+use std::num::NonZeroU32;
+
+use crate::types::{
+    Data, Flag, FlagFetch, MessageDataItem, SeqNumber, Sequence, SequenceSet, Vec1,
+};
+
+/// One message in a snapshot from the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageState {
+    /// The UID.
+    pub uid: u32,
+    /// The flags (system flags and keywords).
+    pub flags: Vec<Flag>,
+    /// `\Recent` for this session (IMAP4rev1).
+    pub recent: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    uid: u32,
+    flags: Vec<Flag>,
+    recent: bool,
+    expunged: bool,
+    flags_changed: bool,
+}
+
+/// A sequence set that cannot be resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SequenceError {
+    /// A message sequence number beyond the last message, `*` in an
+    /// empty mailbox included (RFC 9051 section 6.4.x: tagged BAD).
+    OutOfRange,
+    /// `$` (SEARCHRES) is not supported.
+    SearchResult,
+}
+
+/// The selected mailbox's message list for one session.
+///
+/// # Examples
+///
+/// ```
+/// use imap_proto::message::{MailboxView, MessageState};
+/// use imap_proto::types::{Data, SequenceSet};
+/// let msgs = (1..=3).map(|uid| MessageState { uid: uid * 10, flags: vec![], recent: false });
+/// let mut view = MailboxView::new(msgs);
+/// assert_eq!(view.resolve(&SequenceSet::range(2, 3).unwrap(), false).unwrap(), vec![1, 2]);
+/// view.store_expunged(20); // another session expunged UID 20
+/// assert!(view.take_updates(false, true).is_empty()); // not during FETCH/STORE/SEARCH
+/// let updates = view.take_updates(true, true);
+/// assert!(matches!(updates[0], Data::Expunge(n) if n.get() == 2));
+/// assert_eq!(view.len(), 2);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MailboxView {
+    entries: Vec<Entry>,
+    added: Vec<Entry>,
+    expunged: usize,
+}
+
+fn nz(n: usize) -> Option<NonZeroU32> {
+    NonZeroU32::new(u32::try_from(n).ok()?)
+}
+
+impl MailboxView {
+    /// A view of the messages of a SELECT, ascending by UID.
+    pub fn new(messages: impl IntoIterator<Item = MessageState>) -> Self {
+        let mut entries: Vec<Entry> = messages
+            .into_iter()
+            .map(|m| Entry {
+                uid: m.uid,
+                flags: m.flags,
+                recent: m.recent,
+                expunged: false,
+                flags_changed: false,
+            })
+            .collect();
+        entries.sort_by_key(|e| e.uid);
+        entries.dedup_by_key(|e| e.uid);
+        MailboxView {
+            entries,
+            added: Vec::new(),
+            expunged: 0,
+        }
+    }
+
+    /// Messages the client knows of (its `EXISTS`), including expunged
+    /// ones it has not been told about.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if the client knows of no message.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The UID of the message at `index` (sequence number - 1).
+    pub fn uid(&self, index: usize) -> Option<u32> {
+        self.entries.get(index).map(|e| e.uid)
+    }
+
+    /// The flags of the message at `index`.
+    pub fn flags(&self, index: usize) -> Option<&[Flag]> {
+        self.entries.get(index).map(|e| e.flags.as_slice())
+    }
+
+    /// Whether the message at `index` is `\Recent` for this session.
+    pub fn is_recent(&self, index: usize) -> bool {
+        self.entries.get(index).is_some_and(|e| e.recent)
+    }
+
+    /// Whether the message at `index` was expunged (the client has not been
+    /// told yet).
+    pub fn is_expunged(&self, index: usize) -> bool {
+        self.entries.get(index).is_none_or(|e| e.expunged)
+    }
+
+    /// The index of a UID the client knows.
+    pub fn index_of(&self, uid: u32) -> Option<usize> {
+        self.entries.binary_search_by_key(&uid, |e| e.uid).ok()
+    }
+
+    /// The highest UID the client knows (0 if none).
+    pub fn max_uid(&self) -> u32 {
+        self.entries.last().map_or(0, |e| e.uid)
+    }
+
+    /// Number of `\Recent` messages.
+    pub fn recent_count(&self) -> usize {
+        self.entries.iter().filter(|e| e.recent).count()
+    }
+
+    /// Sequence number of the first message without `\Seen`.
+    pub fn first_unseen(&self) -> Option<NonZeroU32> {
+        let i = self
+            .entries
+            .iter()
+            .position(|e| !e.flags.contains(&Flag::Seen))?;
+        nz(i + 1)
+    }
+
+    /// Resolves a sequence set to indexes (ascending, no duplicates). With
+    /// `uid`, numbers are UIDs: `*` is the highest UID, and UIDs without
+    /// a message are left out (RFC 3501 section 6.4.8); otherwise a
+    /// number beyond the last message is an error.
+    pub fn resolve(&self, set: &SequenceSet, uid: bool) -> Result<Vec<usize>, SequenceError> {
+        let SequenceSet::List(items) = set else {
+            return Err(SequenceError::SearchResult);
+        };
+        let n = self.entries.len();
+        let mut out = Vec::new();
+        if uid {
+            let max = self.max_uid();
+            let val = |s: &SeqNumber| match s {
+                SeqNumber::Value(v) => v.get(),
+                SeqNumber::Largest => max,
+            };
+            for item in items.iter() {
+                let (a, b) = match item {
+                    Sequence::Single(s) => (val(s), val(s)),
+                    Sequence::Range(x, y) => {
+                        let (x, y) = (val(x), val(y));
+                        (x.min(y), x.max(y))
+                    }
+                };
+                let lo = self.entries.partition_point(|e| e.uid < a);
+                let hi = self.entries.partition_point(|e| e.uid <= b);
+                out.extend(lo..hi);
+            }
+        } else {
+            let val = |s: &SeqNumber| -> Result<usize, SequenceError> {
+                let v = match s {
+                    SeqNumber::Value(v) => v.get() as usize,
+                    SeqNumber::Largest => n,
+                };
+                if v == 0 || v > n {
+                    Err(SequenceError::OutOfRange)
+                } else {
+                    Ok(v)
+                }
+            };
+            for item in items.iter() {
+                match item {
+                    Sequence::Single(s) => out.push(val(s)? - 1),
+                    Sequence::Range(x, y) => {
+                        let (x, y) = (val(x)?, val(y)?);
+                        out.extend(x.min(y) - 1..x.max(y));
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Whether `seq`/`uid` is in a sequence set, for SEARCH (`*` is the
+    /// last message or the highest UID).
+    pub fn contains(&self, set: &SequenceSet, value: u32, uid: bool) -> bool {
+        let SequenceSet::List(items) = set else {
+            return false;
+        };
+        let max = if uid {
+            self.max_uid()
+        } else {
+            u32::try_from(self.entries.len()).unwrap_or(u32::MAX)
+        };
+        let val = |s: &SeqNumber| match s {
+            SeqNumber::Value(v) => v.get(),
+            SeqNumber::Largest => max,
+        };
+        items.iter().any(|item| match item {
+            Sequence::Single(s) => val(s) == value,
+            Sequence::Range(x, y) => {
+                let (x, y) = (val(x), val(y));
+                (x.min(y)..=x.max(y)).contains(&value)
+            }
+        })
+    }
+
+    /// The store reports a new message (delivered or appended, by anyone).
+    pub fn store_added(&mut self, message: MessageState) {
+        let known = self.max_uid().max(self.added.last().map_or(0, |e| e.uid));
+        if message.uid <= known {
+            return;
+        }
+        self.added.push(Entry {
+            uid: message.uid,
+            flags: message.flags,
+            recent: message.recent,
+            expunged: false,
+            flags_changed: false,
+        });
+    }
+
+    /// The store reports that a message is gone.
+    pub fn store_expunged(&mut self, uid: u32) {
+        if let Some(i) = self.index_of(uid) {
+            if let Some(e) = self.entries.get_mut(i)
+                && !e.expunged
+            {
+                e.expunged = true;
+                self.expunged += 1;
+            }
+        } else {
+            self.added.retain(|e| e.uid != uid);
+        }
+    }
+
+    /// The store reports another session's flag change.
+    pub fn store_flags(&mut self, uid: u32, flags: Vec<Flag>) {
+        if let Some(i) = self.index_of(uid) {
+            if let Some(e) = self.entries.get_mut(i)
+                && e.flags != flags
+            {
+                e.flags = flags;
+                e.flags_changed = true;
+            }
+        } else if let Some(e) = self.added.iter_mut().find(|e| e.uid == uid) {
+            e.flags = flags;
+        }
+    }
+
+    /// Records this session's own flag change (answered in its own FETCH
+    /// responses, so nothing is queued).
+    pub fn set_flags(&mut self, index: usize, flags: Vec<Flag>) {
+        if let Some(e) = self.entries.get_mut(index) {
+            e.flags = flags;
+            e.flags_changed = false;
+        }
+    }
+
+    /// Whether there is anything to tell the client.
+    pub fn has_updates(&self) -> bool {
+        self.expunged > 0 || !self.added.is_empty() || self.entries.iter().any(|e| e.flags_changed)
+    }
+
+    /// The untagged responses owed to the client, in order: `EXPUNGE`
+    /// (only when `allow_expunge`), `FETCH (FLAGS)` for flag changes by
+    /// others, then `EXISTS` and (with `recent`, IMAP4rev1) `RECENT` for
+    /// new messages. The view then matches what the client knows.
+    pub fn take_updates(&mut self, allow_expunge: bool, recent: bool) -> Vec<Data> {
+        let mut out = Vec::new();
+        if allow_expunge && self.expunged > 0 {
+            let mut seq = 0usize;
+            for e in &self.entries {
+                seq += 1;
+                if e.expunged {
+                    if let Some(n) = nz(seq) {
+                        out.push(Data::Expunge(n));
+                    }
+                    seq -= 1;
+                }
+            }
+            self.entries.retain(|e| !e.expunged);
+            self.expunged = 0;
+        }
+        for (i, e) in self.entries.iter_mut().enumerate() {
+            if e.flags_changed && !e.expunged {
+                e.flags_changed = false;
+                if let Some(seq) = nz(i + 1) {
+                    out.push(Data::Fetch {
+                        seq,
+                        items: Vec1::one(MessageDataItem::Flags(flag_fetch(
+                            &e.flags,
+                            e.recent && recent,
+                        ))),
+                    });
+                }
+            }
+        }
+        if !self.added.is_empty() {
+            let new_recent = self.added.iter().any(|e| e.recent);
+            self.entries.append(&mut self.added);
+            out.push(Data::Exists(
+                u32::try_from(self.entries.len()).unwrap_or(u32::MAX),
+            ));
+            if recent && new_recent {
+                out.push(Data::Recent(
+                    u32::try_from(self.recent_count()).unwrap_or(u32::MAX),
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Flags as a FETCH response writes them, `\Recent` last when set.
+pub fn flag_fetch(flags: &[Flag], recent: bool) -> Vec<FlagFetch> {
+    let mut v: Vec<FlagFetch> = flags.iter().cloned().map(FlagFetch::Flag).collect();
+    if recent {
+        v.push(FlagFetch::Recent);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(uids: &[u32]) -> MailboxView {
+        MailboxView::new(uids.iter().map(|&uid| MessageState {
+            uid,
+            flags: vec![],
+            recent: false,
+        }))
+    }
+
+    #[test]
+    fn star_on_empty() {
+        let v = view(&[]);
+        assert_eq!(
+            v.resolve(&SequenceSet::single(0), false),
+            Err(SequenceError::OutOfRange)
+        );
+        assert_eq!(v.resolve(&SequenceSet::single(0), true), Ok(vec![]));
+    }
+
+    #[test]
+    fn uid_ranges() {
+        let v = view(&[3, 5, 9]);
+        let set = SequenceSet::range(4, 100).unwrap();
+        assert_eq!(v.resolve(&set, true).unwrap(), vec![1, 2]);
+        // 559:* includes the last message even past the highest UID.
+        let star = SequenceSet::List(Vec1::one(Sequence::Range(
+            SeqNumber::Value(NonZeroU32::new(559).unwrap()),
+            SeqNumber::Largest,
+        )));
+        assert_eq!(v.resolve(&star, true).unwrap(), vec![2]);
+    }
+
+    #[test]
+    fn expunge_numbers_shift() {
+        let mut v = view(&[1, 2, 3, 4]);
+        v.store_expunged(2);
+        v.store_expunged(3);
+        v.store_added(MessageState {
+            uid: 7,
+            flags: vec![],
+            recent: true,
+        });
+        let u = v.take_updates(true, true);
+        assert_eq!(
+            u,
+            vec![
+                Data::Expunge(NonZeroU32::new(2).unwrap()),
+                Data::Expunge(NonZeroU32::new(2).unwrap()),
+                Data::Exists(3),
+                Data::Recent(1)
+            ]
+        );
+    }
+}
