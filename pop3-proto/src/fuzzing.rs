@@ -91,3 +91,46 @@ pub fn parsers(data: &[u8]) {
     let _ = crate::parse::server_line(data);
     let _ = crate::parse::capability(data);
 }
+
+/// Feeds arbitrary server bytes to a client session that has pipelined a
+/// mix of commands, checking it never panics and ends in a sane state.
+pub fn client_session(data: &[u8]) {
+    use crate::client::{Client, Event};
+    use crate::types::{Command, Secret};
+    let Some((&split, input)) = data.split_first() else {
+        return;
+    };
+    let now = Instant::now();
+    let mut c = Client::new(crate::Limits::default());
+    let commands = [
+        Command::Capa,
+        Command::User { name: "u".into() },
+        Command::Pass {
+            password: Secret::new("p".into()),
+        },
+        Command::Auth {
+            mechanism: "PLAIN".into(),
+            initial_response: None,
+        },
+        Command::List { msg: None },
+        Command::Uidl { msg: None },
+        Command::Retr { msg: 1 },
+        Command::Top { msg: 1, lines: 2 },
+        Command::Stls,
+    ];
+    for cmd in &commands {
+        let _ = c.send(cmd);
+    }
+    while c.poll_transmit().is_some() {}
+    for chunk in input.chunks(usize::from(split).max(1)) {
+        c.receive(now, chunk);
+        while let Some(e) = c.poll_event() {
+            if let Event::Challenge(_) = e {
+                let _ = c.sasl_response(b"\0u\0p");
+            }
+        }
+        if c.wants_tls() {
+            let _ = c.tls_established(now);
+        }
+    }
+}

@@ -177,3 +177,15 @@ fn fuzz_corpus_replays() {
     }
     assert!(n >= 10, "seed corpus missing in {}", dir.display());
 }
+
+/// The client fuzz body over fuzz/corpus/pop3_client.
+#[test]
+fn fuzz_client_corpus_replays() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/pop3_client");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        pop3_proto::fuzzing::client_session(&std::fs::read(entry.unwrap().path()).unwrap());
+        n += 1;
+    }
+    assert!(n >= 3, "seed corpus missing in {}", dir.display());
+}
