@@ -11,6 +11,30 @@
 //! transport, virtual and cidr tables), [`router`] (where a forward-path
 //! goes, and the relay restrictions), [`passwd`] (the passwd-file user
 //! database) and [`pop3`] (the POP3 maildrop over the store).
+//!
+//! From main.cf to a RCPT TO decision and a route:
+//!
+//! ```
+//! use mta_core::config::{Environment, MainCf, MainConfig};
+//! use mta_core::router::{Decision, Mailbox, RcptContext, ReversePath, Route, Router, StaticUsers, Tables};
+//!
+//! let cf = MainCf::parse_str("mydestination = example.com\nalias_maps =\n", "main.cf").unwrap();
+//! let loaded = MainConfig::from_cf(&cf, &Environment::loopback("mx.example.com")).unwrap();
+//! let router = Router::with_tables(loaded.config, Tables::default(), StaticUsers::new(["alice"]));
+//!
+//! let reverse_path = ReversePath::parse("<bob@example.net>").unwrap();
+//! let forward_path = Mailbox::parse("<alice@example.com>").unwrap();
+//! let rcpt = RcptContext {
+//!     client_addr: "192.0.2.1".parse().unwrap(),
+//!     client_name: None,
+//!     sasl_authenticated: false,
+//!     reverse_path: &reverse_path,
+//!     forward_path: &forward_path,
+//! };
+//! assert_eq!(router.check_recipient(&rcpt), Decision::Accept);
+//! let routes = router.resolve(&forward_path).routes;
+//! assert!(matches!(&routes[..], [Route::Local { user, .. }] if user == "alice"));
+//! ```
 #![deny(missing_docs)]
 
 pub mod config;

@@ -71,6 +71,16 @@ fn aliases_format() {
         MapError::Entry { line, .. } => assert_eq!(line, 2),
         other => panic!("{other:?}"),
     }
+    let e =
+        Table::<Aliases>::from_text("ok: a\nempty:\n", "aliases", TableKind::Indexed).unwrap_err();
+    assert!(matches!(
+        e,
+        MapError::Entry {
+            line: 2,
+            problem: EntryProblem::MissingValue(_),
+            ..
+        }
+    ));
     let e = Table::<Aliases>::from_text("a: \"|unterminated\n", "aliases", TableKind::Indexed)
         .unwrap_err();
     assert!(matches!(

@@ -271,6 +271,9 @@ fn include_files_owned_by_someone_else_are_refused() {
     // Addresses in a non-root include file are still delivered; the file
     // itself may not name further includes, commands or files.
     assert_eq!(routes(&r, "list@example.com"), ["local:alice"]);
+    // An include file without addresses refuses instead of dropping mail.
+    std::fs::write(&include, "# nobody here\n").unwrap();
+    assert_eq!(routes(&r, "list@example.com"), ["reject:550 5.1.1"]);
     std::fs::write(&include, "alice, |/bin/true\n").unwrap();
     assert_eq!(
         routes(&r, "list@example.com"),

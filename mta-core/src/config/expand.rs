@@ -113,9 +113,11 @@ impl<'a> Expander<'a> {
             return self.value_of(name, depth);
         }
         let set = !self.value_of(name, depth)?.is_empty();
-        let (kind, text) = op.split_at(1);
+        let mut op_chars = op.chars();
+        let kind = op_chars.next();
+        let text = op_chars.as_str();
         match kind {
-            "?" => {
+            Some('?') => {
                 if let Some((first, after)) = match_bracket(text, '{', '}') {
                     let second = match after {
                         "" => None,
@@ -139,7 +141,7 @@ impl<'a> Expander<'a> {
                     Ok(String::new())
                 }
             }
-            ":" => {
+            Some(':') => {
                 let text = match match_bracket(text, '{', '}') {
                     Some((inside, "")) => inside,
                     _ => text,
@@ -198,6 +200,8 @@ mod tests {
         assert_eq!(run("${u:{x y}}", &v).unwrap(), "x y");
         assert_eq!(run("$$a $", &v).unwrap(), "$a $");
         assert_eq!(run("$undefined.", &v).unwrap(), ".");
+        // A multi-byte character after the name is an error, not a panic.
+        assert!(run("${aé}", &v).is_err());
     }
 
     #[test]

@@ -34,8 +34,12 @@ impl AliasTarget {
     pub fn parse(item: &str) -> AliasTarget {
         if let Some(cmd) = item.strip_prefix('|') {
             AliasTarget::Command(cmd.trim().to_owned())
-        } else if item.len() >= 9 && item[..9].eq_ignore_ascii_case(":include:") {
-            AliasTarget::Include(PathBuf::from(item[9..].trim()))
+        } else if let Some(path) = item
+            .get(..9)
+            .filter(|p| p.eq_ignore_ascii_case(":include:"))
+            .and_then(|_| item.get(9..))
+        {
+            AliasTarget::Include(PathBuf::from(path.trim()))
         } else if item.starts_with('/') {
             AliasTarget::File(PathBuf::from(item))
         } else if let Some(user) = item.strip_prefix('\\') {
@@ -111,8 +115,12 @@ impl TableFormat for Aliases {
         (!name.is_empty()).then(|| (name, value.to_owned()))
     }
 
-    fn parse_value(_key: &str, value: &str) -> Result<Self::Value, EntryProblem> {
-        parse_alias_targets(value)
+    fn parse_value(key: &str, value: &str) -> Result<Self::Value, EntryProblem> {
+        let targets = parse_alias_targets(value)?;
+        if targets.is_empty() {
+            return Err(EntryProblem::MissingValue(key.to_owned()));
+        }
+        Ok(targets)
     }
 }
 

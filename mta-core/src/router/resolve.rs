@@ -426,6 +426,17 @@ impl<'a, U: LocalUsers> Walk<'a, U> {
                 self.policy.include_files,
             ),
         };
+        if targets.is_empty() {
+            // An :include: file without addresses: refuse rather than
+            // accept mail that would go nowhere.
+            let r = reply(
+                550,
+                (5, 1, 1),
+                format!("<{addr}>: alias expands to no recipients"),
+            );
+            self.reject(addr, r);
+            return;
+        }
         let restricted = |what: &str| {
             reply(
                 550,
