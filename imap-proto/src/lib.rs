@@ -62,6 +62,7 @@ pub mod limits;
 pub mod message;
 pub mod parse;
 pub mod serialize;
+pub mod server;
 pub mod types;
 
 #[doc(hidden)]

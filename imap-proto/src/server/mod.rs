@@ -1,0 +1,897 @@
+//! The Sans-IO IMAP server session (RFC 3501, with the extensions listed
+//! in [`Session::capabilities`]).
+
+mod event;
+mod list;
+
+pub use event::{Config, Event, SelectInfo, State};
+pub use list::{ListPattern, list_matches};
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::message::{MailboxView, SequenceError, charset_supported};
+use crate::parse::{CommandDecoder, CommandEvent, DecodeOptions, Expect};
+use crate::serialize::{EncodeOptions, encode_response};
+use crate::types::{
+    Atom, Code, Command, CommandBody, Continuation, Data, Flag, FlagPerm, MessageDataItem,
+    Response, Secret, StatusKind, StatusResponse, Tag, Vec1,
+};
+use crate::{DecodeErrorKind, StateError};
+
+/// The server's name in `ID` responses (RFC 2971).
+const SERVER_NAME: &str = "missive";
+
+/// One server side of an IMAP connection, as a state machine without I/O.
+///
+/// Call order, for the life of the connection:
+///
+/// 1. after [`Session::new`] and after every call below, drain
+///    [`poll_transmit`](Session::poll_transmit) to the peer and
+///    [`poll_event`](Session::poll_event) until it gives `None`;
+/// 2. answer each event: [`login_complete`](Session::login_complete) for
+///    [`Event::Login`], [`tls_established`](Session::tls_established)
+///    after [`Event::StartTls`], and for [`Event::Command`] the data
+///    ([`respond`](Session::respond), [`fetch_response`](Session::fetch_response))
+///    then [`complete`](Session::complete) or
+///    [`select_complete`](Session::select_complete). Nothing further is
+///    read until then, so responses keep command order under pipelining;
+/// 3. feed bytes from the peer to [`receive`](Session::receive);
+/// 4. sleep no later than [`poll_timeout`](Session::poll_timeout) and call
+///    [`handle_timeout`](Session::handle_timeout);
+/// 5. close the connection once [`is_closed`](Session::is_closed) and
+///    the transmit queue is empty.
+///
+/// The session holds the rules: which command is valid in which state
+/// (RFC 3501 section 3), continuation requests for synchronizing literals
+/// and AUTHENTICATE, IDLE (RFC 2177), STARTTLS discarding pipelined input
+/// (RFC 2595 section 3.1, CVE-2011-0411), the selected mailbox's
+/// [`MailboxView`] and when its EXPUNGE, EXISTS and FETCH FLAGS may be
+/// sent (never EXPUNGE during FETCH, STORE or SEARCH, RFC 3501 section
+/// 7.4.1), and the autologout timer.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Instant;
+/// use imap_proto::server::{Config, Event, Session};
+/// let now = Instant::now();
+/// let mut s = Session::new(Config { plaintext_auth: true, ..Config::default() }, now);
+/// assert!(s.poll_transmit().unwrap().starts_with(b"* OK"));
+/// s.receive(now, b"a1 LOGIN alice secret\r\n");
+/// let Some(Event::Login { username, .. }) = s.poll_event() else { panic!() };
+/// assert_eq!(username, "alice");
+/// s.login_complete(now, true).unwrap();
+/// assert!(s.poll_transmit().unwrap().starts_with(b"a1 OK"));
+/// ```
+#[derive(Debug)]
+pub struct Session {
+    config: Config,
+    state: State,
+    decoder: CommandDecoder,
+    out: BytesMut,
+    events: VecDeque<Event>,
+    pending: Option<Pending>,
+    view: Option<MailboxView>,
+    tls: bool,
+    awaiting_tls: bool,
+    utf8: bool,
+    auth_failures: u32,
+    bad_commands: u32,
+    deadline: Instant,
+    closed: bool,
+}
+
+#[derive(Debug)]
+struct Pending {
+    tag: Tag,
+    kind: PendingKind,
+    /// EXPUNGE responses may be sent before the tagged response.
+    allow_expunge: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PendingKind {
+    Login,
+    Sasl,
+    StartTls,
+    Command,
+    Select,
+    Close,
+    Idle,
+}
+
+/// Misuse of the session by its owner.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The call answers a decision that is not pending.
+    #[error("no {0} is waiting for an answer")]
+    NotPending(&'static str),
+}
+
+impl From<StateError> for SessionError {
+    fn from(_: StateError) -> Self {
+        SessionError::NotPending("literal")
+    }
+}
+
+fn status(tag: Option<Tag>, kind: StatusKind, code: Option<Code>, text: &str) -> Response {
+    Response::Status(StatusResponse {
+        tag,
+        kind,
+        code,
+        text: text.to_owned(),
+    })
+}
+
+fn atom(s: &str) -> Option<Atom> {
+    Atom::new(s).ok()
+}
+
+impl Session {
+    /// Starts a session and queues the greeting (RFC 3501 section 7.1.1),
+    /// with the capabilities in its code as RFC 9051 recommends.
+    pub fn new(config: Config, now: Instant) -> Self {
+        let mut decoder = CommandDecoder::new(config.limits);
+        decoder.set_options(DecodeOptions { utf8: false });
+        let tls = config.tls;
+        let deadline = now + config.login_timeout;
+        let mut s = Session {
+            config,
+            state: State::NotAuthenticated,
+            decoder,
+            out: BytesMut::new(),
+            events: VecDeque::new(),
+            pending: None,
+            view: None,
+            tls,
+            awaiting_tls: false,
+            utf8: false,
+            auth_failures: 0,
+            bad_commands: 0,
+            deadline,
+            closed: false,
+        };
+        let code = s.capability_code();
+        let text = s.config.greeting.clone();
+        s.send(&status(None, StatusKind::Ok, code, &text));
+        s
+    }
+
+    /// The state (RFC 3501 section 3).
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Whether the connection is over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// Whether the session has ended; close once transmit is drained.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Whether UTF-8 was enabled (RFC 6855): mailbox names are UTF-8.
+    pub fn utf8_enabled(&self) -> bool {
+        self.utf8
+    }
+
+    /// The capabilities for the current state (RFC 3501 section 7.2.1):
+    /// STARTTLS, LOGINDISABLED and AUTH= only before authentication.
+    pub fn capabilities(&self) -> Vec<Atom> {
+        let mut caps = vec!["IMAP4rev1"];
+        if self.state == State::NotAuthenticated {
+            if self.config.starttls && !self.tls {
+                caps.push("STARTTLS");
+            }
+            if self.plaintext_allowed() {
+                caps.push("AUTH=PLAIN");
+            } else {
+                caps.push("LOGINDISABLED");
+            }
+        }
+        caps.extend([
+            "SASL-IR",
+            "LITERAL+",
+            "ID",
+            "ENABLE",
+            "IDLE",
+            "NAMESPACE",
+            "UIDPLUS",
+            "MOVE",
+            "UNSELECT",
+            "CHILDREN",
+            "LIST-EXTENDED",
+            "LIST-STATUS",
+            "SPECIAL-USE",
+            "ESEARCH",
+            "STATUS=SIZE",
+            "UTF8=ACCEPT",
+        ]);
+        caps.into_iter().filter_map(atom).collect()
+    }
+
+    fn capability_code(&self) -> Option<Code> {
+        Vec1::new(self.capabilities()).ok().map(Code::Capability)
+    }
+
+    fn plaintext_allowed(&self) -> bool {
+        self.tls || self.config.plaintext_auth
+    }
+
+    fn options(&self) -> EncodeOptions {
+        EncodeOptions {
+            utf8: self.utf8,
+            literal_plus: false,
+        }
+    }
+
+    fn send(&mut self, r: &Response) {
+        let opts = self.options();
+        // Only `SectionData::External` fails, which the session never writes.
+        let _ = encode_response(r, opts, &mut self.out);
+    }
+
+    fn tagged(&mut self, tag: &Tag, kind: StatusKind, code: Option<Code>, text: &str) {
+        self.send(&status(Some(tag.clone()), kind, code, text));
+    }
+
+    /// Feeds bytes from the client. Any split gives the same result.
+    pub fn receive(&mut self, now: Instant, bytes: &[u8]) {
+        if self.closed || self.awaiting_tls {
+            // After STARTTLS nothing sent before the handshake may be
+            // executed (RFC 2595 section 3.1, CVE-2011-0411).
+            return;
+        }
+        if !bytes.is_empty() {
+            self.rearm(now);
+        }
+        self.decoder.receive(bytes);
+        self.process(now);
+    }
+
+    /// The next event for the owner.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Bytes to send to the client.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        if self.out.is_empty() {
+            None
+        } else {
+            Some(self.out.split().freeze())
+        }
+    }
+
+    /// The autologout deadline (RFC 3501 section 5.4); `None` while the
+    /// owner works on a command or once closed. An IDLE client must
+    /// re-issue IDLE before it passes (RFC 2177: every 29 minutes).
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed {
+            return None;
+        }
+        match &self.pending {
+            Some(p) if p.kind != PendingKind::Idle && p.kind != PendingKind::Sasl => None,
+            _ => Some(self.deadline),
+        }
+    }
+
+    /// Fires the autologout timer if due: `* BYE` and the session ends.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.poll_timeout().is_some_and(|t| now >= t) {
+            self.bye("Autologout; idle for too long");
+        }
+    }
+
+    /// Ends the session with `* BYE` (server shutdown, RFC 3501 section 7.1.5).
+    pub fn shutdown(&mut self) {
+        if !self.closed {
+            self.bye("Server shutting down");
+        }
+    }
+
+    fn bye(&mut self, text: &str) {
+        self.send(&status(None, StatusKind::Bye, None, text));
+        self.close();
+    }
+
+    fn close(&mut self) {
+        if !self.closed {
+            self.closed = true;
+            self.state = State::Logout;
+            self.pending = None;
+            self.view = None;
+            self.events.push_back(Event::Closed);
+        }
+    }
+
+    fn rearm(&mut self, now: Instant) {
+        let t = if self.state == State::NotAuthenticated {
+            self.config.login_timeout
+        } else {
+            self.config.autologout
+        };
+        self.deadline = now + t;
+    }
+
+    /// The selected mailbox's view, to report changes found in the store
+    /// ([`MailboxView::store_added`], [`MailboxView::store_expunged`],
+    /// [`MailboxView::store_flags`]) and to resolve sequence sets.
+    pub fn view(&self) -> Option<&MailboxView> {
+        self.view.as_ref()
+    }
+
+    /// Mutable access to the selected mailbox's view.
+    pub fn view_mut(&mut self) -> Option<&mut MailboxView> {
+        self.view.as_mut()
+    }
+
+    /// Sends the view's pending updates now, while IDLE is running (the
+    /// only time unsolicited responses go out without a command).
+    pub fn flush_updates(&mut self) {
+        if matches!(&self.pending, Some(p) if p.kind == PendingKind::Idle) {
+            self.send_updates(true);
+        }
+    }
+
+    fn send_updates(&mut self, allow_expunge: bool) {
+        let Some(view) = self.view.as_mut() else {
+            return;
+        };
+        if !view.has_updates() {
+            return;
+        }
+        for d in view.take_updates(allow_expunge, true) {
+            self.send(&Response::Data(d));
+        }
+    }
+
+    /// Sends untagged data for the command being executed.
+    pub fn respond(&mut self, data: Data) {
+        self.send(&Response::Data(data));
+    }
+
+    /// Sends `* n FETCH (items)` for the message at `index` of the view.
+    pub fn fetch_response(&mut self, index: usize, items: Vec<MessageDataItem>) {
+        let (Some(seq), Ok(items)) = (
+            u32::try_from(index + 1)
+                .ok()
+                .and_then(std::num::NonZeroU32::new),
+            Vec1::new(items),
+        ) else {
+            return;
+        };
+        self.send(&Response::Data(Data::Fetch { seq, items }));
+    }
+
+    /// Completes the pending [`Event::Command`]: the view's owed updates
+    /// (EXPUNGE held back after FETCH, STORE, SEARCH and COPY by sequence
+    /// number), then the tagged response. A successful CLOSE or UNSELECT
+    /// returns to the authenticated state.
+    pub fn complete(
+        &mut self,
+        now: Instant,
+        kind: StatusKind,
+        code: Option<Code>,
+        text: &str,
+    ) -> Result<(), SessionError> {
+        let p = match self.pending.take() {
+            Some(p) if matches!(p.kind, PendingKind::Command | PendingKind::Close) => p,
+            other => {
+                self.pending = other;
+                return Err(SessionError::NotPending("command"));
+            }
+        };
+        if p.kind == PendingKind::Close && kind == StatusKind::Ok {
+            self.view = None;
+            self.state = State::Authenticated;
+        } else {
+            self.send_updates(p.allow_expunge);
+        }
+        self.tagged(&p.tag, kind, code, text);
+        self.rearm(now);
+        self.process(now);
+        Ok(())
+    }
+
+    /// Completes SELECT or EXAMINE. On success the mailbox is selected and
+    /// the RFC 3501 section 6.3.1 responses are sent (FLAGS, EXISTS, RECENT,
+    /// UNSEEN, UIDVALIDITY, UIDNEXT, PERMANENTFLAGS); on failure
+    /// (`Err((code, text))`) no mailbox is selected.
+    pub fn select_complete(
+        &mut self,
+        now: Instant,
+        result: Result<SelectInfo, (Option<Code>, String)>,
+    ) -> Result<(), SessionError> {
+        let p = match self.pending.take() {
+            Some(p) if p.kind == PendingKind::Select => p,
+            other => {
+                self.pending = other;
+                return Err(SessionError::NotPending("SELECT"));
+            }
+        };
+        match result {
+            Err((code, text)) => {
+                self.state = State::Authenticated;
+                self.tagged(&p.tag, StatusKind::No, code, &text);
+            }
+            Ok(info) => {
+                let view = MailboxView::new(info.messages);
+                let mut flags = vec![
+                    Flag::Answered,
+                    Flag::Flagged,
+                    Flag::Deleted,
+                    Flag::Seen,
+                    Flag::Draft,
+                ];
+                flags.extend(info.keywords.iter().cloned());
+                self.respond(Data::Flags(flags.clone()));
+                self.respond(Data::Exists(u32::try_from(view.len()).unwrap_or(u32::MAX)));
+                self.respond(Data::Recent(
+                    u32::try_from(view.recent_count()).unwrap_or(u32::MAX),
+                ));
+                if let Some(n) = view.first_unseen() {
+                    self.send(&status(
+                        None,
+                        StatusKind::Ok,
+                        Some(Code::Unseen(n)),
+                        "First unseen",
+                    ));
+                }
+                if let Some(v) = std::num::NonZeroU32::new(info.uid_validity) {
+                    self.send(&status(
+                        None,
+                        StatusKind::Ok,
+                        Some(Code::UidValidity(v)),
+                        "UIDs valid",
+                    ));
+                }
+                if let Some(n) = std::num::NonZeroU32::new(info.uid_next) {
+                    self.send(&status(
+                        None,
+                        StatusKind::Ok,
+                        Some(Code::UidNext(n)),
+                        "Predicted next UID",
+                    ));
+                }
+                let mut perm: Vec<FlagPerm> = if info.read_only {
+                    Vec::new()
+                } else {
+                    flags.into_iter().map(FlagPerm::Flag).collect()
+                };
+                if info.new_keywords && !info.read_only {
+                    perm.push(FlagPerm::Any);
+                }
+                self.send(&status(
+                    None,
+                    StatusKind::Ok,
+                    Some(Code::PermanentFlags(perm)),
+                    "Limited",
+                ));
+                let read_only = info.read_only;
+                self.view = Some(view);
+                self.state = State::Selected { read_only };
+                let (code, text) = if read_only {
+                    (Code::ReadOnly, "EXAMINE completed")
+                } else {
+                    (Code::ReadWrite, "SELECT completed")
+                };
+                self.tagged(&p.tag, StatusKind::Ok, Some(code), text);
+            }
+        }
+        self.rearm(now);
+        self.process(now);
+        Ok(())
+    }
+
+    /// Answers [`Event::Login`]: on success the session is authenticated
+    /// and the tagged OK carries the new capabilities; on failure `NO
+    /// [AUTHENTICATIONFAILED]`, and BYE after too many failures.
+    pub fn login_complete(&mut self, now: Instant, ok: bool) -> Result<(), SessionError> {
+        let p = match self.pending.take() {
+            Some(p) if p.kind == PendingKind::Login => p,
+            other => {
+                self.pending = other;
+                return Err(SessionError::NotPending("login"));
+            }
+        };
+        if ok {
+            self.state = State::Authenticated;
+            self.auth_failures = 0;
+            let code = self.capability_code();
+            self.tagged(&p.tag, StatusKind::Ok, code, "Logged in");
+        } else {
+            self.auth_failures += 1;
+            self.tagged(
+                &p.tag,
+                StatusKind::No,
+                Some(Code::AuthenticationFailed),
+                "Authentication failed",
+            );
+            if self.auth_failures >= self.config.max_auth_failures {
+                self.bye("Too many authentication failures");
+                return Ok(());
+            }
+        }
+        self.rearm(now);
+        self.process(now);
+        Ok(())
+    }
+
+    /// The TLS handshake after [`Event::StartTls`] succeeded: reading
+    /// resumes, with nothing kept from before.
+    pub fn tls_established(&mut self, now: Instant) -> Result<(), SessionError> {
+        if !self.awaiting_tls {
+            return Err(SessionError::NotPending("STARTTLS"));
+        }
+        self.awaiting_tls = false;
+        self.tls = true;
+        self.pending = None;
+        self.decoder.discard_buffered();
+        self.rearm(now);
+        Ok(())
+    }
+
+    fn process(&mut self, now: Instant) {
+        while !self.closed && !self.awaiting_tls {
+            if let Some(p) = &self.pending
+                && !matches!(p.kind, PendingKind::Idle | PendingKind::Sasl)
+            {
+                return;
+            }
+            let Some(ev) = self.decoder.poll_event() else {
+                return;
+            };
+            self.handle(now, ev);
+        }
+    }
+
+    fn handle(&mut self, now: Instant, ev: CommandEvent) {
+        match ev {
+            CommandEvent::LiteralRequest { .. } => {
+                // RFC 3501 section 7.5: the client sends the octets after `+`.
+                if self.decoder.accept_literal().is_ok() {
+                    self.send(&Response::Continuation(Continuation::Text {
+                        code: None,
+                        text: "Ready for literal data".into(),
+                    }));
+                }
+            }
+            CommandEvent::Error(e) => {
+                let tag = match &self.pending {
+                    Some(p) if matches!(p.kind, PendingKind::Idle | PendingKind::Sasl) => {
+                        self.pending.take().map(|p| p.tag)
+                    }
+                    _ => e.tag.clone(),
+                };
+                let too_big = matches!(e.kind, DecodeErrorKind::LiteralTooLarge { .. });
+                let (kind, code) = if too_big {
+                    (StatusKind::No, Some(Code::TooBig))
+                } else {
+                    (StatusKind::Bad, None)
+                };
+                let text = e.kind.to_string();
+                self.send(&status(tag, kind, code, &text));
+                self.count_bad();
+            }
+            CommandEvent::IdleDone => match self.pending.take() {
+                Some(p) if p.kind == PendingKind::Idle => {
+                    self.send_updates(true);
+                    self.tagged(&p.tag, StatusKind::Ok, None, "IDLE terminated");
+                    self.events.push_back(Event::IdleDone);
+                }
+                other => {
+                    self.pending = other;
+                    self.send(&status(None, StatusKind::Bad, None, "DONE without IDLE"));
+                }
+            },
+            CommandEvent::AuthenticateData(data) => match self.pending.take() {
+                Some(p) if p.kind == PendingKind::Sasl => self.sasl_plain(p.tag, data.expose()),
+                other => self.pending = other,
+            },
+            CommandEvent::AuthenticateCancel => {
+                if let Some(p) = self.pending.take() {
+                    self.tagged(&p.tag, StatusKind::Bad, None, "AUTHENTICATE cancelled");
+                }
+            }
+            CommandEvent::Command(c) => self.dispatch(now, c),
+        }
+    }
+
+    fn count_bad(&mut self) {
+        self.bad_commands += 1;
+        if self.bad_commands >= self.config.max_bad_commands {
+            self.bye("Too many invalid commands");
+        }
+    }
+
+    fn bad(&mut self, tag: &Tag, text: &str) {
+        self.tagged(tag, StatusKind::Bad, None, text);
+        self.count_bad();
+    }
+
+    fn sasl_plain(&mut self, tag: Tag, data: &[u8]) {
+        // RFC 4616: [authzid] NUL authcid NUL passwd.
+        let mut parts = data.split(|&b| b == 0);
+        let (Some(authz), Some(authc), Some(pass), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            self.tagged(&tag, StatusKind::Bad, None, "Malformed PLAIN response");
+            return;
+        };
+        if !authz.is_empty() && authz != authc {
+            // No proxy authorization.
+            self.auth_failures += 1;
+            self.tagged(
+                &tag,
+                StatusKind::No,
+                Some(Code::AuthorizationFailed),
+                "Not authorized",
+            );
+            return;
+        }
+        let username = String::from_utf8_lossy(authc).into_owned();
+        self.pending = Some(Pending {
+            tag: tag.clone(),
+            kind: PendingKind::Login,
+            allow_expunge: true,
+        });
+        self.events.push_back(Event::Login {
+            tag,
+            username,
+            password: Secret::new(pass.to_vec()),
+        });
+    }
+
+    fn hand_over(&mut self, c: Command, kind: PendingKind, allow_expunge: bool) {
+        self.pending = Some(Pending {
+            tag: c.tag.clone(),
+            kind,
+            allow_expunge,
+        });
+        self.events.push_back(Event::Command(c));
+    }
+
+    fn dispatch(&mut self, _now: Instant, c: Command) {
+        use CommandBody as B;
+        let tag = c.tag.clone();
+        let authenticated = matches!(self.state, State::Authenticated | State::Selected { .. });
+        let selected = matches!(self.state, State::Selected { .. });
+        let read_only = matches!(self.state, State::Selected { read_only: true });
+        // Commands valid in any state.
+        match &c.body {
+            B::Capability => {
+                let caps = self.capabilities();
+                if let Ok(caps) = Vec1::new(caps) {
+                    self.respond(Data::Capability(caps));
+                }
+                self.tagged(&tag, StatusKind::Ok, None, "CAPABILITY completed");
+                self.bad_commands = 0;
+                return;
+            }
+            B::Noop | B::Check if selected => {
+                // The owner looks for changes in the mailbox.
+                self.hand_over(c, PendingKind::Command, true);
+                return;
+            }
+            B::Noop => {
+                self.tagged(&tag, StatusKind::Ok, None, "NOOP completed");
+                return;
+            }
+            B::Logout => {
+                self.send(&status(None, StatusKind::Bye, None, "Logging out"));
+                self.tagged(&tag, StatusKind::Ok, None, "LOGOUT completed");
+                self.close();
+                return;
+            }
+            B::Id { .. } => {
+                let params = Some(vec![(
+                    b"name".to_vec(),
+                    Some(SERVER_NAME.as_bytes().to_vec()),
+                )]);
+                self.respond(Data::Id(params));
+                self.tagged(&tag, StatusKind::Ok, None, "ID completed");
+                return;
+            }
+            _ => {}
+        }
+        if !authenticated {
+            match c.body {
+                B::StartTls => self.starttls(tag),
+                B::Login { username, password } => {
+                    if !self.plaintext_allowed() {
+                        self.tagged(
+                            &tag,
+                            StatusKind::No,
+                            Some(Code::PrivacyRequired),
+                            "LOGIN is disabled before TLS",
+                        );
+                        return;
+                    }
+                    self.pending = Some(Pending {
+                        tag: tag.clone(),
+                        kind: PendingKind::Login,
+                        allow_expunge: true,
+                    });
+                    self.events.push_back(Event::Login {
+                        tag,
+                        username: String::from_utf8_lossy(&username).into_owned(),
+                        password,
+                    });
+                }
+                B::Authenticate {
+                    mechanism,
+                    initial_response,
+                } => {
+                    if !mechanism.eq_ignore_case("PLAIN") {
+                        self.tagged(
+                            &tag,
+                            StatusKind::No,
+                            Some(Code::Cannot),
+                            "Unsupported mechanism",
+                        );
+                        return;
+                    }
+                    if !self.plaintext_allowed() {
+                        self.tagged(
+                            &tag,
+                            StatusKind::No,
+                            Some(Code::PrivacyRequired),
+                            "Plaintext authentication is disabled before TLS",
+                        );
+                        return;
+                    }
+                    match initial_response {
+                        Some(ir) => self.sasl_plain(tag, ir.expose()),
+                        None => {
+                            self.pending = Some(Pending {
+                                tag,
+                                kind: PendingKind::Sasl,
+                                allow_expunge: true,
+                            });
+                            self.decoder.expect(Expect::AuthenticateData);
+                            self.send(&Response::Continuation(Continuation::Text {
+                                code: None,
+                                text: String::new(),
+                            }));
+                        }
+                    }
+                }
+                _ => self.bad(&tag, "Command not valid before authentication"),
+            }
+            return;
+        }
+        match &c.body {
+            B::StartTls | B::Login { .. } | B::Authenticate { .. } => {
+                self.bad(&tag, "Already authenticated");
+            }
+            B::Enable { capabilities } => {
+                let mut enabled = Vec::new();
+                for cap in capabilities.iter() {
+                    if cap.eq_ignore_case("UTF8=ACCEPT") {
+                        self.utf8 = true;
+                        self.decoder.set_options(DecodeOptions { utf8: true });
+                        enabled.push(cap.clone());
+                    }
+                }
+                self.respond(Data::Enabled(enabled));
+                self.tagged(&tag, StatusKind::Ok, None, "ENABLE completed");
+            }
+            B::Idle => {
+                self.pending = Some(Pending {
+                    tag,
+                    kind: PendingKind::Idle,
+                    allow_expunge: true,
+                });
+                self.decoder.expect(Expect::IdleDone);
+                self.send(&Response::Continuation(Continuation::Text {
+                    code: None,
+                    text: "idling".into(),
+                }));
+                self.send_updates(true);
+                self.events.push_back(Event::Idle);
+            }
+            B::Select { .. } | B::Examine { .. } => {
+                // Selecting closes the current mailbox without expunging
+                // (RFC 3501 section 6.3.1).
+                self.view = None;
+                self.state = State::Authenticated;
+                self.hand_over(c, PendingKind::Select, true);
+            }
+            B::Create { .. }
+            | B::Delete { .. }
+            | B::Rename { .. }
+            | B::Subscribe { .. }
+            | B::Unsubscribe { .. }
+            | B::List { .. }
+            | B::Lsub { .. }
+            | B::Namespace
+            | B::Status { .. }
+            | B::Append { .. } => self.hand_over(c, PendingKind::Command, true),
+            B::Compress { .. } | B::Sort { .. } | B::Thread { .. } => {
+                self.bad(&tag, "Command not supported");
+            }
+            _ if !selected => self.bad(&tag, "No mailbox selected"),
+            B::Close | B::Unselect => self.hand_over(c, PendingKind::Close, true),
+            B::Expunge | B::UidExpunge { .. } | B::Store { .. } | B::Move { .. } if read_only => {
+                self.tagged(
+                    &tag,
+                    StatusKind::No,
+                    Some(Code::ReadOnly),
+                    "Mailbox is read-only",
+                );
+            }
+            B::Search { charset, .. } if !charset_supported(charset.as_ref()) => {
+                let cs = vec![b"UTF-8".to_vec(), b"US-ASCII".to_vec()];
+                self.tagged(
+                    &tag,
+                    StatusKind::No,
+                    Some(Code::BadCharset(cs)),
+                    "Unsupported charset",
+                );
+            }
+            B::Fetch {
+                uid, sequence_set, ..
+            }
+            | B::Store {
+                uid, sequence_set, ..
+            }
+            | B::Copy {
+                uid, sequence_set, ..
+            }
+            | B::Move {
+                uid, sequence_set, ..
+            } => {
+                let check = self
+                    .view
+                    .as_ref()
+                    .map(|v| v.resolve(sequence_set, *uid).map(|_| ()));
+                match check {
+                    Some(Err(SequenceError::OutOfRange)) => {
+                        self.bad(&tag, "Invalid message sequence number");
+                    }
+                    Some(Err(SequenceError::SearchResult)) => {
+                        self.bad(&tag, "SEARCHRES is not supported");
+                    }
+                    _ => {
+                        let moving = matches!(c.body, B::Move { .. });
+                        let allow = *uid || moving;
+                        self.hand_over(c, PendingKind::Command, allow);
+                    }
+                }
+            }
+            B::Search { uid, .. } => {
+                let allow = *uid;
+                self.hand_over(c, PendingKind::Command, allow);
+            }
+            B::Expunge | B::UidExpunge { .. } => self.hand_over(c, PendingKind::Command, true),
+            _ => self.bad(&tag, "Command not valid in this state"),
+        }
+    }
+
+    fn starttls(&mut self, tag: Tag) {
+        if self.tls || !self.config.starttls {
+            self.bad(&tag, "STARTTLS not available");
+            return;
+        }
+        self.tagged(&tag, StatusKind::Ok, None, "Begin TLS negotiation now");
+        // Anything pipelined after STARTTLS is dropped (CVE-2011-0411).
+        self.decoder.discard_buffered();
+        self.awaiting_tls = true;
+        self.pending = Some(Pending {
+            tag,
+            kind: PendingKind::StartTls,
+            allow_expunge: true,
+        });
+        self.events.push_back(Event::StartTls);
+    }
+}
