@@ -331,12 +331,15 @@ impl MaildirFolder {
         for mut m in std::mem::take(&mut self.messages) {
             match found.remove(&m.base) {
                 Some(e) => {
-                    let flags = e.flags();
-                    if flags != m.flags {
-                        changes.flags_changed.push(m.uid);
-                        m.flags = flags;
+                    // Same name, same flags: the common case costs no parse.
+                    if !matches!(&m.location, Location::Maildir(old) if *old == e) {
+                        let flags = e.flags();
+                        if flags != m.flags {
+                            changes.flags_changed.push(m.uid);
+                            m.flags = flags;
+                        }
+                        m.location = Location::Maildir(e);
                     }
-                    m.location = Location::Maildir(e);
                     kept.push(m);
                 }
                 None => {
@@ -677,7 +680,15 @@ impl MaildirFolder {
     pub fn copy_in(&mut self, src: &Path, flags: Flags) -> Result<u32> {
         let fs = self.fs().clone();
         let meta = fs.metadata(src).map_err(|e| Error::io("stat", src, e))?;
-        let base = format!("{},S={}", name::unique_name(), meta.len());
+        let src_base = src
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.split(':').next())
+            .unwrap_or_default();
+        let base = match name::vsize_from_base(src_base) {
+            Some(w) => format!("{},S={},W={w}", name::unique_name(), meta.len()),
+            None => format!("{},S={}", name::unique_name(), meta.len()),
+        };
         let entry = MailEntry {
             subdir: Subdir::Cur,
             name: name::cur_name(&base, flags, None),

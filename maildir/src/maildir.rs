@@ -69,7 +69,7 @@ impl MailEntry {
 /// Where a delivered message ended up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
-    /// The unique base name, including `,S=<size>`.
+    /// The unique base name, including `,S=<size>,W=<vsize>`.
     pub base: String,
     /// The file, in `new/` or `cur/`.
     pub entry: MailEntry,
@@ -87,7 +87,7 @@ pub struct Delivered {
 /// let dir = tempfile::tempdir()?;
 /// let md = Maildir::create(dir.path().join("Maildir"))?;
 /// let d = md.deliver(b"Subject: hi\r\n\r\nhello\r\n")?;
-/// assert!(d.base.ends_with(",S=22"));
+/// assert!(d.base.ends_with(",S=22,W=22"));
 /// let entries = md.list()?;
 /// assert_eq!(entries.len(), 1);
 /// let seen = md.set_flags(&entries[0], Flags::from(Flag::Seen))?;
@@ -183,9 +183,11 @@ impl Maildir {
     /// 1. create `tmp/<unique>` (`O_EXCL`, mode 0600) and write the message,
     ///    checking every write;
     /// 2. `fsync` the file;
-    /// 3. `link` it to `new/<unique>,S=<size>` (or, with `flags`, to
-    ///    `cur/<unique>,S=<size>:2,<flags>`); where the file system has no
-    ///    hard links, `rename` instead;
+    /// 3. `link` it to `new/<unique>,S=<size>,W=<vsize>` (or, with
+    ///    `flags`, to `cur/<unique>,S=<size>,W=<vsize>:2,<flags>`); where
+    ///    the file system has no hard links, `rename` instead. `S` is the
+    ///    file size (Maildir++), `W` the size with every bare LF counted
+    ///    as CRLF (Dovecot's RFC822.SIZE);
     /// 4. `fsync` the target directory. Only now is the message delivered.
     ///
     /// `internal_date` sets the file's mtime (the IMAP INTERNALDATE).
@@ -201,9 +203,12 @@ impl Maildir {
     ) -> Result<Delivered> {
         let tmp_dir = self.path.join("tmp");
         let (unique, tmp_path, mut file) = self.create_tmp(&tmp_dir)?;
-        let written = (|| -> io::Result<u64> {
+        let written = (|| -> io::Result<(u64, u64)> {
             let mut buf = vec![0u8; 64 * 1024];
             let mut size = 0u64;
+            // Bare LFs, each one more byte on the wire as CRLF.
+            let mut bare_lf = 0u64;
+            let mut prev = 0u8;
             loop {
                 let n = match message.read(&mut buf) {
                     Ok(0) => break,
@@ -214,22 +219,28 @@ impl Maildir {
                 let chunk = buf.get(..n).unwrap_or_default();
                 self.fs.write_all(&mut file, chunk)?;
                 size += n as u64;
+                for &b in chunk {
+                    if b == b'\n' && prev != b'\r' {
+                        bare_lf += 1;
+                    }
+                    prev = b;
+                }
             }
             if let Some(date) = internal_date {
                 file.set_modified(date)?;
             }
             self.fs.sync_file(&file)?;
-            Ok(size)
+            Ok((size, size + bare_lf))
         })();
         drop(file);
-        let size = match written {
-            Ok(size) => size,
+        let (size, vsize) = match written {
+            Ok(sizes) => sizes,
             Err(e) => {
                 let _ = self.fs.remove_file(&tmp_path);
                 return Err(Error::io("write", tmp_path, e));
             }
         };
-        let base = format!("{unique},S={size}");
+        let base = format!("{unique},S={size},W={vsize}");
         let entry = match flags {
             None => MailEntry {
                 subdir: Subdir::New,

@@ -142,6 +142,17 @@ pub(crate) fn size_from_base(base: &str) -> Option<u64> {
     })
 }
 
+/// The size with CRLF line ends recorded as `,W=<bytes>` (Dovecot).
+pub(crate) fn vsize_from_base(base: &str) -> Option<u64> {
+    base.split(',').skip(1).find_map(|field| {
+        let digits = field.strip_prefix("W=")?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
+    })
+}
+
 /// The order in which bases without a UID get one: delivery seconds, then
 /// microseconds (from an `M` field), then the name itself.
 pub(crate) fn delivery_order_key(base: &str) -> (u64, u32, &str) {

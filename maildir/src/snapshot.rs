@@ -61,6 +61,14 @@ impl MessageInfo {
         self.size
     }
 
+    /// The size with every line ending counted as CRLF (IMAP's
+    /// RFC822.SIZE, what POP3 LIST reports), when the Maildir name records
+    /// it as `,W=<bytes>` (we write it at delivery; so does Dovecot).
+    /// `None` when unknown: count it while reading the message.
+    pub fn virtual_size(&self) -> Option<u64> {
+        crate::name::vsize_from_base(&self.base)
+    }
+
     /// The IMAP INTERNALDATE (RFC 3501 section 2.3.3).
     pub fn internal_date(&self) -> SystemTime {
         self.internal_date

@@ -218,9 +218,9 @@ fn check_complete(dir: &Path) -> usize {
                 .split(':')
                 .next()
                 .unwrap()
-                .rsplit_once(",S=")
+                .split(',')
+                .find_map(|f| f.strip_prefix("S="))
                 .unwrap()
-                .1
                 .parse()
                 .unwrap();
             assert_eq!(data.len(), size, "{name}");

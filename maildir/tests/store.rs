@@ -615,3 +615,17 @@ fn stale_dotlock_of_a_dead_process_and_partial_uidlist_line_are_recovered() {
         [1, 2]
     );
 }
+
+#[test]
+fn names_record_size_and_crlf_size() {
+    let (dir, store) = store();
+    let uid = store
+        .deliver("INBOX", b"Subject: lf\n\nline\r\nlast")
+        .unwrap();
+    let inbox = store.open_folder("INBOX").unwrap();
+    let m = inbox.message(uid).unwrap();
+    assert_eq!(m.size(), 23);
+    assert_eq!(m.virtual_size(), Some(25), "two bare LFs become CRLF");
+    let name = names_in(&dir.path().join("Maildir/new")).remove(0);
+    assert!(name.ends_with(",S=23,W=25"), "{name}");
+}
