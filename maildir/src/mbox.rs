@@ -28,7 +28,15 @@
 //! gets a new, greater UIDVALIDITY. Expunge compacts the file in place
 //! (never replacing its inode, which a deliverer may hold locked) and then
 //! rewrites the side file; a crash between the two costs a new
-//! UIDVALIDITY, never a reused UID.
+//! UIDVALIDITY, never a reused UID. A crash in the middle of the
+//! compaction itself can damage the mbox: that is the format's known
+//! weakness (Dovecot's mbox documentation, "Crashes"), and a reason to
+//! prefer Maildir.
+//!
+//! Reading a message takes no lock, so that a long download never holds
+//! up deliveries; appends never move existing bytes, but an expunge by
+//! another process during the read can shift them (the reader re-checks
+//! the file before it starts, not while it reads).
 
 use std::collections::HashMap;
 use std::fs::File;
