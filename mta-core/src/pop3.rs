@@ -9,8 +9,9 @@
 //!   by default (`%08Xu%08Xv`): stable across sessions, restarts and flag
 //!   changes, and the same a Dovecot POP3 server would report for the
 //!   folder.
-//! - Sizes are the sizes on the wire (CRLF line ends): Dovecot's `,W=` in
-//!   the file name when there is one, otherwise counted once per session.
+//! - Sizes are the sizes on the wire (CRLF line ends): the store's virtual
+//!   size (`,W=` in the file name) when there is one, otherwise counted
+//!   once per process.
 //! - RETR and TOP read the file on a blocking thread in 64 KiB chunks; a
 //!   message is never held whole in memory.
 //! - Deletions are applied (expunged from the store) only after QUIT.
@@ -179,7 +180,7 @@ fn open_blocking(
         } else {
             None
         };
-        let size = match dovecot_vsize(m.base()).or(cached) {
+        let size = match m.virtual_size().or(cached) {
             Some(w) => w,
             None => {
                 let w = wire_size(&mut folder, m.uid()).map_err(|_| Refusal::Temporary)?;
@@ -206,13 +207,6 @@ fn refusal(e: &maildir::Error) -> Refusal {
     } else {
         Refusal::Permanent
     }
-}
-
-/// `,W=<n>` in a Dovecot Maildir file name: the size with CRLF line ends.
-fn dovecot_vsize(base: &str) -> Option<u64> {
-    base.split(',')
-        .find_map(|f| f.strip_prefix("W="))
-        .and_then(|n| n.parse().ok())
 }
 
 /// The size of a message as POP3 sends it: each bare LF becomes CRLF and
@@ -390,11 +384,5 @@ mod tests {
         for bad in ["", "..", "../etc", "a/b", ".hidden", "a\0b"] {
             assert!(!safe_user(bad), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn vsize_from_dovecot_name() {
-        assert_eq!(dovecot_vsize("1700000000.M1P2.host,S=100,W=104"), Some(104));
-        assert_eq!(dovecot_vsize("1700000000.M1P2.host,S=100"), None);
     }
 }
