@@ -63,6 +63,8 @@ pub mod message;
 pub mod parse;
 pub mod serialize;
 pub mod server;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 pub mod types;
 
 #[doc(hidden)]

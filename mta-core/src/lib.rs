@@ -39,6 +39,7 @@
 
 pub mod config;
 pub mod fuzzing;
+pub mod imap;
 pub mod maps;
 pub mod passwd;
 pub mod pop3;

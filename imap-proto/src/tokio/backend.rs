@@ -1,0 +1,176 @@
+//! The store behind an IMAP server, as the driver calls it.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::message::MessageState;
+use crate::server::SelectInfo;
+use crate::types::{Code, Flag, MailboxAttribute, StoreKind};
+
+/// Why a backend operation failed; the driver answers `NO` with the code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    /// No such mailbox: `NO [NONEXISTENT]` (`[TRYCREATE]` for APPEND, COPY
+    /// and MOVE, RFC 3501 section 6.3.11).
+    #[error("no such mailbox")]
+    NoSuchMailbox,
+    /// The mailbox exists: `NO [ALREADYEXISTS]` (RFC 5530).
+    #[error("mailbox already exists")]
+    AlreadyExists,
+    /// Not allowed (INBOX cannot be deleted, a name is invalid...):
+    /// `NO [CANNOT]`.
+    #[error("{0}")]
+    Cannot(String),
+    /// Too many keywords, quota...: `NO [LIMIT]`.
+    #[error("{0}")]
+    Limit(String),
+    /// A failure worth retrying (disk, lock): `NO [UNAVAILABLE]`.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl BackendError {
+    /// The response code and text for this error.
+    pub fn response(&self, trycreate: bool) -> (Option<Code>, String) {
+        let code = match self {
+            BackendError::NoSuchMailbox if trycreate => Code::TryCreate,
+            BackendError::NoSuchMailbox => Code::NonExistent,
+            BackendError::AlreadyExists => Code::AlreadyExists,
+            BackendError::Cannot(_) => Code::Cannot,
+            BackendError::Limit(_) => Code::Limit,
+            BackendError::Unavailable(_) => Code::Unavailable,
+        };
+        (Some(code), self.to_string())
+    }
+}
+
+/// A result of a backend call.
+pub type BackendResult<T> = Result<T, BackendError>;
+
+/// One mailbox, for LIST.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxInfo {
+    /// The name, hierarchy levels separated by the delimiter.
+    pub name: String,
+    /// Special-use (RFC 6154) and other attributes (`\Noselect`...);
+    /// the driver adds `\HasChildren`/`\HasNoChildren` and `\Subscribed`.
+    pub attributes: Vec<MailboxAttribute>,
+}
+
+/// STATUS values (RFC 3501 section 6.3.10, RFC 9051 SIZE and DELETED).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MailboxStatus {
+    /// MESSAGES
+    pub messages: u32,
+    /// RECENT: messages no session has seen yet.
+    pub recent: u32,
+    /// UIDNEXT
+    pub uid_next: u32,
+    /// UIDVALIDITY
+    pub uid_validity: u32,
+    /// UNSEEN
+    pub unseen: u32,
+    /// DELETED
+    pub deleted: u32,
+    /// SIZE: total octets.
+    pub size: u64,
+}
+
+/// What a message has besides flags: INTERNALDATE and RFC822.SIZE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageMeta {
+    /// The UID.
+    pub uid: u32,
+    /// INTERNALDATE, Unix time.
+    pub internal_date: i64,
+    /// RFC822.SIZE in octets.
+    pub size: u64,
+}
+
+/// A change in the selected mailbox made by someone else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A new message.
+    Added(MessageState),
+    /// A message is gone.
+    Expunged(u32),
+    /// A message's flags changed.
+    Flags(u32, Vec<Flag>),
+    /// UIDVALIDITY changed: the selection is over (the driver says BYE).
+    UidValidity,
+}
+
+/// The UIDs a COPY or MOVE produced (RFC 4315 COPYUID).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyInfo {
+    /// The destination's UIDVALIDITY.
+    pub uid_validity: u32,
+    /// Source UID and the new UID, ascending by source.
+    pub uids: Vec<(u32, u32)>,
+}
+
+/// Checks credentials and opens a user's mailboxes.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// The user's mailboxes for the length of a session.
+    type Mailboxes: Mailboxes;
+
+    /// Checks a user name and password (LOGIN, AUTHENTICATE PLAIN);
+    /// `None` refuses.
+    async fn login(&self, username: &str, password: &[u8]) -> Option<Self::Mailboxes>;
+}
+
+/// One user's mailboxes, as one session uses them. Messages are named by
+/// UID; the session maps sequence numbers.
+#[async_trait]
+pub trait Mailboxes: Send {
+    /// Every mailbox.
+    async fn list(&mut self) -> BackendResult<Vec<MailboxInfo>>;
+    /// The subscribed names (they may not exist).
+    async fn subscriptions(&mut self) -> BackendResult<Vec<String>>;
+    /// CREATE, with RFC 6154 `USE` attributes.
+    async fn create(&mut self, name: &str, special_use: &[MailboxAttribute]) -> BackendResult<()>;
+    /// DELETE.
+    async fn delete(&mut self, name: &str) -> BackendResult<()>;
+    /// RENAME.
+    async fn rename(&mut self, from: &str, to: &str) -> BackendResult<()>;
+    /// SUBSCRIBE (`true`) or UNSUBSCRIBE.
+    async fn subscribe(&mut self, name: &str, subscribe: bool) -> BackendResult<()>;
+    /// STATUS of a mailbox.
+    async fn status(&mut self, name: &str) -> BackendResult<MailboxStatus>;
+    /// APPEND: stores the message durably before returning
+    /// (UIDVALIDITY, UID).
+    async fn append(
+        &mut self,
+        name: &str,
+        flags: &[Flag],
+        internal_date: Option<i64>,
+        message: Bytes,
+    ) -> BackendResult<(u32, u32)>;
+    /// SELECT or EXAMINE.
+    async fn select(&mut self, name: &str, read_only: bool) -> BackendResult<SelectInfo>;
+    /// Ends the selection; with `expunge` (CLOSE on a read-write
+    /// mailbox) messages marked `\Deleted` are removed first.
+    async fn unselect(&mut self, expunge: bool) -> BackendResult<()>;
+    /// Changes others made to the selected mailbox since the last call
+    /// (cheap when nothing changed: the driver calls it after every
+    /// command and while IDLE).
+    async fn changes(&mut self) -> BackendResult<Vec<Change>>;
+    /// INTERNALDATE and size of messages of the selected mailbox.
+    async fn metadata(&mut self, uids: &[u32]) -> BackendResult<Vec<MessageMeta>>;
+    /// A message's bytes (CRLF line ends); `None` if it is gone.
+    async fn read(&mut self, uid: u32) -> BackendResult<Option<Bytes>>;
+    /// STORE: returns each message's new flags.
+    async fn store(
+        &mut self,
+        uids: &[u32],
+        kind: StoreKind,
+        flags: &[Flag],
+    ) -> BackendResult<Vec<(u32, Vec<Flag>)>>;
+    /// COPY, or MOVE with `remove` (the sources are expunged).
+    async fn copy(&mut self, uids: &[u32], dest: &str, remove: bool) -> BackendResult<CopyInfo>;
+    /// EXPUNGE (all `\Deleted`), or UID EXPUNGE (`\Deleted` among `uids`).
+    /// Returns the removed UIDs.
+    async fn expunge(&mut self, uids: Option<&[u32]>) -> BackendResult<Vec<u32>>;
+}

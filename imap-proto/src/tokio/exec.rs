@@ -1,0 +1,620 @@
+//! Command execution: one [`Command`] in, backend calls, responses out.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io;
+use std::num::NonZeroU32;
+
+use ::tokio::io::{AsyncRead, AsyncWrite};
+
+use super::{Backend, BackendError, Connection, Mailboxes, now, owner_error};
+use crate::message::unix_of;
+use crate::server::{ListPattern, State};
+use crate::types::{
+    Code, Command, CommandBody, Data, Flag, ListData, ListMailbox, ListReturnOption,
+    ListSelectOption, Mailbox, MailboxAttribute, NamespaceDescription, SeqNumber, Sequence,
+    SequenceSet, StatusItem, StatusKind, StatusValue, StoreKind, UidRange, UidSet, Vec1,
+};
+
+pub(crate) type Outcome = (StatusKind, Option<Code>, String);
+
+pub(crate) fn ok(text: &str) -> Outcome {
+    (StatusKind::Ok, None, text.to_owned())
+}
+
+pub(crate) fn no(e: &BackendError, trycreate: bool) -> Outcome {
+    let (code, text) = e.response(trycreate);
+    (StatusKind::No, code, text)
+}
+
+fn name(m: &Mailbox) -> String {
+    m.as_str().to_owned()
+}
+
+/// A sorted list of UIDs as a UID set (runs become ranges).
+pub(crate) fn uid_set(uids: &[u32]) -> Option<UidSet> {
+    let mut out: Vec<UidRange> = Vec::new();
+    let mut run: Option<(u32, u32)> = None;
+    for &u in uids {
+        run = match run {
+            Some((a, b)) if u == b.wrapping_add(1) => Some((a, u)),
+            Some((a, b)) => {
+                out.push(range(a, b)?);
+                Some((u, u))
+            }
+            None => Some((u, u)),
+        };
+    }
+    if let Some((a, b)) = run {
+        out.push(range(a, b)?);
+    }
+    Vec1::new(out).ok()
+}
+
+fn range(a: u32, b: u32) -> Option<UidRange> {
+    let a = NonZeroU32::new(a)?;
+    let b = NonZeroU32::new(b)?;
+    Some(if a == b {
+        UidRange::Single(a)
+    } else {
+        UidRange::Range(a, b)
+    })
+}
+
+pub(crate) fn seq_set(numbers: &[u32]) -> Option<SequenceSet> {
+    let set = uid_set(numbers)?;
+    let items: Vec<Sequence> = set
+        .iter()
+        .map(|r| match *r {
+            UidRange::Single(a) => Sequence::Single(SeqNumber::Value(a)),
+            UidRange::Range(a, b) => Sequence::Range(SeqNumber::Value(a), SeqNumber::Value(b)),
+        })
+        .collect();
+    Vec1::new(items).ok().map(SequenceSet::List)
+}
+
+impl<B: Backend> Connection<'_, B> {
+    pub(crate) async fn execute<S>(&mut self, c: Command, stream: &mut S) -> io::Result<()>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        let Some(mut mb) = self.mailboxes.take() else {
+            // The session hands over commands only once authenticated.
+            self.session
+                .complete(now(), StatusKind::No, Some(Code::ServerBug), "No backend")
+                .map_err(owner_error)?;
+            return Ok(());
+        };
+        let r = self.run(&mut mb, c, stream).await;
+        self.mailboxes = Some(mb);
+        r
+    }
+
+    async fn run<S>(&mut self, mb: &mut B::Mailboxes, c: Command, stream: &mut S) -> io::Result<()>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        use CommandBody as C;
+        let read_only = matches!(self.session.state(), State::Selected { read_only: true });
+        let cmd_name = c.body.name();
+        let outcome: Outcome = match c.body {
+            C::Select { mailbox, .. } | C::Examine { mailbox, .. } => {
+                let ro = matches!(cmd_name, "EXAMINE");
+                let _ = mb.unselect(false).await;
+                let r = mb
+                    .select(&name(&mailbox), ro)
+                    .await
+                    .map_err(|e| e.response(false));
+                self.session
+                    .select_complete(now(), r)
+                    .map_err(owner_error)?;
+                return Ok(());
+            }
+            C::Create {
+                mailbox,
+                special_use,
+            } => {
+                let n = name(&mailbox);
+                let n = n.trim_end_matches(self.options.delimiter);
+                if mailbox == Mailbox::Inbox {
+                    (
+                        StatusKind::No,
+                        Some(Code::AlreadyExists),
+                        "INBOX exists".into(),
+                    )
+                } else {
+                    match mb.create(n, special_use.as_deref().unwrap_or(&[])).await {
+                        Ok(()) => ok("CREATE completed"),
+                        Err(e) => no(&e, false),
+                    }
+                }
+            }
+            C::Delete { mailbox } => match mb.delete(&name(&mailbox)).await {
+                Ok(()) => ok("DELETE completed"),
+                Err(e) => no(&e, false),
+            },
+            C::Rename { from, to } => match mb.rename(&name(&from), &name(&to)).await {
+                Ok(()) => ok("RENAME completed"),
+                Err(e) => no(&e, false),
+            },
+            C::Subscribe { mailbox } => match mb.subscribe(&name(&mailbox), true).await {
+                Ok(()) => ok("SUBSCRIBE completed"),
+                Err(e) => no(&e, false),
+            },
+            C::Unsubscribe { mailbox } => match mb.subscribe(&name(&mailbox), false).await {
+                Ok(()) => ok("UNSUBSCRIBE completed"),
+                Err(e) => no(&e, false),
+            },
+            C::Namespace => {
+                let personal = Vec1::one(NamespaceDescription {
+                    prefix: Vec::new(),
+                    delimiter: Some(self.options.delimiter),
+                    extensions: Vec::new(),
+                });
+                self.session.respond(Data::Namespace {
+                    personal: Some(personal),
+                    other: None,
+                    shared: None,
+                });
+                ok("NAMESPACE completed")
+            }
+            C::Status { mailbox, items } => match self.status(mb, &mailbox, &items).await {
+                Ok(()) => ok("STATUS completed"),
+                Err(e) => no(&e, false),
+            },
+            C::List {
+                selection,
+                reference,
+                patterns,
+                return_options,
+            } => {
+                let sel = selection.unwrap_or_default();
+                let ret = return_options.unwrap_or_default();
+                match self
+                    .list(mb, &reference, &patterns, &sel, &ret, false)
+                    .await
+                {
+                    Ok(()) => ok("LIST completed"),
+                    Err(e) => no(&e, false),
+                }
+            }
+            C::Lsub { reference, pattern } => {
+                let pats = Vec1::one(pattern);
+                match self.list(mb, &reference, &pats, &[], &[], true).await {
+                    Ok(()) => ok("LSUB completed"),
+                    Err(e) => no(&e, false),
+                }
+            }
+            C::Append { mailbox, messages } => {
+                let n = name(&mailbox);
+                let mut uids = Vec::new();
+                let mut validity = 0;
+                let mut failed = None;
+                for m in messages.iter() {
+                    let date = m.date.as_ref().map(unix_of);
+                    let flags = m.flags.clone().unwrap_or_default();
+                    match mb.append(&n, &flags, date, m.message.data.clone()).await {
+                        Ok((v, uid)) => {
+                            validity = v;
+                            uids.push(uid);
+                        }
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                match (failed, NonZeroU32::new(validity), uid_set(&uids)) {
+                    (Some(e), ..) => no(&e, true),
+                    (None, Some(uid_validity), Some(uids)) => (
+                        StatusKind::Ok,
+                        Some(Code::AppendUid { uid_validity, uids }),
+                        "APPEND completed".into(),
+                    ),
+                    _ => ok("APPEND completed"),
+                }
+            }
+            C::Noop | C::Check => ok(if matches!(cmd_name, "CHECK") {
+                "CHECK completed"
+            } else {
+                "NOOP completed"
+            }),
+            C::Close | C::Unselect => {
+                let expunge = matches!(cmd_name, "CLOSE") && !read_only;
+                let r = mb.unselect(expunge).await;
+                let (kind, code, text) = match r {
+                    Ok(()) => ok("Mailbox closed"),
+                    Err(e) => no(&e, false),
+                };
+                self.session
+                    .complete(now(), kind, code, &text)
+                    .map_err(owner_error)?;
+                return Ok(());
+            }
+            C::Expunge => match mb.expunge(None).await {
+                Ok(gone) => {
+                    self.expunged(&gone);
+                    ok("EXPUNGE completed")
+                }
+                Err(e) => no(&e, false),
+            },
+            C::UidExpunge { uids } => {
+                let targets = self.uids_of(&uids, true);
+                match mb.expunge(Some(&targets)).await {
+                    Ok(gone) => {
+                        self.expunged(&gone);
+                        ok("UID EXPUNGE completed")
+                    }
+                    Err(e) => no(&e, false),
+                }
+            }
+            C::Fetch {
+                uid,
+                sequence_set,
+                items,
+                ..
+            } => {
+                let attrs = items.expand();
+                self.fetch(mb, &sequence_set, uid, attrs, read_only, stream)
+                    .await?
+            }
+            C::Store {
+                uid,
+                sequence_set,
+                kind,
+                silent,
+                flags,
+                ..
+            } => {
+                self.store(mb, &sequence_set, uid, kind, silent, &flags)
+                    .await
+            }
+            C::Copy {
+                uid,
+                sequence_set,
+                mailbox,
+            } => self.copy(mb, &sequence_set, uid, &mailbox, false).await,
+            C::Move {
+                uid,
+                sequence_set,
+                mailbox,
+            } => self.copy(mb, &sequence_set, uid, &mailbox, true).await,
+            C::Search {
+                uid,
+                return_options,
+                criteria,
+                ..
+            } => {
+                self.search(mb, &c.tag, uid, return_options.as_deref(), &criteria)
+                    .await
+            }
+            _ => (StatusKind::Bad, None, "Command not supported".into()),
+        };
+        // What others did meanwhile, before the tagged response.
+        if self.session.view().is_some()
+            && let Ok(changes) = mb.changes().await
+            && let Some(view) = self.session.view_mut()
+        {
+            for ch in changes {
+                match ch {
+                    super::Change::Added(m) => view.store_added(m),
+                    super::Change::Expunged(u) => view.store_expunged(u),
+                    super::Change::Flags(u, f) => view.store_flags(u, f),
+                    super::Change::UidValidity => {}
+                }
+            }
+        }
+        let (kind, code, text) = outcome;
+        self.session
+            .complete(now(), kind, code, &text)
+            .map_err(owner_error)
+    }
+
+    pub(crate) fn uids_of(&self, set: &SequenceSet, uid: bool) -> Vec<u32> {
+        let Some(view) = self.session.view() else {
+            return Vec::new();
+        };
+        view.resolve(set, uid)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|&i| !view.is_expunged(i))
+            .filter_map(|i| view.uid(i))
+            .collect()
+    }
+
+    fn expunged(&mut self, uids: &[u32]) {
+        if let Some(view) = self.session.view_mut() {
+            for &u in uids {
+                view.store_expunged(u);
+            }
+        }
+    }
+
+    async fn status(
+        &mut self,
+        mb: &mut B::Mailboxes,
+        mailbox: &Mailbox,
+        items: &[StatusItem],
+    ) -> Result<(), BackendError> {
+        let st = mb.status(&name(mailbox)).await?;
+        let items = items
+            .iter()
+            .filter_map(|&item| {
+                let value = match item {
+                    StatusItem::Messages => u64::from(st.messages),
+                    StatusItem::Recent => u64::from(st.recent),
+                    StatusItem::UidNext => u64::from(st.uid_next),
+                    StatusItem::UidValidity => u64::from(st.uid_validity),
+                    StatusItem::Unseen => u64::from(st.unseen),
+                    StatusItem::Deleted => u64::from(st.deleted),
+                    StatusItem::Size => st.size,
+                    StatusItem::HighestModSeq => return None,
+                };
+                Some(StatusValue { item, value })
+            })
+            .collect();
+        self.session.respond(Data::Status {
+            mailbox: mailbox.clone(),
+            items,
+        });
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn list(
+        &mut self,
+        mb: &mut B::Mailboxes,
+        reference: &Mailbox,
+        patterns: &[ListMailbox],
+        selection: &[ListSelectOption],
+        returns: &[ListReturnOption],
+        lsub: bool,
+    ) -> Result<(), BackendError> {
+        let delim = self.options.delimiter;
+        let reference = match reference {
+            Mailbox::Other(s) => s.as_str(),
+            Mailbox::Inbox => "INBOX",
+        };
+        // LIST "" "": the delimiter and root (RFC 3501 section 6.3.8).
+        if patterns.len() == 1 && patterns.first().is_some_and(|p| p.as_str().is_empty()) && !lsub {
+            self.session.respond(Data::List(ListData {
+                attributes: vec![MailboxAttribute::NoSelect],
+                delimiter: Some(delim),
+                mailbox: Mailbox::Other(String::new()),
+                extended: Vec::new(),
+            }));
+            return Ok(());
+        }
+        let all = mb.list().await?;
+        let subs: HashSet<String> = mb.subscriptions().await?.into_iter().collect();
+        let subscribed_only = lsub || selection.contains(&ListSelectOption::Subscribed);
+        let special_only = selection.contains(&ListSelectOption::SpecialUse);
+        let recursive = selection.contains(&ListSelectOption::RecursiveMatch);
+        let show_subscribed = subscribed_only || returns.contains(&ListReturnOption::Subscribed);
+        let status_items = returns.iter().find_map(|r| match r {
+            ListReturnOption::Status(items) => Some(items.to_vec()),
+            _ => None,
+        });
+        // Every name, with parents that exist only as part of a path.
+        let mut names: BTreeMap<String, Vec<MailboxAttribute>> = BTreeMap::new();
+        for m in &all {
+            names.insert(m.name.clone(), m.attributes.clone());
+        }
+        for m in &all {
+            let mut prefix = String::new();
+            for (i, part) in m.name.split(delim).enumerate() {
+                if i > 0 {
+                    prefix.push(delim);
+                }
+                prefix.push_str(part);
+                if prefix.len() < m.name.len() {
+                    names.entry(prefix.clone()).or_insert_with(|| {
+                        vec![MailboxAttribute::NoSelect, MailboxAttribute::NonExistent]
+                    });
+                }
+            }
+        }
+        if subscribed_only {
+            for s in &subs {
+                names.entry(s.clone()).or_insert_with(|| {
+                    vec![MailboxAttribute::NoSelect, MailboxAttribute::NonExistent]
+                });
+            }
+        }
+        let pats: Vec<ListPattern> = patterns
+            .iter()
+            .map(|p| ListPattern::new(reference, p.as_str(), delim))
+            .collect();
+        let keys: Vec<String> = names.keys().cloned().collect();
+        for n in &keys {
+            let Some(attrs) = names.get(n) else { continue };
+            let matched = pats.iter().any(|p| p.matches(n));
+            let child_prefix = format!("{n}{delim}");
+            let children: Vec<&String> = keys
+                .iter()
+                .filter(|k| k.starts_with(&child_prefix))
+                .collect();
+            let subscribed = subs.contains(n)
+                || (n == "INBOX" && subs.iter().any(|s| s.eq_ignore_ascii_case("INBOX")));
+            let nonexistent = attrs.contains(&MailboxAttribute::NonExistent);
+            let mut child_info = false;
+            if !matched {
+                continue;
+            }
+            if subscribed_only && !subscribed {
+                if recursive && children.iter().any(|c| subs.contains(*c)) {
+                    child_info = true;
+                } else if lsub && children.iter().any(|c| subs.contains(*c)) {
+                    // LSUB: a parent of a subscribed mailbox matched by %
+                    // is listed \Noselect (RFC 3501 section 6.3.9).
+                } else {
+                    continue;
+                }
+                if lsub && !child_info && !children.iter().any(|c| subs.contains(*c)) {
+                    continue;
+                }
+            }
+            let is_special = attrs.iter().any(|a| {
+                matches!(
+                    a,
+                    MailboxAttribute::Sent
+                        | MailboxAttribute::Trash
+                        | MailboxAttribute::Drafts
+                        | MailboxAttribute::Junk
+                        | MailboxAttribute::Archive
+                        | MailboxAttribute::All
+                        | MailboxAttribute::Flagged
+                )
+            });
+            if special_only && !is_special {
+                continue;
+            }
+            let mut out: Vec<MailboxAttribute> = Vec::new();
+            if lsub {
+                if nonexistent || (subscribed_only && !subscribed) {
+                    out.push(MailboxAttribute::NoSelect);
+                }
+            } else {
+                if nonexistent {
+                    // RFC 5258: \NonExistent implies \Noselect; basic
+                    // LIST writes \Noselect.
+                    if selection.is_empty() && returns.is_empty() {
+                        out.push(MailboxAttribute::NoSelect);
+                    } else {
+                        out.push(MailboxAttribute::NonExistent);
+                    }
+                }
+                out.extend(
+                    attrs
+                        .iter()
+                        .filter(|a| {
+                            !matches!(
+                                a,
+                                MailboxAttribute::NonExistent | MailboxAttribute::NoSelect
+                            )
+                        })
+                        .cloned(),
+                );
+                out.push(if children.is_empty() {
+                    MailboxAttribute::HasNoChildren
+                } else {
+                    MailboxAttribute::HasChildren
+                });
+                if show_subscribed && subscribed {
+                    out.push(MailboxAttribute::Subscribed);
+                }
+            }
+            let mailbox = Mailbox::new(n.clone()).unwrap_or(Mailbox::Inbox);
+            let extended = if child_info {
+                vec![crate::types::ListExtendedItem::ChildInfo(Vec1::one(
+                    b"SUBSCRIBED".to_vec(),
+                ))]
+            } else {
+                Vec::new()
+            };
+            let data = ListData {
+                attributes: out,
+                delimiter: Some(delim),
+                mailbox: mailbox.clone(),
+                extended,
+            };
+            self.session.respond(if lsub {
+                Data::Lsub(data)
+            } else {
+                Data::List(data)
+            });
+            if let Some(items) = &status_items
+                && !nonexistent
+            {
+                // LIST-STATUS (RFC 5819): a failure for one mailbox is
+                // left out, the LIST goes on.
+                let _ = self.status(mb, &mailbox, items).await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn store(
+        &mut self,
+        mb: &mut B::Mailboxes,
+        set: &SequenceSet,
+        uid: bool,
+        kind: StoreKind,
+        silent: bool,
+        flags: &[Flag],
+    ) -> Outcome {
+        let uids = self.uids_of(set, uid);
+        if uids.is_empty() {
+            return ok("STORE completed");
+        }
+        let result = match mb.store(&uids, kind, flags).await {
+            Ok(r) => r,
+            Err(e) => return no(&e, false),
+        };
+        for (u, new_flags) in result {
+            let Some(view) = self.session.view_mut() else {
+                break;
+            };
+            let Some(index) = view.index_of(u) else {
+                continue;
+            };
+            let recent = view.is_recent(index);
+            view.set_flags(index, new_flags.clone());
+            if !silent {
+                let mut items = vec![crate::types::MessageDataItem::Flags(
+                    crate::message::flag_fetch(&new_flags, recent),
+                )];
+                if uid && let Some(u) = NonZeroU32::new(u) {
+                    items.push(crate::types::MessageDataItem::Uid(u));
+                }
+                self.session.fetch_response(index, items);
+            }
+        }
+        ok("STORE completed")
+    }
+
+    async fn copy(
+        &mut self,
+        mb: &mut B::Mailboxes,
+        set: &SequenceSet,
+        uid: bool,
+        dest: &Mailbox,
+        remove: bool,
+    ) -> Outcome {
+        let uids = self.uids_of(set, uid);
+        if uids.is_empty() {
+            return ok(if remove {
+                "MOVE completed"
+            } else {
+                "COPY completed"
+            });
+        }
+        match mb.copy(&uids, &name(dest), remove).await {
+            Err(e) => no(&e, true),
+            Ok(info) => {
+                let src: Vec<u32> = info.uids.iter().map(|p| p.0).collect();
+                let dst: Vec<u32> = info.uids.iter().map(|p| p.1).collect();
+                let code = match (
+                    NonZeroU32::new(info.uid_validity),
+                    uid_set(&src),
+                    uid_set(&dst),
+                ) {
+                    (Some(uid_validity), Some(source), Some(destination)) => Some(Code::CopyUid {
+                        uid_validity,
+                        source,
+                        destination,
+                    }),
+                    _ => None,
+                };
+                if remove {
+                    // RFC 6851 section 4.3: COPYUID in an untagged OK
+                    // before the EXPUNGE responses.
+                    self.session.respond_status(code, "Moved UIDs");
+                    self.expunged(&src);
+                    ok("MOVE completed")
+                } else {
+                    (StatusKind::Ok, code, "COPY completed".into())
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! FETCH and SEARCH execution: message data from the backend, items and
+//! matches computed by [`crate::message`].
+
+use std::io;
+use std::num::NonZeroU32;
+
+use ::tokio::io::{AsyncRead, AsyncWrite};
+
+use super::exec::{Outcome, no, ok, seq_set};
+use super::{Backend, BackendError, Connection, Mailboxes, MessageMeta, flush};
+use crate::message::{
+    Candidate, FetchError, FetchInput, Message, SearchContext, fetch_items, fetch_needs_message,
+    matches_all, needs_message, sets_seen,
+};
+use crate::types::{
+    Code, Data, ESearchItem, FetchAttribute, Flag, SearchReturnOption, SequenceSet, StatusKind,
+    StoreKind,
+};
+
+/// Flush to the socket after this many octets of FETCH responses, so a
+/// FETCH of many bodies is not held whole.
+const FLUSH_AT: usize = 256 * 1024;
+
+impl<B: Backend> Connection<'_, B> {
+    pub(crate) async fn metas(
+        &mut self,
+        mb: &mut B::Mailboxes,
+        uids: &[u32],
+    ) -> Result<Vec<MessageMeta>, BackendError> {
+        mb.metadata(uids).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn fetch<S>(
+        &mut self,
+        mb: &mut B::Mailboxes,
+        set: &SequenceSet,
+        uid: bool,
+        mut attrs: Vec<FetchAttribute>,
+        read_only: bool,
+        stream: &mut S,
+    ) -> io::Result<Outcome>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        let uids = self.uids_of(set, uid);
+        let need_meta = attrs
+            .iter()
+            .any(|a| matches!(a, FetchAttribute::InternalDate | FetchAttribute::Rfc822Size));
+        let metas = if need_meta {
+            match self.metas(mb, &uids).await {
+                Ok(m) => m,
+                Err(e) => return Ok(no(&e, false)),
+            }
+        } else {
+            Vec::new()
+        };
+        let meta_of = |u: u32| {
+            metas
+                .binary_search_by_key(&u, |m| m.uid)
+                .ok()
+                .and_then(|i| metas.get(i))
+        };
+        // \Seen set by a non-PEEK body fetch (RFC 3501 section 6.4.5).
+        if sets_seen(&attrs) && !read_only {
+            let unseen: Vec<u32> = uids
+                .iter()
+                .copied()
+                .filter(|&u| {
+                    self.session
+                        .view()
+                        .and_then(|v| v.index_of(u).and_then(|i| v.flags(i)))
+                        .is_some_and(|f| !f.contains(&Flag::Seen))
+                })
+                .collect();
+            if !unseen.is_empty() {
+                if let Ok(changed) = mb.store(&unseen, StoreKind::Add, &[Flag::Seen]).await
+                    && let Some(view) = self.session.view_mut()
+                {
+                    for (u, f) in changed {
+                        if let Some(i) = view.index_of(u) {
+                            view.set_flags(i, f);
+                        }
+                    }
+                }
+                if !attrs.contains(&FetchAttribute::Flags) {
+                    attrs.push(FetchAttribute::Flags);
+                }
+            }
+        }
+        let need_message = fetch_needs_message(&attrs);
+        let mut written = 0usize;
+        let mut cte_error = false;
+        for u in uids {
+            let Some(view) = self.session.view() else {
+                break;
+            };
+            let Some(index) = view.index_of(u) else {
+                continue;
+            };
+            let flags = view.flags(index).map(<[Flag]>::to_vec).unwrap_or_default();
+            let recent = view.is_recent(index);
+            let message = if need_message {
+                match mb.read(u).await {
+                    Ok(Some(b)) => Some(Message::new(b)),
+                    // Expunged meanwhile: left out (RFC 2180 section 4.1).
+                    Ok(None) => continue,
+                    Err(e) => return Ok(no(&e, false)),
+                }
+            } else {
+                None
+            };
+            let meta = meta_of(u);
+            let input = FetchInput {
+                uid: u,
+                flags: &flags,
+                recent,
+                internal_date: meta.map_or(0, |m| m.internal_date),
+                size: meta.map_or_else(
+                    || message.as_ref().map_or(0, |m| m.bytes().len() as u64),
+                    |m| m.size,
+                ),
+                message: message.as_ref(),
+            };
+            match fetch_items(&attrs, &input, uid) {
+                Ok(items) => {
+                    written += message.as_ref().map_or(64, |m| m.bytes().len());
+                    self.session.fetch_response(index, items);
+                }
+                Err(FetchError::UnknownCte) => cte_error = true,
+                Err(FetchError::MissingMessage) => continue,
+            }
+            if written >= FLUSH_AT {
+                flush(&mut self.session, stream).await?;
+                written = 0;
+            }
+        }
+        Ok(if cte_error {
+            (
+                StatusKind::No,
+                Some(Code::UnknownCte),
+                "Unknown Content-Transfer-Encoding".into(),
+            )
+        } else {
+            ok("FETCH completed")
+        })
+    }
+
+    pub(crate) async fn search(
+        &mut self,
+        mb: &mut B::Mailboxes,
+        tag: &crate::types::Tag,
+        uid: bool,
+        returns: Option<&[SearchReturnOption]>,
+        keys: &[crate::types::SearchKey],
+    ) -> Outcome {
+        if returns.is_some_and(|r| r.contains(&SearchReturnOption::Save)) {
+            return (StatusKind::Bad, None, "SEARCHRES is not supported".into());
+        }
+        let Some(view) = self.session.view() else {
+            return ok("SEARCH completed");
+        };
+        let all: Vec<u32> = (0..view.len()).filter_map(|i| view.uid(i)).collect();
+        let metas = match self.metas(mb, &all).await {
+            Ok(m) => m,
+            Err(e) => return no(&e, false),
+        };
+        let need_message = needs_message(keys);
+        let now_unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let mut found: Vec<u32> = Vec::new();
+        for (index, &u) in all.iter().enumerate() {
+            let Some(view) = self.session.view() else {
+                break;
+            };
+            if view.is_expunged(index) {
+                continue;
+            }
+            let message = if need_message {
+                match mb.read(u).await {
+                    Ok(Some(b)) => Some(Message::new(b)),
+                    Ok(None) => continue,
+                    Err(e) => return no(&e, false),
+                }
+            } else {
+                None
+            };
+            let Some(view) = self.session.view() else {
+                break;
+            };
+            let meta = metas
+                .binary_search_by_key(&u, |m| m.uid)
+                .ok()
+                .and_then(|i| metas.get(i));
+            let flags = view.flags(index).unwrap_or_default();
+            let seq = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            let cand = Candidate {
+                seq,
+                uid: u,
+                flags,
+                recent: view.is_recent(index),
+                internal_date: meta.map_or(0, |m| m.internal_date),
+                size: meta.map_or(0, |m| m.size),
+                message: message.as_ref(),
+            };
+            let cx = SearchContext {
+                view,
+                now: now_unix,
+            };
+            if matches_all(keys, &cand, &cx) {
+                found.push(if uid { u } else { seq });
+            }
+        }
+        match returns {
+            None => {
+                let numbers = found.iter().filter_map(|&n| NonZeroU32::new(n)).collect();
+                self.session.respond(Data::Search {
+                    numbers,
+                    modseq: None,
+                });
+            }
+            Some(opts) => {
+                // ESEARCH (RFC 4731): RETURN () means ALL.
+                let all_opt = opts.is_empty() || opts.contains(&SearchReturnOption::All);
+                let mut items = Vec::new();
+                if opts.contains(&SearchReturnOption::Min)
+                    && let Some(n) = found.first().and_then(|&n| NonZeroU32::new(n))
+                {
+                    items.push(ESearchItem::Min(n));
+                }
+                if opts.contains(&SearchReturnOption::Max)
+                    && let Some(n) = found.last().and_then(|&n| NonZeroU32::new(n))
+                {
+                    items.push(ESearchItem::Max(n));
+                }
+                if all_opt && let Some(set) = seq_set(&found) {
+                    items.push(ESearchItem::All(set));
+                }
+                if opts.contains(&SearchReturnOption::Count) {
+                    items.push(ESearchItem::Count(
+                        u32::try_from(found.len()).unwrap_or(u32::MAX),
+                    ));
+                }
+                self.session.respond(Data::ESearch {
+                    tag: Some(tag.as_str().as_bytes().to_vec()),
+                    uid,
+                    items,
+                });
+            }
+        }
+        ok("SEARCH completed")
+    }
+}

@@ -1,0 +1,214 @@
+//! A tokio driver: serves one IMAP connection from a [`Backend`].
+//!
+//! The driver owns the socket and the clock, feeds the Sans-IO
+//! [`Session`](crate::server::Session), and turns each command into
+//! backend calls (in UIDs; the session's view maps sequence numbers).
+//! While IDLE it asks the backend for changes every
+//! [`Options::idle_poll`]. A whole server is an accept loop:
+//!
+//! ```no_run
+//! # async fn run<B: imap_proto::tokio::Backend + Clone + 'static>(backend: B) -> std::io::Result<()> {
+//! use imap_proto::tokio::{serve, Options};
+//! let listener = ::tokio::net::TcpListener::bind("127.0.0.1:10143").await?;
+//! loop {
+//!     let (stream, peer) = listener.accept().await?;
+//!     let backend = backend.clone();
+//!     let mut options = Options::default();
+//!     // Loopback counts as a secure link for plaintext passwords.
+//!     options.config.plaintext_auth = peer.ip().is_loopback();
+//!     ::tokio::spawn(async move { serve(&backend, stream, options).await });
+//! }
+//! # }
+//! ```
+
+mod backend;
+mod exec;
+mod fetch;
+
+pub use backend::{
+    Backend, BackendError, BackendResult, Change, CopyInfo, MailboxInfo, MailboxStatus, Mailboxes,
+    MessageMeta,
+};
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use ::tokio::time::Instant as TokioInstant;
+
+use crate::server::{Config, Event, Session};
+
+/// How [`serve`] runs a connection.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The session's configuration.
+    pub config: Config,
+    /// The hierarchy delimiter of mailbox names.
+    pub delimiter: char,
+    /// How often the backend is asked for changes while IDLE.
+    pub idle_poll: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            config: Config::default(),
+            delimiter: '/',
+            idle_poll: Duration::from_millis(500),
+        }
+    }
+}
+
+fn now() -> Instant {
+    TokioInstant::now().into_std()
+}
+
+fn owner_error(e: crate::server::SessionError) -> io::Error {
+    io::Error::other(e)
+}
+
+/// Serves one connection until LOGOUT, autologout, too many errors, or
+/// the peer hanging up.
+pub async fn serve<B, S>(backend: &B, mut stream: S, options: Options) -> io::Result<()>
+where
+    B: Backend,
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let mut config = options.config.clone();
+    // STARTTLS needs a TLS acceptor, which this entry point does not have.
+    config.starttls = false;
+    let session = Session::new(config, now());
+    let mut conn = Connection {
+        backend,
+        session,
+        mailboxes: None,
+        options,
+        idling: false,
+    };
+    let r = conn.drive(&mut stream).await;
+    if let Some(mb) = conn.mailboxes.as_mut() {
+        let _ = mb.unselect(false).await;
+    }
+    r
+}
+
+pub(crate) struct Connection<'a, B: Backend> {
+    pub(crate) backend: &'a B,
+    pub(crate) session: Session,
+    pub(crate) mailboxes: Option<B::Mailboxes>,
+    pub(crate) options: Options,
+    pub(crate) idling: bool,
+}
+
+pub(crate) async fn flush<S: AsyncWrite + Unpin>(
+    session: &mut Session,
+    stream: &mut S,
+) -> io::Result<()> {
+    while let Some(b) = session.poll_transmit() {
+        stream.write_all(&b).await?;
+    }
+    Ok(())
+}
+
+impl<B: Backend> Connection<'_, B> {
+    async fn drive<S>(&mut self, stream: &mut S) -> io::Result<()>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            flush(&mut self.session, stream).await?;
+            if let Some(event) = self.session.poll_event() {
+                self.handle(event, stream).await?;
+                continue;
+            }
+            if self.session.is_closed() {
+                stream.flush().await?;
+                let _ = stream.shutdown().await;
+                return Ok(());
+            }
+            stream.flush().await?;
+            let deadline = self
+                .session
+                .poll_timeout()
+                .map(TokioInstant::from_std)
+                .unwrap_or_else(|| TokioInstant::now() + Duration::from_secs(3600));
+            let poll = self.options.idle_poll;
+            ::tokio::select! {
+                r = stream.read(&mut buf) => {
+                    let n = r?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    self.session.receive(now(), buf.get(..n).unwrap_or_default());
+                }
+                _ = ::tokio::time::sleep_until(deadline) => {
+                    self.session.handle_timeout(now());
+                }
+                _ = ::tokio::time::sleep(poll), if self.idling => {
+                    self.apply_changes().await;
+                    self.session.flush_updates();
+                }
+            }
+        }
+    }
+
+    async fn handle<S>(&mut self, event: Event, stream: &mut S) -> io::Result<()>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        match event {
+            Event::Login {
+                username, password, ..
+            } => {
+                let mb = self.backend.login(&username, password.expose()).await;
+                let ok = mb.is_some();
+                self.mailboxes = mb;
+                self.session
+                    .login_complete(now(), ok)
+                    .map_err(owner_error)?;
+            }
+            Event::StartTls => {
+                // Not offered by this entry point (config.starttls is off).
+                return Err(io::Error::other("STARTTLS without a TLS acceptor"));
+            }
+            Event::Command(c) => self.execute(c, stream).await?,
+            Event::Idle => {
+                self.idling = true;
+                self.apply_changes().await;
+                self.session.flush_updates();
+            }
+            Event::IdleDone => self.idling = false,
+            Event::Closed => {
+                self.idling = false;
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks the backend what others changed and records it in the view.
+    pub(crate) async fn apply_changes(&mut self) {
+        let (Some(mb), Some(_)) = (self.mailboxes.as_mut(), self.session.view()) else {
+            return;
+        };
+        let Ok(changes) = mb.changes().await else {
+            return;
+        };
+        let mut lost = false;
+        if let Some(view) = self.session.view_mut() {
+            for c in changes {
+                match c {
+                    Change::Added(m) => view.store_added(m),
+                    Change::Expunged(uid) => view.store_expunged(uid),
+                    Change::Flags(uid, flags) => view.store_flags(uid, flags),
+                    Change::UidValidity => lost = true,
+                }
+            }
+        }
+        if lost {
+            // RFC 3501 section 2.3.1.1: UIDs are void; the client must
+            // start over.
+            self.session.shutdown();
+        }
+    }
+}

@@ -1,0 +1,537 @@
+//! One user's mailboxes for one IMAP session.
+
+use bytes::Bytes;
+use imap_proto::message::MessageState;
+use imap_proto::server::SelectInfo;
+use imap_proto::tokio::{
+    BackendError, BackendResult, Change, CopyInfo, MailboxInfo, MailboxStatus, Mailboxes,
+    MessageMeta,
+};
+use imap_proto::types::{Atom, Flag, MailboxAttribute, StoreKind};
+use maildir::{Flag as MdFlag, FlagOp, Flags, Folder, Keywords, Store};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The mailboxes of one logged-in user, for one session.
+#[derive(Debug, Clone)]
+pub struct MaildirMailboxes {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    selected: Option<Selected>,
+}
+
+#[derive(Debug)]
+struct Selected {
+    folder: Folder,
+    read_only: bool,
+    recent: HashSet<u32>,
+}
+
+fn err(e: maildir::Error) -> BackendError {
+    use maildir::Error as E;
+    match e {
+        E::NoSuchFolder(_) => BackendError::NoSuchMailbox,
+        E::FolderExists(_) => BackendError::AlreadyExists,
+        E::InvalidFolderName { .. } | E::FolderNotAllowed(_) | E::Unsupported(_) => {
+            BackendError::Cannot(e.to_string())
+        }
+        E::TooManyKeywords(_) | E::InvalidKeyword(_) => BackendError::Limit(e.to_string()),
+        other => BackendError::Unavailable(other.to_string()),
+    }
+}
+
+/// The special-use attribute a folder name carries.
+fn special_use(name: &str) -> Option<MailboxAttribute> {
+    Some(match name {
+        "Sent" => MailboxAttribute::Sent,
+        "Trash" => MailboxAttribute::Trash,
+        "Drafts" => MailboxAttribute::Drafts,
+        "Junk" => MailboxAttribute::Junk,
+        "Archive" => MailboxAttribute::Archive,
+        _ => return None,
+    })
+}
+
+const FORWARDED: &str = "$Forwarded";
+
+/// Store flags to IMAP flags.
+fn to_imap(flags: Flags, keywords: &Keywords) -> Vec<Flag> {
+    let mut out = Vec::new();
+    for (f, imap) in [
+        (MdFlag::Replied, Flag::Answered),
+        (MdFlag::Flagged, Flag::Flagged),
+        (MdFlag::Trashed, Flag::Deleted),
+        (MdFlag::Seen, Flag::Seen),
+        (MdFlag::Draft, Flag::Draft),
+    ] {
+        if flags.contains(f) {
+            out.push(imap);
+        }
+    }
+    if flags.contains(MdFlag::Passed)
+        && let Ok(a) = Atom::new(FORWARDED)
+    {
+        out.push(Flag::Keyword(a));
+    }
+    for i in flags.keywords() {
+        if let Some(a) = keywords.name(i).and_then(|n| Atom::new(n).ok()) {
+            out.push(Flag::Keyword(a));
+        }
+    }
+    out
+}
+
+/// IMAP flags to store flags, giving new keywords a letter.
+fn to_store(flags: &[Flag], folder: &mut Folder) -> maildir::Result<Flags> {
+    let mut out = Flags::empty();
+    for f in flags {
+        match f {
+            Flag::Answered => out.insert(MdFlag::Replied),
+            Flag::Flagged => out.insert(MdFlag::Flagged),
+            Flag::Deleted => out.insert(MdFlag::Trashed),
+            Flag::Seen => out.insert(MdFlag::Seen),
+            Flag::Draft => out.insert(MdFlag::Draft),
+            Flag::Keyword(k) if k.as_str().eq_ignore_ascii_case(FORWARDED) => {
+                out.insert(MdFlag::Passed)
+            }
+            Flag::Keyword(k) => {
+                if let Some(i) = folder.keyword_index(k.as_str(), true)? {
+                    out.insert_keyword(i);
+                }
+            }
+            // Unknown system flags cannot be stored (not in PERMANENTFLAGS).
+            Flag::Extension(_) => {}
+        }
+    }
+    Ok(out)
+}
+
+fn unix(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
+
+/// Bare LF line ends become CRLF (IMAP sends CRLF, RFC 3501 section 2.2).
+fn crlf(bytes: Vec<u8>) -> Bytes {
+    let bare = bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || bytes.get(i - 1) != Some(&b'\r')));
+    if !bare {
+        return Bytes::from(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 40);
+    let mut prev = 0u8;
+    for b in bytes {
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        prev = b;
+    }
+    Bytes::from(out)
+}
+
+impl MaildirMailboxes {
+    pub(crate) fn new(store: Store) -> Self {
+        MaildirMailboxes {
+            inner: Arc::new(Mutex::new(Inner {
+                store,
+                selected: None,
+            })),
+        }
+    }
+
+    /// Runs `f` on the blocking pool with the session's state.
+    async fn with<T, F>(&self, f: F) -> BackendResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Inner) -> BackendResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut g = inner
+                .lock()
+                .map_err(|_| BackendError::Unavailable("session state poisoned".into()))?;
+            f(&mut g)
+        })
+        .await
+        .map_err(|_| BackendError::Unavailable("store task failed".into()))?
+    }
+}
+
+fn selected(inner: &mut Inner) -> BackendResult<&mut Selected> {
+    inner
+        .selected
+        .as_mut()
+        .ok_or_else(|| BackendError::Cannot("no mailbox selected".into()))
+}
+
+fn state_of(sel: &Selected, uid: u32) -> Option<MessageState> {
+    let kw = sel.folder.keywords();
+    sel.folder.message(uid).map(|m| MessageState {
+        uid,
+        flags: to_imap(m.flags(), &kw),
+        recent: sel.recent.contains(&uid),
+    })
+}
+
+fn status_of(folder: &Folder) -> MailboxStatus {
+    let msgs = folder.messages();
+    let count = |p: &dyn Fn(&maildir::MessageInfo) -> bool| {
+        u32::try_from(msgs.iter().filter(|m| p(m)).count()).unwrap_or(u32::MAX)
+    };
+    MailboxStatus {
+        messages: u32::try_from(msgs.len()).unwrap_or(u32::MAX),
+        recent: count(&|m| m.is_new()),
+        uid_next: folder.uid_next(),
+        uid_validity: folder.uid_validity(),
+        unseen: count(&|m| !m.flags().contains(MdFlag::Seen)),
+        deleted: count(&|m| m.flags().contains(MdFlag::Trashed)),
+        size: msgs.iter().map(|m| m.size()).sum(),
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailboxes for MaildirMailboxes {
+    async fn list(&mut self) -> BackendResult<Vec<MailboxInfo>> {
+        self.with(|i| {
+            let names = i.store.folders().map_err(err)?;
+            Ok(names
+                .into_iter()
+                .map(|name| MailboxInfo {
+                    attributes: special_use(&name).into_iter().collect(),
+                    name,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn subscriptions(&mut self) -> BackendResult<Vec<String>> {
+        self.with(|i| i.store.subscriptions().map_err(err)).await
+    }
+
+    async fn create(&mut self, name: &str, special: &[MailboxAttribute]) -> BackendResult<()> {
+        if !special.is_empty() {
+            return Err(BackendError::Cannot(
+                "special-use attributes are given by folder name".into(),
+            ));
+        }
+        let name = name.to_owned();
+        self.with(move |i| i.store.create_folder(&name).map_err(err))
+            .await
+    }
+
+    async fn delete(&mut self, name: &str) -> BackendResult<()> {
+        let name = name.to_owned();
+        self.with(move |i| {
+            if i.selected.as_ref().is_some_and(|s| s.folder.name() == name) {
+                return Err(BackendError::Cannot("mailbox is selected".into()));
+            }
+            i.store.delete_folder(&name).map_err(err)
+        })
+        .await
+    }
+
+    async fn rename(&mut self, from: &str, to: &str) -> BackendResult<()> {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.with(move |i| i.store.rename_folder(&from, &to).map_err(err))
+            .await
+    }
+
+    async fn subscribe(&mut self, name: &str, subscribe: bool) -> BackendResult<()> {
+        let name = name.to_owned();
+        self.with(move |i| {
+            if subscribe {
+                if !i.store.folder_exists(&name).map_err(err)? {
+                    return Err(BackendError::NoSuchMailbox);
+                }
+                i.store.subscribe(&name).map_err(err)
+            } else {
+                i.store.unsubscribe(&name).map_err(err)
+            }
+        })
+        .await
+    }
+
+    async fn status(&mut self, name: &str) -> BackendResult<MailboxStatus> {
+        let name = name.to_owned();
+        self.with(move |i| {
+            if let Some(sel) = i.selected.as_mut()
+                && maildir::is_inbox(&name) == maildir::is_inbox(sel.folder.name())
+                && (maildir::is_inbox(&name) || sel.folder.name() == name)
+            {
+                return Ok(status_of(&sel.folder));
+            }
+            let folder = i.store.open_folder(&name).map_err(err)?;
+            Ok(status_of(&folder))
+        })
+        .await
+    }
+
+    async fn append(
+        &mut self,
+        name: &str,
+        flags: &[Flag],
+        internal_date: Option<i64>,
+        message: Bytes,
+    ) -> BackendResult<(u32, u32)> {
+        let name = name.to_owned();
+        let flags = flags.to_vec();
+        self.with(move |i| {
+            let mut folder = i.store.open_folder(&name).map_err(err)?;
+            let f = to_store(&flags, &mut folder).map_err(err)?;
+            let date = internal_date.map(|t| {
+                if t >= 0 {
+                    UNIX_EPOCH + Duration::from_secs(t as u64)
+                } else {
+                    UNIX_EPOCH
+                }
+            });
+            // Durable (fsynced file and directory) when this returns.
+            let uid = folder.append(&message[..], f, date).map_err(err)?;
+            Ok((folder.uid_validity(), uid))
+        })
+        .await
+    }
+
+    async fn select(&mut self, name: &str, read_only: bool) -> BackendResult<SelectInfo> {
+        let name = name.to_owned();
+        self.with(move |i| {
+            i.selected = None;
+            let mut folder = i.store.open_folder(&name).map_err(err)?;
+            let recent: HashSet<u32> = if read_only {
+                folder
+                    .messages()
+                    .iter()
+                    .filter(|m| m.is_new())
+                    .map(|m| m.uid())
+                    .collect()
+            } else {
+                folder.move_new_to_cur().map_err(err)?.into_iter().collect()
+            };
+            let kw = folder.keywords();
+            let messages = folder
+                .messages()
+                .iter()
+                .map(|m| MessageState {
+                    uid: m.uid(),
+                    flags: to_imap(m.flags(), &kw),
+                    recent: recent.contains(&m.uid()),
+                })
+                .collect();
+            let mut keywords: Vec<Flag> = kw
+                .iter()
+                .filter_map(|(_, n)| Atom::new(n).ok().map(Flag::Keyword))
+                .collect();
+            if let Ok(a) = Atom::new(FORWARDED) {
+                keywords.insert(0, Flag::Keyword(a));
+            }
+            let info = SelectInfo {
+                messages,
+                uid_validity: folder.uid_validity(),
+                uid_next: folder.uid_next(),
+                keywords,
+                new_keywords: true,
+                read_only,
+            };
+            i.selected = Some(Selected {
+                folder,
+                read_only,
+                recent,
+            });
+            Ok(info)
+        })
+        .await
+    }
+
+    async fn unselect(&mut self, expunge: bool) -> BackendResult<()> {
+        self.with(move |i| {
+            if let Some(mut sel) = i.selected.take()
+                && expunge
+                && !sel.read_only
+            {
+                sel.folder.expunge_deleted().map_err(err)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn changes(&mut self) -> BackendResult<Vec<Change>> {
+        self.with(|i| {
+            let Some(sel) = i.selected.as_mut() else {
+                return Ok(Vec::new());
+            };
+            if !sel.folder.has_changed().map_err(err)? {
+                return Ok(Vec::new());
+            }
+            let ch = sel.folder.refresh().map_err(err)?;
+            if ch.uid_validity_changed {
+                return Ok(vec![Change::UidValidity]);
+            }
+            if !ch.added.is_empty() && !sel.read_only {
+                // New mail is \Recent for the session that takes it.
+                for uid in sel.folder.move_new_to_cur().map_err(err)? {
+                    sel.recent.insert(uid);
+                }
+            }
+            let mut out = Vec::new();
+            for uid in ch.expunged {
+                out.push(Change::Expunged(uid));
+            }
+            for uid in ch.flags_changed {
+                if let Some(m) = state_of(sel, uid) {
+                    out.push(Change::Flags(uid, m.flags));
+                }
+            }
+            for uid in ch.added {
+                if let Some(m) = state_of(sel, uid) {
+                    out.push(Change::Added(m));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn metadata(&mut self, uids: &[u32]) -> BackendResult<Vec<MessageMeta>> {
+        let uids = uids.to_vec();
+        self.with(move |i| {
+            let sel = selected(i)?;
+            Ok(uids
+                .iter()
+                .filter_map(|&u| {
+                    sel.folder.message(u).map(|m| MessageMeta {
+                        uid: u,
+                        internal_date: unix(m.internal_date()),
+                        size: m.size(),
+                    })
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn read(&mut self, uid: u32) -> BackendResult<Option<Bytes>> {
+        self.with(move |i| {
+            let sel = selected(i)?;
+            match sel.folder.read_message(uid) {
+                Ok(b) => Ok(Some(crlf(b))),
+                Err(maildir::Error::NoSuchMessage(_)) => Ok(None),
+                Err(maildir::Error::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    Ok(None)
+                }
+                Err(e) => Err(err(e)),
+            }
+        })
+        .await
+    }
+
+    async fn store(
+        &mut self,
+        uids: &[u32],
+        kind: StoreKind,
+        flags: &[Flag],
+    ) -> BackendResult<Vec<(u32, Vec<Flag>)>> {
+        let uids = uids.to_vec();
+        let flags = flags.to_vec();
+        self.with(move |i| {
+            let sel = selected(i)?;
+            if sel.read_only {
+                return Err(BackendError::Cannot("mailbox is read-only".into()));
+            }
+            let f = to_store(&flags, &mut sel.folder).map_err(err)?;
+            let op = match kind {
+                StoreKind::Replace => FlagOp::Set,
+                StoreKind::Add => FlagOp::Add,
+                StoreKind::Remove => FlagOp::Remove,
+            };
+            let kw = sel.folder.keywords();
+            let mut out = Vec::with_capacity(uids.len());
+            for u in uids {
+                match sel.folder.set_flags(u, op, f) {
+                    Ok(new) => out.push((u, to_imap(new, &kw))),
+                    // Expunged by another process meanwhile.
+                    Err(maildir::Error::NoSuchMessage(_)) => {}
+                    Err(e) => return Err(err(e)),
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn copy(&mut self, uids: &[u32], dest: &str, remove: bool) -> BackendResult<CopyInfo> {
+        let uids = uids.to_vec();
+        let dest = dest.to_owned();
+        self.with(move |i| {
+            let mut target = i.store.open_folder(&dest).map_err(err)?;
+            let sel = selected(i)?;
+            if remove && sel.read_only {
+                return Err(BackendError::Cannot("mailbox is read-only".into()));
+            }
+            let src_kw = sel.folder.keywords();
+            let mut pairs = Vec::with_capacity(uids.len());
+            for u in uids {
+                let flags = sel.folder.message(u).map(|m| m.flags());
+                let new = match sel.folder.copy_to(u, &mut target) {
+                    Ok(n) => n,
+                    Err(maildir::Error::NoSuchMessage(_)) => continue,
+                    Err(e) => return Err(err(e)),
+                };
+                // Keyword letters are per folder: give the copy the same
+                // keyword names in the target's letters.
+                if let Some(flags) = flags
+                    && flags.keywords().next().is_some()
+                {
+                    let names = to_imap(flags, &src_kw);
+                    let f = to_store(&names, &mut target).map_err(err)?;
+                    target.set_flags(new, FlagOp::Set, f).map_err(err)?;
+                }
+                pairs.push((u, new));
+            }
+            if remove {
+                let src: Vec<u32> = pairs.iter().map(|p| p.0).collect();
+                sel.folder.expunge(&src).map_err(err)?;
+            }
+            Ok(CopyInfo {
+                uid_validity: target.uid_validity(),
+                uids: pairs,
+            })
+        })
+        .await
+    }
+
+    async fn expunge(&mut self, uids: Option<&[u32]>) -> BackendResult<Vec<u32>> {
+        let uids = uids.map(<[u32]>::to_vec);
+        self.with(move |i| {
+            let sel = selected(i)?;
+            match uids {
+                None => sel.folder.expunge_deleted().map_err(err),
+                Some(uids) => {
+                    let deleted: Vec<u32> = uids
+                        .into_iter()
+                        .filter(|&u| {
+                            sel.folder
+                                .message(u)
+                                .is_some_and(|m| m.flags().contains(MdFlag::Trashed))
+                        })
+                        .collect();
+                    sel.folder.expunge(&deleted).map_err(err)
+                }
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,144 @@
+//! The IMAP backend over the message store: users from a passwd-file,
+//! mailboxes at a `mail_location`, served by `imap_proto`'s tokio driver.
+//!
+//! - Mailboxes are the store's folders: INBOX and Maildir++ folders, with
+//!   `/` as the hierarchy delimiter. `Sent`, `Trash`, `Drafts`, `Junk` and
+//!   `Archive` are created (and subscribed) at first login and carry their
+//!   RFC 6154 special-use attributes.
+//! - UIDs and UIDVALIDITY are the store's (`dovecot-uidlist`), flags live in
+//!   the file names and keywords in `dovecot-keywords`, so Dovecot, mutt
+//!   and this server share the same Maildir. `$Forwarded` is the Maildir
+//!   `P` flag, as Dovecot maps it.
+//! - SELECT moves new mail from `new/` to `cur/`; those messages are
+//!   `\Recent` for that session (RFC 3501 section 2.3.2).
+//! - Each session has its own snapshot of the selected folder; changes by
+//!   other sessions and processes are found by a cheap `stat` check
+//!   ([`maildir::Folder::has_changed`]) after every command and while
+//!   IDLE.
+//! - APPEND returns after the message is fsynced into the folder.
+//! - Every store call runs on tokio's blocking pool.
+
+mod mailboxes;
+
+pub use mailboxes::MaildirMailboxes;
+
+use crate::passwd::PasswdFile;
+use imap_proto::tokio::{Backend, Options};
+use maildir::Store;
+use std::io;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+/// Folders created at first login, with their special-use attributes
+/// (RFC 6154 section 2).
+pub const SPECIAL_FOLDERS: [&str; 5] = ["Sent", "Trash", "Drafts", "Junk", "Archive"];
+
+/// The IMAP backend: a passwd-file and a `mail_location` spec such as
+/// `maildir:/var/mail/%u/Maildir`.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// use mta_core::{passwd::PasswdFile, imap::MaildirBackend};
+/// let users = PasswdFile::load("/etc/missive/passwd").expect("passwd-file");
+/// let backend = MaildirBackend::new(users, "maildir:/var/mail/%u/Maildir");
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:10143").await?;
+/// mta_core::imap::run(listener, backend).await
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct MaildirBackend {
+    users: Arc<RwLock<PasswdFile>>,
+    mail_location: Arc<str>,
+}
+
+impl MaildirBackend {
+    /// A backend over `users` with mailboxes at `mail_location`.
+    pub fn new(users: PasswdFile, mail_location: &str) -> Self {
+        MaildirBackend {
+            users: Arc::new(RwLock::new(users)),
+            mail_location: mail_location.into(),
+        }
+    }
+
+    /// Replaces the user database.
+    pub fn set_users(&self, users: PasswdFile) {
+        if let Ok(mut u) = self.users.write() {
+            *u = users;
+        }
+    }
+}
+
+/// A user name that may be put into a path by `%u` (no traversal).
+fn safe_user(user: &str) -> bool {
+    !user.is_empty()
+        && !user.starts_with('.')
+        && !user
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
+}
+
+fn open_store(spec: &str, user: &str, home: Option<PathBuf>) -> maildir::Result<Store> {
+    let store = Store::open(spec, user, home.as_deref())?;
+    for name in SPECIAL_FOLDERS {
+        if !store.folder_exists(name)? {
+            store.create_folder(name)?;
+            store.subscribe(name)?;
+        }
+    }
+    Ok(store)
+}
+
+#[async_trait::async_trait]
+impl Backend for MaildirBackend {
+    type Mailboxes = MaildirMailboxes;
+
+    async fn login(&self, username: &str, password: &[u8]) -> Option<MaildirMailboxes> {
+        let home = {
+            let users = self.users.read().ok()?;
+            let password = std::str::from_utf8(password).ok()?;
+            let entry = users.verify(username, password)?;
+            entry.home.clone()
+        };
+        if !safe_user(username) {
+            return None;
+        }
+        let spec = self.mail_location.clone();
+        let user = username.to_owned();
+        let store = tokio::task::spawn_blocking(move || open_store(&spec, &user, home))
+            .await
+            .ok()?
+            .ok()?;
+        Some(MaildirMailboxes::new(store))
+    }
+}
+
+/// Serves IMAP on `listener` until it fails. Loopback clients may log in
+/// with plaintext passwords; others see `LOGINDISABLED` (this server has
+/// no TLS of its own).
+pub async fn run(listener: tokio::net::TcpListener, backend: MaildirBackend) -> io::Result<()> {
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let backend = backend.clone();
+        let mut options = Options::default();
+        options.config.plaintext_auth = peer.ip().is_loopback();
+        options.config.greeting = "missive IMAP ready".into();
+        tokio::spawn(async move {
+            let _ = imap_proto::tokio::serve(&backend, stream, options).await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_cannot_traverse() {
+        assert!(safe_user("alice"));
+        for bad in ["", "..", ".x", "a/b", "a\\b", "a\nb"] {
+            assert!(!safe_user(bad), "{bad:?}");
+        }
+    }
+}
