@@ -34,6 +34,10 @@ pub fn command(data: &[u8]) {
     d.set_options(DecodeOptions {
         utf8: first & 0x80 != 0,
     });
+    if first & 0x08 != 0 {
+        d.set_append_streaming(Some(0));
+    }
+    let mut streamed: Option<u64> = None;
     let opts = EncodeOptions {
         utf8: first & 0x80 != 0,
         literal_plus: false,
@@ -42,6 +46,28 @@ pub fn command(data: &[u8]) {
         d.receive(chunk);
         while let Some(ev) = d.poll_event() {
             match ev {
+                CommandEvent::AppendStart { length, sync, .. } => {
+                    assert!(streamed.is_none_or(|n| n == 0));
+                    streamed = Some(length);
+                    if sync {
+                        let r = if first & 0x40 != 0 {
+                            streamed = None;
+                            d.reject_literal()
+                        } else {
+                            d.accept_literal()
+                        };
+                        assert!(r.is_ok());
+                    }
+                }
+                CommandEvent::AppendData(b) => {
+                    // Never more octets than announced.
+                    let left = streamed.unwrap_or(0);
+                    assert!(b.len() as u64 <= left && !b.is_empty());
+                    streamed = Some(left - b.len() as u64);
+                }
+                CommandEvent::AppendEnd { .. } => {
+                    assert_eq!(streamed.take(), Some(0));
+                }
                 CommandEvent::LiteralRequest { .. } => {
                     let r = if first & 0x40 != 0 {
                         d.reject_literal()

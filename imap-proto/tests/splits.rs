@@ -356,3 +356,164 @@ fn responses_in_every_split() {
         assert_eq!(v, once, "chunks of {n}");
     }
 }
+
+/// Rebuilds APPEND messages from streamed events.
+fn streamed(wire: &[u8], split: usize, min: u64) -> Vec<String> {
+    let mut d = CommandDecoder::new(Limits::default());
+    d.set_append_streaming(Some(min));
+    let mut out = Vec::new();
+    let mut cur: Option<(String, Vec<u8>)> = None;
+    let mut feed = |d: &mut CommandDecoder, out: &mut Vec<String>| {
+        while let Some(e) = d.poll_event() {
+            match e {
+                CommandEvent::AppendStart {
+                    tag,
+                    mailbox,
+                    flags,
+                    date,
+                    utf8,
+                    binary,
+                    length,
+                    sync,
+                } => {
+                    if let Some((h, data)) = cur.take() {
+                        out.push(format!("{h} {:?}", String::from_utf8_lossy(&data)));
+                    }
+                    if sync {
+                        d.accept_literal().unwrap();
+                    }
+                    cur = Some((
+                        format!("{tag} {mailbox:?} {flags:?} {date:?} {utf8} {binary} {length}"),
+                        Vec::new(),
+                    ));
+                }
+                CommandEvent::AppendData(b) => cur.as_mut().unwrap().1.extend_from_slice(&b),
+                CommandEvent::AppendEnd { tag } => {
+                    if let Some((h, data)) = cur.take() {
+                        out.push(format!("{h} {:?}", String::from_utf8_lossy(&data)));
+                    }
+                    out.push(format!("end {tag}"));
+                }
+                CommandEvent::LiteralRequest { .. } => d.accept_literal().unwrap(),
+                CommandEvent::Command(c) => {
+                    if let CommandBody::Append { mailbox, messages } = c.body {
+                        for m in messages.iter() {
+                            out.push(format!(
+                                "{} {mailbox:?} {:?} {:?} {} {} {} {:?}",
+                                c.tag,
+                                m.flags,
+                                m.date,
+                                m.utf8,
+                                m.message.binary,
+                                m.message.data.len(),
+                                String::from_utf8_lossy(&m.message.data)
+                            ));
+                        }
+                        out.push(format!("end {}", c.tag));
+                    } else {
+                        out.push(format!("{} {}", c.tag, c.body.name()));
+                    }
+                }
+                other => {
+                    if let Some((h, data)) = cur.take() {
+                        out.push(format!("{h} {:?}", String::from_utf8_lossy(&data)));
+                    }
+                    out.push(format!("{other:?}"))
+                }
+            }
+        }
+    };
+    for chunk in wire.chunks(split.max(1)) {
+        d.receive(chunk);
+        feed(&mut d, &mut out);
+    }
+    out
+}
+
+#[test]
+fn streamed_append_gives_the_same_messages_as_buffered() {
+    let cases: &[&[u8]] = &[
+        b"a1 APPEND INBOX {5}\r\nhello\r\nb NOOP\r\n",
+        b"a2 APPEND \"Sent\" (\\Seen) \" 1-Jan-2024 00:00:00 +0000\" {5+}\r\nhello\r\n",
+        b"a3 APPEND INBOX {3}\r\nabc (\\Seen) {3+}\r\ndef \"14-Jul-2023 12:34:56 -0230\" {3}\r\nghi\r\nz NOOP\r\n",
+        b"a4 APPEND INBOX UTF8 (~{4}\r\n\xe2\x9c\x93\r) UTF8 (~{1}\r\nx)\r\n",
+        b"a5 APPEND {5}\r\nINBOX {0}\r\n\r\n",
+        b"a6 APPEND INBOX {10}\r\n{3}\r\nabc\r\n\r\n",
+    ];
+    for wire in cases {
+        let mut buffered = CommandDecoder::new(Limits::default());
+        buffered.receive(wire);
+        let mut v = Vec::new();
+        drain(&mut buffered, &mut v);
+        let once = streamed(wire, wire.len(), u64::MAX);
+        for split in 1..=wire.len() {
+            assert_eq!(
+                streamed(wire, split, 0),
+                once,
+                "{:?} in chunks of {split}",
+                String::from_utf8_lossy(wire)
+            );
+        }
+    }
+}
+
+#[test]
+fn streamed_append_can_be_refused_and_bad_tails_are_errors() {
+    let mut d = CommandDecoder::new(Limits::default());
+    d.set_append_streaming(Some(0));
+    d.receive(b"a APPEND INBOX {100}\r\nb NOOP\r\n");
+    assert!(matches!(
+        d.poll_event(),
+        Some(CommandEvent::AppendStart {
+            sync: true,
+            length: 100,
+            ..
+        })
+    ));
+    assert_eq!(d.poll_event(), None);
+    d.reject_literal().unwrap();
+    assert!(matches!(d.poll_event(), Some(CommandEvent::Command(c)) if c.tag.as_str() == "b"));
+
+    // A refused non-synchronizing message still arrives; it is skipped.
+    let got = streamed(b"c APPEND INBOX {3+}\r\nabcXYZ\r\nd NOOP\r\n", 1, 0);
+    assert_eq!(
+        got,
+        [
+            "c Inbox None None false false 3 \"abc\"",
+            "Error(DecodeError { tag: Some(Tag(\"c\")), kind: Syntax })",
+            "d NOOP",
+        ]
+    );
+    // Small APPENDs below the threshold stay whole commands.
+    let got = streamed(b"e APPEND INBOX {2+}\r\nhi\r\n", 1, 10);
+    assert_eq!(got, ["e Inbox None None false false 2 \"hi\"", "end e"]);
+}
+
+#[test]
+fn streamed_append_never_buffers_the_message() {
+    let mut d = CommandDecoder::new(Limits::default());
+    d.set_append_streaming(Some(1024));
+    d.receive(b"a APPEND INBOX {10000000+}\r\n");
+    assert!(matches!(
+        d.poll_event(),
+        Some(CommandEvent::AppendStart { .. })
+    ));
+    let chunk = vec![b'x'; 65536];
+    let mut total = 0;
+    while total < 10_000_000 {
+        let n = chunk.len().min(10_000_000 - total);
+        d.receive(&chunk[..n]);
+        while let Some(e) = d.poll_event() {
+            let CommandEvent::AppendData(b) = e else {
+                panic!("{e:?}")
+            };
+            total += b.len();
+        }
+        assert_eq!(d.buffered(), 0);
+    }
+    d.receive(b"\r\n");
+    assert!(matches!(
+        d.poll_event(),
+        Some(CommandEvent::AppendEnd { .. })
+    ));
+}

@@ -576,3 +576,86 @@ pub(crate) fn id_params<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, crate::type
     })?;
     Ok((i, Some(v)))
 }
+
+/// The part of an APPEND message before its octets, for streaming:
+/// `[flag-list SP] [date-time SP] ["UTF8 ("] literal-header`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AppendHead {
+    pub flags: Option<Vec<crate::types::Flag>>,
+    pub date: Option<crate::types::DateTime>,
+    pub utf8: bool,
+    pub binary: bool,
+    pub nonsync: bool,
+    pub length: u64,
+}
+
+fn append_head<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, AppendHead> {
+    let (i, flags) = match i.first() {
+        Some(b'(') => {
+            let (i, f) = flag_list(cx, i)?;
+            let (i, _) = sp(i)?;
+            (i, Some(f))
+        }
+        _ => (i, None),
+    };
+    let (i, date) = match i.first() {
+        Some(b'"') => {
+            let (i, d) = date_time(i)?;
+            let (i, _) = sp(i)?;
+            (i, Some(d))
+        }
+        _ => (i, None),
+    };
+    let (i, utf8) = match kw("UTF8 (")(i) {
+        Ok((i, _)) => (i, true),
+        Err(_) => (i, false),
+    };
+    let (i, binary) = match i.first() {
+        Some(b'~') => (&i[1..], true),
+        _ => (i, false),
+    };
+    if utf8 && !binary {
+        return fail();
+    }
+    let (i, _) = byte(b'{')(i)?;
+    let (i, length) = number64(i)?;
+    let (i, nonsync) = match i.first() {
+        Some(b'+') => (&i[1..], true),
+        _ => (i, false),
+    };
+    let (i, _) = byte(b'}')(i)?;
+    let (i, _) = crlf(i)?;
+    Ok((
+        i,
+        AppendHead {
+            flags,
+            date,
+            utf8,
+            binary,
+            nonsync,
+            length,
+        },
+    ))
+}
+
+/// `tag SP "APPEND" SP mailbox SP append-head`: the start of a streamed APPEND.
+pub(crate) fn append_first<'a>(
+    cx: &Cx<'_>,
+    i: &'a [u8],
+) -> PResult<'a, (Tag, crate::types::Mailbox, AppendHead)> {
+    let (i, t) = tag(i)?;
+    let (i, _) = sp(i)?;
+    let (i, _) = kw("APPEND ")(i)?;
+    let (i, m) = mailbox(cx, i)?;
+    let (i, _) = sp(i)?;
+    let (i, h) = append_head(cx, i)?;
+    Ok((i, (Tag::from_valid(t), m, h)))
+}
+
+/// After a streamed message: `[")"] SP append-head` (the next message of
+/// a MULTIAPPEND), the `)` closing a previous `UTF8 (`.
+pub(crate) fn append_next<'a>(cx: &Cx<'_>, i: &'a [u8], close: bool) -> PResult<'a, AppendHead> {
+    let i = if close { byte(b')')(i)?.0 } else { i };
+    let (i, _) = sp(i)?;
+    append_head(cx, i)
+}

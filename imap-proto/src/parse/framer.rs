@@ -26,7 +26,11 @@ enum State {
     /// Waiting for the octets of a literal, up to `end`.
     Literal { end: usize },
     /// A synchronizing literal was announced; the owner must decide.
-    AwaitDecision { data_start: usize, length: usize },
+    AwaitDecision {
+        data_start: usize,
+        length: usize,
+        sync: bool,
+    },
     /// Skipping the octets of a literal of a refused command.
     DiscardLiteral { remaining: u64 },
     /// Skipping to the end of the line of a refused command.
@@ -40,8 +44,9 @@ pub(crate) enum Step {
     NeedMore,
     /// `buf[..n]` is a complete frame.
     Frame(usize),
-    /// A synchronizing literal of this many octets was announced.
-    LiteralRequest { length: u64 },
+    /// A literal of this many octets was announced: a synchronizing one,
+    /// or (when `report_all` is set) any.
+    LiteralRequest { length: u64, sync: bool },
     /// The command is refused; its bytes are (being) discarded.
     Error {
         kind: DecodeErrorKind,
@@ -55,6 +60,8 @@ pub(crate) struct Framer {
     /// Whether `{N}` makes the sender wait (client to server) or not
     /// (server to client: every literal's octets follow at once).
     sync_literals: bool,
+    /// Also stop at non-synchronizing literals (for APPEND streaming).
+    report_all: bool,
     /// Scanning resumes here.
     pos: usize,
     /// Start of the current line in the buffer.
@@ -100,10 +107,32 @@ impl Framer {
         Framer {
             limits,
             sync_literals,
+            report_all: false,
             pos: 0,
             line_start: 0,
             literals: 0,
             state: State::Line,
+        }
+    }
+
+    /// Stop at every literal, not only synchronizing ones.
+    pub(crate) fn set_report_all(&mut self, on: bool) {
+        self.report_all = on;
+    }
+
+    /// Instead of keeping the announced literal in the frame, hand it to
+    /// the caller: drops the frame up to the literal's first octet and
+    /// starts a new frame after the literal's `length` octets, which the
+    /// caller consumes itself. Returns the length.
+    pub(crate) fn stream_literal(&mut self, buf: &mut BytesMut) -> Option<u64> {
+        if let State::AwaitDecision {
+            data_start, length, ..
+        } = self.state
+        {
+            self.drop_frame(buf, data_start);
+            Some(length as u64)
+        } else {
+            None
         }
     }
 
@@ -124,13 +153,24 @@ impl Framer {
         self.reset();
     }
 
+    /// Length of the frame before the announced literal's octets.
+    pub(crate) fn pending_prefix(&self) -> Option<usize> {
+        match self.state {
+            State::AwaitDecision { data_start, .. } => Some(data_start),
+            _ => None,
+        }
+    }
+
     pub(crate) fn awaiting_decision(&self) -> bool {
         matches!(self.state, State::AwaitDecision { .. })
     }
 
     /// The owner sent the continuation request: the octets will come.
     pub(crate) fn accept_literal(&mut self) -> bool {
-        if let State::AwaitDecision { data_start, length } = self.state {
+        if let State::AwaitDecision {
+            data_start, length, ..
+        } = self.state
+        {
             self.state = State::Literal {
                 end: data_start + length,
             };
@@ -142,9 +182,21 @@ impl Framer {
 
     /// The owner refused the literal: the command is over (RFC 3501 section
     /// 7.5: the client does not send the octets after a tagged response).
+    /// A refused non-synchronizing literal still arrives: its octets and
+    /// the rest of the command are skipped.
     pub(crate) fn reject_literal(&mut self, buf: &mut BytesMut) -> bool {
-        if let State::AwaitDecision { data_start, .. } = self.state {
+        if let State::AwaitDecision {
+            data_start,
+            length,
+            sync,
+        } = self.state
+        {
             self.drop_frame(buf, data_start);
+            if !sync {
+                self.state = State::DiscardLiteral {
+                    remaining: length as u64,
+                };
+            }
             true
         } else {
             false
@@ -253,7 +305,7 @@ impl Framer {
                         return self.refuse(buf, line_end, f, kind);
                     };
                     self.pos = line_end;
-                    if f.is_some() {
+                    if f.is_some() && !self.report_all {
                         self.state = State::Literal {
                             end: line_end + length,
                         };
@@ -262,8 +314,12 @@ impl Framer {
                     self.state = State::AwaitDecision {
                         data_start: line_end,
                         length,
+                        sync: f.is_none(),
                     };
-                    return Step::LiteralRequest { length: size };
+                    return Step::LiteralRequest {
+                        length: size,
+                        sync: f.is_none(),
+                    };
                 }
                 State::Literal { end } => {
                     let end = *end;

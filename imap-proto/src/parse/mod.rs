@@ -7,6 +7,7 @@
 
 mod body;
 mod command;
+mod command_decoder;
 pub(crate) mod core;
 mod decoder;
 mod fetch;
@@ -14,7 +15,7 @@ pub(crate) mod framer;
 mod response;
 mod search;
 
+pub use self::command_decoder::{CommandDecoder, CommandEvent, Expect};
 pub use self::decoder::{
-    CommandDecoder, CommandEvent, DecodeOptions, Expect, ResponseDecoder, ResponseEvent,
-    parse_command, parse_response,
+    DecodeOptions, ResponseDecoder, ResponseEvent, parse_command, parse_response,
 };

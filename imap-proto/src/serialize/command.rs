@@ -228,7 +228,7 @@ fn command(w: &mut Writer<'_>, cmd: &Command) {
             }
             if let Some(c) = charset {
                 w.raw(b" CHARSET ");
-                w.atom_or_quoted(&c.0);
+                w.atom_or_quoted(c.0.as_bytes());
             }
             for k in criteria.iter() {
                 w.sp();
@@ -337,7 +337,7 @@ fn command(w: &mut Writer<'_>, cmd: &Command) {
                 });
             });
             w.sp();
-            w.atom_or_quoted(&charset.0);
+            w.atom_or_quoted(charset.0.as_bytes());
             for k in search.iter() {
                 w.sp();
                 search_key(w, k);
@@ -356,7 +356,7 @@ fn command(w: &mut Writer<'_>, cmd: &Command) {
                 ThreadAlgorithm::Other(a) => w.raw(a.as_str().as_bytes()),
             }
             w.sp();
-            w.atom_or_quoted(&charset.0);
+            w.atom_or_quoted(charset.0.as_bytes());
             for k in search.iter() {
                 w.sp();
                 search_key(w, k);

@@ -284,12 +284,25 @@ impl<'o> Writer<'o> {
         }
     }
 
-    /// `atom / quoted` (charset).
-    pub fn atom_or_quoted(&mut self, s: &str) {
-        if !s.is_empty() && s.bytes().all(is_atom_char) {
-            self.raw(s.as_bytes());
+    /// `charset = atom / quoted`: the grammar has no literal here, so a
+    /// charset that is not an atom is always quoted (NUL, CR and LF, which
+    /// quoted cannot hold, become spaces).
+    pub fn atom_or_quoted(&mut self, s: &[u8]) {
+        if !s.is_empty() && s.iter().all(|&b| is_atom_char(b)) {
+            self.raw(s);
         } else {
-            self.string(s.as_bytes());
+            let clean: Vec<u8> = s
+                .iter()
+                .copied()
+                .map(|b| {
+                    if matches!(b, 0 | b'\r' | b'\n') {
+                        b' '
+                    } else {
+                        b
+                    }
+                })
+                .collect();
+            self.quoted(&clean);
         }
     }
 

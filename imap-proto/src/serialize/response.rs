@@ -147,10 +147,7 @@ fn code(w: &mut Writer<'_>, c: &Code) {
             w.raw(b"BADCHARSET");
             if !v.is_empty() {
                 w.sp();
-                w.list(v, |w, c| match std::str::from_utf8(c) {
-                    Ok(s) => w.atom_or_quoted(s),
-                    Err(_) => w.quoted(c),
-                });
+                w.list(v, |w, c| w.atom_or_quoted(c));
             }
         }
         Code::Capability(v) => {

@@ -611,6 +611,12 @@ impl Session {
                 }
             }
             CommandEvent::Command(c) => self.dispatch(now, c),
+            // APPEND streaming is not switched on in this session's decoder,
+            // so these never come; refuse rather than ignore if they do.
+            CommandEvent::AppendStart { tag, .. } | CommandEvent::AppendEnd { tag } => {
+                self.bad(&tag, "Unexpected APPEND data");
+            }
+            CommandEvent::AppendData(_) => {}
         }
     }
 
