@@ -534,7 +534,34 @@ impl MaildirFolder {
         flags: Option<Flags>,
         internal_date: Option<SystemTime>,
     ) -> Result<u32> {
+        // A handle without the list in memory (a delivery agent's) marks
+        // the list now and reads only what changes meanwhile.
+        let mark = if self.uidfile.state == ListState::Valid {
+            None
+        } else {
+            self.uidfile.mark(self.fs())
+        };
         let d = self.md.deliver_from(message, flags, internal_date)?;
+        if let Some(mark) = mark {
+            let fast = FolderLock::acquire(self.fs(), self.md.path()).and_then(|lock| {
+                let r = self.uidfile.assign_after_mark(
+                    self.md.file_system(),
+                    &mark,
+                    &d.base,
+                    &d.entry.name,
+                );
+                lock.release();
+                r
+            });
+            match fast {
+                Ok(Some(uid)) => return Ok(uid),
+                Ok(None) => {}
+                Err(e) => {
+                    let _ = self.md.delete(&d.entry);
+                    return Err(e);
+                }
+            }
+        }
         self.assign_delivered(&d.base, &d.entry)
     }
 
@@ -760,4 +787,56 @@ pub(crate) fn write_replace(fs: &SharedFs, tmp: &Path, target: &Path, data: &[u8
         fs.sync_dir(dir).map_err(|e| Error::io("fsync", dir, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_finds_the_uid_a_reader_gave_its_message_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = Maildir::create(dir.path().join("M")).unwrap();
+        let mut reader = MaildirFolder::open(md.clone()).unwrap();
+        md.deliver(b"earlier").unwrap();
+        reader.refresh().unwrap();
+        let mut deliverer = MaildirFolder::for_delivery(md.clone());
+        let fs = md.file_system().clone();
+        let mark = deliverer.uidfile.mark(&fs).unwrap();
+        let d = md.deliver(b"mine").unwrap();
+        // A reader sees the new file before the deliverer takes the lock.
+        assert_eq!(reader.refresh().unwrap().added, [2]);
+        let lock = FolderLock::acquire(&fs, md.path()).unwrap();
+        let got = deliverer
+            .uidfile
+            .assign_after_mark(&fs, &mark, &d.base, &d.entry.name)
+            .unwrap();
+        lock.release();
+        assert_eq!(got, Some(2));
+
+        // Without a reader, the next UID follows the last line.
+        let mark = deliverer.uidfile.mark(&fs).unwrap();
+        let d = md.deliver(b"next").unwrap();
+        let lock = FolderLock::acquire(&fs, md.path()).unwrap();
+        let got = deliverer
+            .uidfile
+            .assign_after_mark(&fs, &mark, &d.base, &d.entry.name)
+            .unwrap();
+        lock.release();
+        assert_eq!(got, Some(3));
+        assert_eq!(reader.refresh().unwrap().added, [3]);
+
+        // A list replaced since the mark (another inode): the caller must
+        // read it whole.
+        let mark = deliverer.uidfile.mark(&fs).unwrap();
+        let list = std::fs::read(md.path().join("dovecot-uidlist")).unwrap();
+        std::fs::write(md.path().join("tmp/x"), list).unwrap();
+        std::fs::rename(md.path().join("tmp/x"), md.path().join("dovecot-uidlist")).unwrap();
+        let d = md.deliver(b"after rewrite").unwrap();
+        let got = deliverer
+            .uidfile
+            .assign_after_mark(&fs, &mark, &d.base, &d.entry.name)
+            .unwrap();
+        assert_eq!(got, None);
+    }
 }

@@ -32,7 +32,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -428,6 +428,130 @@ impl UidListFile {
         }
         Ok(())
     }
+}
+
+/// The UID list as it was just before a delivery linked its file: the
+/// file (kept open, so its inode cannot be reused) and its length.
+#[derive(Debug)]
+pub(crate) struct Mark {
+    file: File,
+    ino: (u64, u64),
+    len: u64,
+}
+
+impl UidListFile {
+    /// Takes a [`Mark`]; `None` if there is no list to mark.
+    pub fn mark(&self, fs: &SharedFs) -> Option<Mark> {
+        let file = fs.open(&self.path).ok()?;
+        let meta = file.metadata().ok()?;
+        Some(Mark {
+            file,
+            ino: (meta.dev(), meta.ino()),
+            len: meta.len(),
+        })
+    }
+
+    /// Gives `name` (whose file was linked after `mark` was taken) a UID,
+    /// reading only the header, the last line before the mark and the lines
+    /// appended since: a delivery into a big folder does not read its
+    /// whole list. Must hold the folder lock.
+    ///
+    /// Only a line appended after the mark can hold our base, since the
+    /// file did not exist before; a list replaced since (a rewrite, a
+    /// rebuild) has another inode and makes this answer `None`, as does
+    /// anything unusual (version 1, a partial line, a very long line): the
+    /// caller then reads the whole list.
+    pub fn assign_after_mark(
+        &mut self,
+        fs: &SharedFs,
+        mark: &Mark,
+        base: &str,
+        name: &str,
+    ) -> Result<Option<u32>> {
+        const WINDOW: u64 = 8192;
+        let meta = match fs.metadata(&self.path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("stat", &self.path, e)),
+        };
+        if (meta.dev(), meta.ino()) != mark.ino || meta.len() < mark.len {
+            return Ok(None);
+        }
+        let read = |from: u64, to: u64| -> Result<Vec<u8>> {
+            let mut buf = vec![0u8; usize::try_from(to - from).unwrap_or(0)];
+            mark.file
+                .read_exact_at(&mut buf, from)
+                .map_err(|e| Error::io("read", &self.path, e))?;
+            Ok(buf)
+        };
+        let head = read(0, mark.len.min(WINDOW))?;
+        let Some((header, header_end)) = next_line(&head, 0) else {
+            return Ok(None);
+        };
+        let Some((list, _)) =
+            UidList::parse(&head[..header_end]).filter(|_| header.starts_with(b"3 "))
+        else {
+            return Ok(None);
+        };
+        let header_end = header_end as u64;
+        let mut next = list.next_uid;
+        if mark.len > header_end {
+            let start = mark.len.saturating_sub(WINDOW).max(header_end);
+            let tail = read(start, mark.len)?;
+            if tail.last() != Some(&b'\n') {
+                return Ok(None);
+            }
+            let body = &tail[..tail.len() - 1];
+            let line = match body.iter().rposition(|b| *b == b'\n') {
+                Some(i) => &body[i + 1..],
+                None if start == header_end => body,
+                None => return Ok(None),
+            };
+            let Some(uid) = line_uid(line) else {
+                return Ok(None);
+            };
+            next = next.max(uid.saturating_add(1));
+        }
+        let appended = read(mark.len, meta.len())?;
+        let mut pos = 0;
+        while let Some((line, after)) = next_line(&appended, pos) {
+            pos = after;
+            let Some(uid) = line_uid(line) else {
+                return Ok(None);
+            };
+            let line_base = line
+                .iter()
+                .position(|b| *b == b':')
+                .and_then(|i| std::str::from_utf8(&line[i + 1..]).ok())
+                .map(|n| n.split(':').next().unwrap_or(n));
+            if line_base == Some(base) {
+                return Ok(Some(uid));
+            }
+            next = next.max(uid.saturating_add(1));
+        }
+        if pos != appended.len() {
+            return Ok(None);
+        }
+        let entry = UidEntry {
+            name: name.to_owned(),
+            ext: String::new(),
+        };
+        self.append(fs, &entry_line(next, &entry))?;
+        // What this handle had cached no longer matches the file.
+        self.forget();
+        self.state = ListState::Missing;
+        Ok(Some(next))
+    }
+}
+
+/// The UID at the start of a v3 line.
+fn line_uid(line: &[u8]) -> Option<u32> {
+    let end = line.iter().position(|b| *b == b' ')?;
+    std::str::from_utf8(&line[..end])
+        .ok()?
+        .parse()
+        .ok()
+        .filter(|u| *u != 0)
 }
 
 fn file_stamp(fs: &SharedFs, path: &Path) -> Option<(u64, u64, i64, i64)> {
