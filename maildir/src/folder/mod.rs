@@ -25,7 +25,6 @@
 use std::collections::HashMap;
 use std::io;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
@@ -700,143 +699,10 @@ impl MaildirFolder {
         }
         Ok(done)
     }
-
-    /// Copies a message file into this folder (hard link when possible,
-    /// so the internal date and the bytes are shared), with `flags`, and
-    /// gives it a UID here.
-    pub fn copy_in(&mut self, src: &Path, flags: Flags) -> Result<u32> {
-        let fs = self.fs().clone();
-        let meta = fs.metadata(src).map_err(|e| Error::io("stat", src, e))?;
-        let src_base = src
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.split(':').next())
-            .unwrap_or_default();
-        let base = match name::vsize_from_base(src_base) {
-            Some(w) => format!("{},S={},W={w}", name::unique_name(), meta.len()),
-            None => format!("{},S={}", name::unique_name(), meta.len()),
-        };
-        let entry = MailEntry {
-            subdir: Subdir::Cur,
-            name: name::cur_name(&base, flags, None),
-        };
-        let target = self.md.entry_path(&entry);
-        match fs.hard_link(src, &target) {
-            Ok(()) => {
-                let dir = self.md.subdir_path(Subdir::Cur);
-                if let Err(e) = fs.sync_dir(&dir) {
-                    let _ = fs.remove_file(&target);
-                    return Err(Error::io("fsync", dir, e));
-                }
-                self.assign_delivered(&base, &entry)
-            }
-            Err(_) => {
-                let file = fs.open(src).map_err(|e| Error::io("open", src, e))?;
-                self.append(file, Some(flags), meta.modified().ok())
-            }
-        }
-    }
-
-    /// The keyword letter index for `name`, allocating one (and writing
-    /// `dovecot-keywords`) if `create` and it has none.
-    pub fn keyword_index(&mut self, keyword: &str, create: bool) -> Result<Option<u8>> {
-        self.reload_keywords()?;
-        if let Some(i) = self.keywords.index_of(keyword) {
-            return Ok(Some(i));
-        }
-        if !create {
-            return Ok(None);
-        }
-        let lock = FolderLock::acquire(self.fs(), self.md.path())?;
-        self.keywords_stamp = None;
-        self.reload_keywords()?;
-        let index = match self.keywords.index_of(keyword) {
-            Some(i) => i,
-            None => {
-                let i = self.keywords.insert(keyword)?;
-                let text = self.keywords.to_file();
-                let tmp = self
-                    .md
-                    .path()
-                    .join("tmp")
-                    .join(name::unique_name() + ".keywords");
-                let target = self.md.path().join(KEYWORDS_NAME);
-                write_replace(self.fs(), &tmp, &target, text.as_bytes())?;
-                self.keywords_stamp = self.keywords_stamp_now();
-                i
-            }
-        };
-        lock.release();
-        Ok(Some(index))
-    }
 }
 
-/// Writes `data` to `tmp`, fsyncs it and renames it over `target`.
-pub(crate) fn write_replace(fs: &SharedFs, tmp: &Path, target: &Path, data: &[u8]) -> Result<()> {
-    let written = (|| -> io::Result<()> {
-        let mut f = fs.create_new(tmp, 0o600)?;
-        fs.write_all(&mut f, data)?;
-        fs.sync_file(&f)?;
-        fs.rename(tmp, target)
-    })();
-    if let Err(e) = written {
-        let _ = fs.remove_file(tmp);
-        return Err(Error::io("write", target, e));
-    }
-    if let Some(dir) = target.parent() {
-        fs.sync_dir(dir).map_err(|e| Error::io("fsync", dir, e))?;
-    }
-    Ok(())
-}
-
+mod ops;
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod tests;
 
-    #[test]
-    fn delivery_finds_the_uid_a_reader_gave_its_message_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let md = Maildir::create(dir.path().join("M")).unwrap();
-        let mut reader = MaildirFolder::open(md.clone()).unwrap();
-        md.deliver(b"earlier").unwrap();
-        reader.refresh().unwrap();
-        let mut deliverer = MaildirFolder::for_delivery(md.clone());
-        let fs = md.file_system().clone();
-        let mark = deliverer.uidfile.mark(&fs).unwrap();
-        let d = md.deliver(b"mine").unwrap();
-        // A reader sees the new file before the deliverer takes the lock.
-        assert_eq!(reader.refresh().unwrap().added, [2]);
-        let lock = FolderLock::acquire(&fs, md.path()).unwrap();
-        let got = deliverer
-            .uidfile
-            .assign_after_mark(&fs, &mark, &d.base, &d.entry.name)
-            .unwrap();
-        lock.release();
-        assert_eq!(got, Some(2));
-
-        // Without a reader, the next UID follows the last line.
-        let mark = deliverer.uidfile.mark(&fs).unwrap();
-        let d = md.deliver(b"next").unwrap();
-        let lock = FolderLock::acquire(&fs, md.path()).unwrap();
-        let got = deliverer
-            .uidfile
-            .assign_after_mark(&fs, &mark, &d.base, &d.entry.name)
-            .unwrap();
-        lock.release();
-        assert_eq!(got, Some(3));
-        assert_eq!(reader.refresh().unwrap().added, [3]);
-
-        // A list replaced since the mark (another inode): the caller must
-        // read it whole.
-        let mark = deliverer.uidfile.mark(&fs).unwrap();
-        let list = std::fs::read(md.path().join("dovecot-uidlist")).unwrap();
-        std::fs::write(md.path().join("tmp/x"), list).unwrap();
-        std::fs::rename(md.path().join("tmp/x"), md.path().join("dovecot-uidlist")).unwrap();
-        let d = md.deliver(b"after rewrite").unwrap();
-        let got = deliverer
-            .uidfile
-            .assign_after_mark(&fs, &mark, &d.base, &d.entry.name)
-            .unwrap();
-        assert_eq!(got, None);
-    }
-}
+pub(crate) use ops::write_replace;
