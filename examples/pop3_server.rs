@@ -20,7 +20,7 @@ use mta_core::passwd::PasswdFile;
 use mta_core::pop3::{MaildirMaildrop, run};
 use std::path::PathBuf;
 
-#[derive(Parser)]
+#[derive(Parser, Debug)]
 #[command(about = "POP3 server over Maildirs (RFC 1939)")]
 struct Args {
     /// Address to listen on.
@@ -34,17 +34,78 @@ struct Args {
     mail_location: String,
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+/// Loads the users and binds the listener: everything that can fail
+/// before the server runs.
+async fn start(args: &Args) -> Result<(tokio::net::TcpListener, MaildirMaildrop), Box<dyn std::error::Error>> {
     let users = PasswdFile::load(&args.passwd)?;
     for entry in users.unsupported() {
         eprintln!("pop3_server: user {} has a password scheme this server cannot verify", entry.user);
     }
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
+    Ok((listener, MaildirMaildrop::new(users, &args.mail_location)))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let (listener, maildrop) = start(&args).await?;
     // Printed so that scripts starting the server on port 0 learn the port.
     println!("pop3_server listening on {}", listener.local_addr()?);
-    let maildrop = MaildirMaildrop::new(users, &args.mail_location);
     run(listener, maildrop).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(argv: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("pop3_server").chain(argv.iter().copied()))
+    }
+
+    #[test]
+    fn usage_errors() {
+        assert!(args(&[]).is_err());
+        assert!(args(&["--passwd", "p"]).is_err());
+        assert!(args(&["--passwd", "p", "--mail-location", "maildir:/m/%u"]).is_ok());
+    }
+
+    /// The example as a user runs it, against Python's poplib.
+    #[tokio::test]
+    async fn serves_a_maildir_to_poplib() {
+        if std::process::Command::new("python3").arg("--version").output().is_err() {
+            assert!(std::env::var("CI").is_err(), "python3 is required under CI");
+            eprintln!("skipping: python3 not found");
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let passwd = tmp.path().join("passwd");
+        std::fs::write(&passwd, "alice:{PLAIN}secret\n").unwrap();
+        let location = format!("maildir:{}/%u/Maildir", tmp.path().display());
+        let store = maildir::Store::open(&location, "alice", None).unwrap();
+        store.deliver("INBOX", b"Subject: hello\r\n\r\nbody\r\n").unwrap();
+        let a = args(&["--listen", "127.0.0.1:0", "--passwd", passwd.to_str().unwrap(), "--mail-location", &location])
+            .unwrap();
+        let (listener, maildrop) = start(&a).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(run(listener, maildrop));
+        let script = r#"
+import poplib, sys
+p = poplib.POP3('127.0.0.1', int(sys.argv[1]), timeout=20)
+p.user('alice')
+p.pass_('secret')
+assert p.stat()[0] == 1
+assert p.retr(1)[1] == [b'Subject: hello', b'', b'body']
+p.dele(1)
+p.quit()
+"#;
+        let out = tokio::process::Command::new("python3")
+            .args(["-c", script, &port.to_string()])
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let inbox = store.open_folder("INBOX").unwrap();
+        assert!(inbox.messages().is_empty(), "DELE + QUIT removed the message");
+    }
 }
