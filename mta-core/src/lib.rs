@@ -10,7 +10,8 @@
 //! access-server settings in Dovecot's words), [`maps`] (aliases, access,
 //! transport, virtual and cidr tables), [`router`] (where a forward-path
 //! goes, and the relay restrictions), [`passwd`] (the passwd-file user
-//! database) and [`pop3`] (the POP3 maildrop over the store).
+//! database), [`pop3`] (the POP3 maildrop over the store), and the
+//! injectable [`clock`] and [`dns`] resolver the queue and relay will use.
 //!
 //! From main.cf to a RCPT TO decision and a route:
 //!
@@ -37,7 +38,9 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod config;
+pub mod dns;
 pub mod fuzzing;
 pub mod imap;
 pub mod maps;
