@@ -13,6 +13,7 @@ fn small_limits() -> Limits {
     Limits {
         line_length: 4096,
         literal_size: 1 << 16,
+        non_sync_literal_size: 1 << 12,
         command_size: 1 << 18,
         literals: 16,
         nesting_depth: 16,

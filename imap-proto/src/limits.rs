@@ -22,6 +22,11 @@ pub struct Limits {
     /// Largest single literal (an APPENDed message is one). The RFCs set
     /// no limit; RFC 7888 section 4 lets a server refuse with `[TOOBIG]`.
     pub literal_size: u64,
+    /// Largest non-synchronizing literal `{N+}` from a client. A server
+    /// that announces LITERAL- sets 4096 (RFC 7888 section 4); a larger one
+    /// is refused (and its octets skipped), so the client must resend it
+    /// with a synchronizing literal.
+    pub non_sync_literal_size: u64,
     /// Largest whole command, lines and literals together.
     pub command_size: u64,
     /// Most literals in one command (a MULTIAPPEND has one per message).
@@ -39,6 +44,7 @@ impl Default for Limits {
         Limits {
             line_length: 64 * 1024,
             literal_size: 64 * 1024 * 1024,
+            non_sync_literal_size: 64 * 1024 * 1024,
             command_size: 128 * 1024 * 1024,
             literals: 1000,
             nesting_depth: 32,

@@ -9,8 +9,11 @@ fn replay(target: &str, body: fn(&[u8])) {
         .join(target);
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
+        // A file may vanish while a fuzzer prunes the same directory.
+        let Ok(entry) = entry else { continue };
+        let Ok(data) = std::fs::read(entry.path()) else {
+            continue;
+        };
         body(&data);
         n += 1;
     }

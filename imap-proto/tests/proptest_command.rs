@@ -51,7 +51,10 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic_and_stay_bounded(data in vec(any::<u8>(), 0..600), step in 1usize..20) {
-        let limits = Limits { line_length: 64, literal_size: 128, command_size: 512, literals: 4, nesting_depth: 8, items: 16 };
+        let limits = Limits {
+            line_length: 64,
+            literal_size: 128,
+            non_sync_literal_size: 128, command_size: 512, literals: 4, nesting_depth: 8, items: 16 };
         let mut d = CommandDecoder::new(limits);
         let mut r = ResponseDecoder::new(limits);
         for chunk in data.chunks(step) {

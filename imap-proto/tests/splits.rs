@@ -517,3 +517,33 @@ fn streamed_append_never_buffers_the_message() {
         Some(CommandEvent::AppendEnd { .. })
     ));
 }
+
+#[test]
+fn literal_minus_refuses_big_non_synchronizing_literals() {
+    // RFC 7888 section 4: with LITERAL-, {N+} may not exceed 4096 octets.
+    let limits = Limits {
+        non_sync_literal_size: 4096,
+        ..Limits::default()
+    };
+    let mut wire = b"t1 APPEND INBOX {5000+}\r\n".to_vec();
+    wire.extend(std::iter::repeat_n(b'x', 5000));
+    wire.extend_from_slice(b"\r\nt2 APPEND INBOX {4096+}\r\n");
+    wire.extend(std::iter::repeat_n(b'y', 4096));
+    wire.extend_from_slice(b"\r\nt3 APPEND INBOX {5000}\r\n");
+    let mut d = CommandDecoder::new(limits);
+    d.receive(&wire);
+    let mut v = Vec::new();
+    drain(&mut d, &mut v);
+    assert_eq!(
+        kinds(&v),
+        [
+            "Some(\"t1\") LiteralTooLarge { size: 5000, limit: 4096 }",
+            "t2 APPEND",
+        ]
+    );
+    // The synchronizing form of the same size is fine.
+    d.receive(&[b'z'; 5000]);
+    d.receive(b"\r\n");
+    drain(&mut d, &mut v);
+    assert_eq!(kinds(&v)[2], "t3 APPEND");
+}

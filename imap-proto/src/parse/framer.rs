@@ -276,7 +276,16 @@ impl Framer {
                     let f = follows((n, nonsync));
                     self.literals += 1;
                     let size = n.unwrap_or(u64::MAX);
-                    let kind = if size > self.limits.literal_size {
+                    let kind = if nonsync
+                        && self.sync_literals
+                        && size > self.limits.non_sync_literal_size
+                        && size <= self.limits.literal_size
+                    {
+                        Some(DecodeErrorKind::LiteralTooLarge {
+                            size,
+                            limit: self.limits.non_sync_literal_size,
+                        })
+                    } else if size > self.limits.literal_size {
                         Some(DecodeErrorKind::LiteralTooLarge {
                             size,
                             limit: self.limits.literal_size,
