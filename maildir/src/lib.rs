@@ -10,8 +10,8 @@
 //! - [`Folder`]: an open folder with UIDVALIDITY, UIDNEXT and a snapshot of
 //!   its messages (UID, flags, size, internal date) refreshed
 //!   incrementally; reading as a stream, flag changes, expunge, copy and
-//!   move. UIDs live in a `dovecot-uidlist` file (see the [`uidlist`
-//!   format notes](crate#the-uid-list)), so a folder moved to Dovecot keeps them.
+//!   move. UIDs live in a `dovecot-uidlist` file (see [the UID
+//!   list](crate#the-uid-list)), so a folder moved to Dovecot keeps them.
 //!
 //! The crate is synchronous (`std::fs`); async callers use
 //! `spawn_blocking`. File-system calls go through [`FileSystem`], so tests
@@ -47,13 +47,61 @@
 //!
 //! # The UID list
 //!
-//! Each folder keeps `dovecot-uidlist` (version 3) and `dovecot-keywords`;
-//! see the `uidlist` module source for exactly what is read and written.
-//! In short: header `3 V<uidvalidity> N<uidnext> G<guid>`, then
-//! `<uid> :<file name>` lines; new UIDs are appended under the folder lock
-//! (`missive-uidlist.flock` plus Dovecot's `dovecot-uidlist.lock` dotlock)
-//! and fsynced; the file is otherwise only replaced by rename. A corrupt
-//! list is rebuilt with a greater UIDVALIDITY.
+//! Each Maildir folder keeps its UIDs in `dovecot-uidlist` and its keyword
+//! letters in `dovecot-keywords`, in Dovecot's formats (its Maildir
+//! documentation, "IMAP UID mapping" and "IMAP Keywords"), so that a folder
+//! handed to Dovecot keeps its UIDs and keywords, and the other way round.
+//!
+//! What we read:
+//!
+//! - version 3: a header `3 V<uidvalidity> N<uidnext> [G<guid>] [...]`
+//!   (fields in any order, unknown ones kept), then `<uid> [<ext>] :<file
+//!   name>` lines; the file name is the last known one, matched by its base
+//!   (before `:`); extension fields such as `W<vsize>` are kept;
+//! - version 1 (Courier's layout): `1 <uidvalidity> <uidnext>`, then
+//!   `<uid> <file name>`; the next write replaces it with version 3;
+//! - a line at or above the header's `N` raises UIDNEXT past it; a last
+//!   line without its newline (a writer died) is ignored and the file is
+//!   rewritten at the next change;
+//! - anything else (unknown version, no `V` or `N`, a bad line, UIDs out of
+//!   order) is corruption: the list is rebuilt for the messages present,
+//!   with a UIDVALIDITY greater than the old one when it can still be read
+//!   (RFC 3501 section 2.3.1.1), and [`Changes::uid_validity_changed`] set.
+//!
+//! What we write: version 3 only, `3 V<uidvalidity> N<uidnext> G<guid>` and
+//! `<uid> :<file name>` lines. New UIDs are appended (one write, then
+//! fsync); the whole file is replaced (written in `tmp/`, fsynced, renamed,
+//! directory fsynced) when it is created or rebuilt, after a partial line,
+//! or when lines of expunged messages outnumber live ones (1,000 at
+//! least). Both happen under the folder lock: `flock` on
+//! `missive-uidlist.flock` (released by the kernel even after `kill -9`),
+//! then Dovecot's dotlock `dovecot-uidlist.lock` (holding `<pid>:<host>`;
+//! removed when its process is dead or after two minutes). Readers take no
+//! lock. `dovecot-keywords` (`<index> <name>` lines, index 0 = letter `a`)
+//! is replaced by rename under the same lock.
+//!
+//! Delivered names are `<secs>.M<usecs>P<pid>Q<count>.<host>,S=<size>,W=<vsize>`:
+//! `S` the file size (Maildir++), `W` the size with CRLF line ends
+//! (Dovecot), so neither needs a `stat` or a read later.
+//!
+//! # Snapshots
+//!
+//! [`Folder::refresh`] lists `new/` or `cur/` only when its mtime changed,
+//! and `stat`s only names it has not seen. A directory whose mtime is
+//! within [`MTIME_SLACK`] of the listing is listed again next time, since a
+//! change in the same clock tick may leave the mtime as it was; a message
+//! that seems gone is looked for in a second listing, since `readdir` can
+//! miss a file renamed while it runs.
+//!
+//! # mbox
+//!
+//! An mbox folder is read and appended in mboxrd (mbox(5)), under `fcntl`
+//! and the dotlock `<mbox>.lock`, streaming both ways. Its UIDs and flags
+//! live beside it in `.<name>.uidlist` (`missive-mbox 1 V<uidvalidity>
+//! N<uidnext> S<size>`, `K <index> <keyword>` lines, then `<uid> <From_
+//! offset> <body offset> <body length> <size> <date> :<flags>`): the mbox
+//! itself is never rewritten to hold them, and a spool that only grew keeps
+//! its UIDs; one changed otherwise gets a new UIDVALIDITY.
 #![deny(missing_docs)]
 
 mod error;
