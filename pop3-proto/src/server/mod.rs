@@ -384,6 +384,12 @@ impl Session {
         self.pending.is_none() && !matches!(self.state, State::Closed | State::AwaitingTls)
     }
 
+    /// The configured inactivity autologout (for the owner's own waits,
+    /// such as a TLS handshake).
+    pub fn autologout(&self) -> std::time::Duration {
+        self.config.limits.autologout
+    }
+
     /// Octets of received input not yet handled (bounded by the limits).
     pub fn buffered(&self) -> usize {
         self.input.len()

@@ -188,7 +188,14 @@ where
     match conn.drive(&mut stream, true).await? {
         Flow::Done => Ok(()),
         Flow::StartTls => {
-            let mut stream = tls.upgrade(stream).await?;
+            // A handshake that never finishes must not hold the
+            // connection forever: it gets the autologout time.
+            let limit = conn.session.autologout();
+            let mut stream = ::tokio::time::timeout(limit, tls.upgrade(stream))
+                .await
+                .map_err(|_| {
+                    io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out")
+                })??;
             conn.session.tls_established(now()).map_err(owner_error)?;
             conn.drive(&mut stream, false).await.map(|_| ())
         }
