@@ -11,7 +11,11 @@
 //! transport, virtual and cidr tables), [`router`] (where a forward-path
 //! goes, and the relay restrictions), [`passwd`] (the passwd-file user
 //! database), [`pop3`] (the POP3 maildrop over the store), and the
-//! injectable [`clock`] and [`dns`] resolver the queue and relay will use.
+//! injectable [`clock`] and [`dns`] resolver the queue and relay use; the
+//! durable [`queue`] (group-committed journal, deferred files), the
+//! [`delivery`] agents (local, virtual, SMTP and LMTP relay, pipe), the
+//! [`dsn`] builder, the [`smtpd`] handler, maillog lines ([`log`]) and the
+//! embeddable [`engine`] that runs them all.
 //!
 //! From main.cf to a RCPT TO decision and a route:
 //!
@@ -40,10 +44,16 @@
 
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod dns;
+pub mod dsn;
+pub mod engine;
 pub mod fuzzing;
 pub mod imap;
+pub mod log;
 pub mod maps;
 pub mod passwd;
 pub mod pop3;
+pub mod queue;
 pub mod router;
+pub mod smtpd;

@@ -1,0 +1,389 @@
+//! The embeddable engine: main.cf in, SMTP listeners, the queue and its
+//! scheduler running, handles out.
+//!
+//! ```
+//! use mta_core::config::{Environment, MainCf, MainConfig};
+//! use mta_core::engine::Engine;
+//! use mta_core::router::StaticUsers;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let data = tempfile::tempdir()?;
+//! let cf = MainCf::parse_str("mydestination = example.com\nalias_maps =\n", "main.cf")?;
+//! let config = MainConfig::from_cf(&cf, &Environment::loopback("mx.example.com"))?.config;
+//! let engine = Engine::builder(config)
+//!     .queue_directory(data.path().join("queue"))
+//!     .mail_location(format!("maildir:{}/%u/Maildir", data.path().display()))
+//!     .users(StaticUsers::new(["alice"]))
+//!     .listen("127.0.0.1:0".parse()?)
+//!     .start()
+//!     .await?;
+//! println!("SMTP on {}", engine.smtp_addrs()[0]);
+//! assert!(engine.queue().is_empty());
+//! engine.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod scheduler;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::MainConfig;
+use crate::delivery::{
+    AgentOptions, Agents, LocationMailboxes, Mailboxes, SharedRouter, SharedUsers,
+};
+use crate::dns::{DnsError, HickoryResolver, MxRecord, Resolver};
+use crate::maps::MapError;
+use crate::queue::{Queue, QueueError, QueueOptions};
+use crate::router::{LocalUsers, Router, StaticUsers, Tables};
+use crate::smtpd::{Smtpd, SmtpdShared, server_config};
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// A lookup table named in main.cf could not be read.
+    #[error(transparent)]
+    Map(#[from] MapError),
+    /// The queue could not be opened.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Choices that are not main.cf parameters.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EngineOptions {
+    /// Run `|command` alias targets (off by default).
+    pub allow_commands: bool,
+    /// Write `/file` alias targets (off by default).
+    pub allow_files: bool,
+    /// Parallel deliveries per next hop (default_destination_concurrency_limit, 20).
+    pub destination_concurrency: usize,
+    /// Parallel delivery attempts in all (100).
+    pub delivery_concurrency: usize,
+    /// delay_warning_time: warn the sender once a message waited this
+    /// long (Postfix's default 0h: never).
+    pub delay_warning_time: Option<Duration>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            allow_commands: false,
+            allow_files: false,
+            destination_concurrency: 20,
+            delivery_concurrency: 100,
+            delay_warning_time: None,
+        }
+    }
+}
+
+/// Builds an [`Engine`].
+pub struct EngineBuilder {
+    config: MainConfig,
+    tables: Option<Tables>,
+    users: Option<SharedUsers>,
+    mailboxes: Option<Arc<dyn Mailboxes>>,
+    resolver: Option<Arc<dyn Resolver>>,
+    clock: Arc<dyn Clock>,
+    queue: Option<QueueOptions>,
+    listen: Vec<SocketAddr>,
+    options: EngineOptions,
+}
+
+impl std::fmt::Debug for EngineBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineBuilder")
+            .field("listen", &self.listen)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A resolver for when the system's cannot be set up: every lookup fails
+/// temporarily, so relayed mail waits in the queue.
+struct NoResolver(String);
+
+#[async_trait::async_trait]
+impl Resolver for NoResolver {
+    async fn mx(&self, _: &str) -> Result<Vec<MxRecord>, DnsError> {
+        Err(DnsError::Setup {
+            reason: self.0.clone(),
+        })
+    }
+    async fn addresses(&self, _: &str) -> Result<Vec<std::net::IpAddr>, DnsError> {
+        Err(DnsError::Setup {
+            reason: self.0.clone(),
+        })
+    }
+}
+
+impl EngineBuilder {
+    /// Tables opened from the configuration's files unless given; users
+    /// none; mailboxes the mbox spool in mail_spool_directory; the system
+    /// resolver and clock; the queue in queue_directory.
+    #[must_use]
+    pub fn new(config: MainConfig) -> Self {
+        EngineBuilder {
+            config,
+            tables: None,
+            users: None,
+            mailboxes: None,
+            resolver: None,
+            clock: Arc::new(SystemClock),
+            queue: None,
+            listen: Vec::new(),
+            options: EngineOptions::default(),
+        }
+    }
+
+    /// Use these tables instead of opening the configuration's files.
+    #[must_use]
+    pub fn tables(mut self, tables: Tables) -> Self {
+        self.tables = Some(tables);
+        self
+    }
+
+    /// Who the local users are.
+    #[must_use]
+    pub fn users(mut self, users: impl LocalUsers + Send + Sync + 'static) -> Self {
+        self.users = Some(Arc::new(users));
+        self
+    }
+
+    /// Where local users' mail goes.
+    #[must_use]
+    pub fn mailboxes(mut self, mailboxes: Arc<dyn Mailboxes>) -> Self {
+        self.mailboxes = Some(mailboxes);
+        self
+    }
+
+    /// Local users' mail at a `mail_location` spec (`maildir:/srv/%u/Maildir`).
+    #[must_use]
+    pub fn mail_location(self, spec: impl Into<String>) -> Self {
+        self.mailboxes(Arc::new(LocationMailboxes::new(spec)))
+    }
+
+    /// The DNS resolver of the SMTP relay.
+    #[must_use]
+    pub fn resolver(mut self, resolver: Arc<dyn Resolver>) -> Self {
+        self.resolver = Some(resolver);
+        self
+    }
+
+    /// The scheduler's clock.
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The queue directory (instead of queue_directory).
+    #[must_use]
+    pub fn queue_directory(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.queue = Some(QueueOptions::new(dir));
+        self
+    }
+
+    /// Queue tuning.
+    #[must_use]
+    pub fn queue_options(mut self, options: QueueOptions) -> Self {
+        self.queue = Some(options);
+        self
+    }
+
+    /// An SMTP listener (port 0 picks a free port).
+    #[must_use]
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen.push(addr);
+        self
+    }
+
+    /// Options that are not main.cf parameters.
+    #[must_use]
+    pub fn options(mut self, options: EngineOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Opens the queue (picking up what an earlier run left), binds the
+    /// listeners and starts the scheduler.
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError`].
+    pub async fn start(self) -> Result<Engine, EngineError> {
+        let users: SharedUsers = self
+            .users
+            .unwrap_or_else(|| Arc::new(StaticUsers::default()));
+        let mailboxes = self.mailboxes.unwrap_or_else(|| {
+            Arc::new(LocationMailboxes::spool(&self.config.mail_spool_directory))
+        });
+        let resolver: Arc<dyn Resolver> = match self.resolver {
+            Some(r) => r,
+            None => match HickoryResolver::from_system_conf() {
+                Ok(r) => Arc::new(r),
+                Err(e) => Arc::new(NoResolver(e.to_string())),
+            },
+        };
+        let queue_options = self
+            .queue
+            .unwrap_or_else(|| QueueOptions::new(self.config.queue_directory.clone()));
+        let helo = self.config.myhostname.clone();
+        let router = match self.tables {
+            Some(t) => Router::with_tables(self.config, t, users),
+            None => Router::open(self.config, users)?,
+        };
+        let router: SharedRouter = Arc::new(RwLock::new(router));
+        let queue = Queue::open(queue_options, self.clock.clone())?;
+        let agents = Arc::new(Agents::new(
+            router.clone(),
+            mailboxes,
+            resolver,
+            AgentOptions {
+                helo,
+                allow_commands: self.options.allow_commands,
+                allow_files: self.options.allow_files,
+                destination_concurrency: self.options.destination_concurrency,
+            },
+        ));
+        let (stop, stopped) = watch::channel(false);
+        let scheduler = Arc::new(scheduler::Scheduler {
+            queue: queue.clone(),
+            agents,
+            router: router.clone(),
+            clock: self.clock.clone(),
+            concurrency: self.options.delivery_concurrency,
+            delay_warning_time: self.options.delay_warning_time,
+        });
+        let scheduler = tokio::spawn(scheduler.run(stopped.clone()));
+        let shared = Arc::new(SmtpdShared {
+            router: router.clone(),
+            queue: queue.clone(),
+            clock: self.clock,
+        });
+        let mut listeners = Vec::new();
+        let mut addrs = Vec::new();
+        for addr in self.listen {
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(|source| EngineError::Listen { addr, source })?;
+            addrs.push(
+                l.local_addr()
+                    .map_err(|source| EngineError::Listen { addr, source })?,
+            );
+            listeners.push(tokio::spawn(accept_loop(
+                l,
+                shared.clone(),
+                stopped.clone(),
+            )));
+        }
+        Ok(Engine {
+            queue,
+            router,
+            smtp_addrs: addrs,
+            stop,
+            scheduler: Some(scheduler),
+            listeners,
+        })
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<SmtpdShared>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut sessions = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((socket, peer)) = accepted else { continue };
+                let shared = shared.clone();
+                sessions.spawn(async move {
+                    let config = server_config(&shared.router);
+                    let mut handler = Smtpd::new(shared, peer.ip(), None);
+                    let _ = smtp_proto::tokio::serve(socket, config, &mut handler, Default::default()).await;
+                });
+            }
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+            _ = stopped.changed() => break,
+        }
+    }
+    sessions.shutdown().await;
+}
+
+/// A running engine.
+pub struct Engine {
+    queue: Queue,
+    router: SharedRouter,
+    smtp_addrs: Vec<SocketAddr>,
+    stop: watch::Sender<bool>,
+    scheduler: Option<JoinHandle<()>>,
+    listeners: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("smtp_addrs", &self.smtp_addrs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// A builder over a configuration.
+    #[must_use]
+    pub fn builder(config: MainConfig) -> EngineBuilder {
+        EngineBuilder::new(config)
+    }
+
+    /// The bound SMTP addresses, in the order given.
+    #[must_use]
+    pub fn smtp_addrs(&self) -> &[SocketAddr] {
+        &self.smtp_addrs
+    }
+
+    /// The queue (list it like mailq, flush it like postqueue -f).
+    #[must_use]
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+
+    /// The router (to reload tables).
+    #[must_use]
+    pub fn router(&self) -> &SharedRouter {
+        &self.router
+    }
+
+    /// Stops accepting, ends open sessions, lets running deliveries
+    /// finish, and closes the queue.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for l in self.listeners.drain(..) {
+            let _ = l.await;
+        }
+        if let Some(s) = self.scheduler.take() {
+            let _ = s.await;
+        }
+        let q = self.queue.clone();
+        let _ = tokio::task::spawn_blocking(move || q.close()).await;
+    }
+}

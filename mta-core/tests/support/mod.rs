@@ -1,0 +1,244 @@
+//! Shared pieces of the engine tests: a configuration, a manual clock, a
+//! client that sends one message, and a scripted SMTP server.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use mta_core::clock::Clock;
+use mta_core::config::{Environment, MainCf, MainConfig};
+use mta_core::engine::{Engine, EngineBuilder};
+use mta_core::router::StaticUsers;
+use smtp_proto::client::{Config, Envelope, Outcome};
+use smtp_proto::tokio::{Handler, Options, serve};
+use smtp_proto::{ForwardPath, Host, MailParameters, Mailbox, RcptParameters, Reply, ReversePath};
+
+/// A clock the test moves.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: Mutex<SystemTime>,
+    start: Instant,
+}
+
+impl ManualClock {
+    pub fn new() -> Arc<Self> {
+        Arc::new(ManualClock {
+            now: Mutex::new(SystemTime::now()),
+            start: Instant::now(),
+        })
+    }
+
+    pub fn advance(&self, d: Duration) {
+        *self.now.lock().unwrap() += d;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> SystemTime {
+        *self.now.lock().unwrap()
+    }
+    fn instant(&self) -> Instant {
+        self.start
+    }
+}
+
+/// main.cf for mx.example.com, local domain example.com, extra lines.
+pub fn config(extra: &str) -> MainConfig {
+    let text = format!(
+        "myhostname = mx.example.com\nmydomain = example.com\nmydestination = $myhostname, example.com\nalias_maps =\n{extra}"
+    );
+    let cf = MainCf::parse_str(&text, "main.cf").unwrap();
+    MainConfig::from_cf(&cf, &Environment::loopback("mx.example.com"))
+        .unwrap()
+        .config
+}
+
+/// An engine builder with a queue and Maildirs under `dir`, users alice
+/// and bob and postmaster, one SMTP listener on loopback.
+pub fn builder(dir: &std::path::Path, extra: &str) -> EngineBuilder {
+    Engine::builder(config(extra))
+        .queue_directory(dir.join("queue"))
+        .mail_location(format!("maildir:{}/%u/Maildir", dir.display()))
+        .users(StaticUsers::new(["alice", "bob", "postmaster"]))
+        .listen("127.0.0.1:0".parse().unwrap())
+}
+
+/// The messages in a user's Maildir INBOX, oldest first by file name.
+pub fn inbox(dir: &std::path::Path, user: &str) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for sub in ["new", "cur"] {
+        let p = dir.join(user).join("Maildir").join(sub);
+        let Ok(rd) = std::fs::read_dir(&p) else {
+            continue;
+        };
+        let mut names: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        names.sort();
+        for n in names {
+            out.push(std::fs::read(n).unwrap());
+        }
+    }
+    out
+}
+
+/// Waits (polling, bounded) until `f` holds.
+pub async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..500 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// Sends one message from `from` to `to` (local parts and domains as
+/// given) and returns the per-recipient outcome.
+pub async fn send(
+    addr: SocketAddr,
+    from: &str,
+    to: &[&str],
+    message: &[u8],
+) -> Result<Outcome, smtp_proto::error::DriverError> {
+    send_from(None, addr, from, to, message).await
+}
+
+/// As [`send`], from a chosen local address.
+pub async fn send_from(
+    local: Option<std::net::IpAddr>,
+    addr: SocketAddr,
+    from: &str,
+    to: &[&str],
+    message: &[u8],
+) -> Result<Outcome, smtp_proto::error::DriverError> {
+    let socket = match local {
+        None => tokio::net::TcpStream::connect(addr).await?,
+        Some(ip) => {
+            let s = tokio::net::TcpSocket::new_v4()?;
+            s.bind(SocketAddr::new(ip, 0))?;
+            s.connect(addr).await?
+        }
+    };
+    let envelope = Envelope {
+        reverse_path: if from.is_empty() {
+            ReversePath::Null
+        } else {
+            ReversePath::Mailbox(Mailbox::parse(from).unwrap())
+        },
+        parameters: Default::default(),
+        recipients: to
+            .iter()
+            .map(|t| {
+                (
+                    ForwardPath::Mailbox(Mailbox::parse(t).unwrap()),
+                    Default::default(),
+                )
+            })
+            .collect(),
+    };
+    let config = Config::new(Host::parse("client.example.net").unwrap());
+    smtp_proto::tokio::send_message(
+        socket,
+        config,
+        envelope,
+        Bytes::copy_from_slice(message),
+        None,
+    )
+    .await
+}
+
+/// What the scripted server received.
+#[derive(Debug, Default, Clone)]
+pub struct Received {
+    pub reverse_path: String,
+    pub recipients: Vec<String>,
+    pub message: Vec<u8>,
+}
+
+/// An SMTP server that answers RCPT TO by local part: `bad*` gets 550
+/// 5.1.1, `later*` gets 451 4.3.0, anything else 250; and keeps what it
+/// accepted.
+#[derive(Clone, Default)]
+pub struct Sink {
+    pub got: Arc<Mutex<Vec<Received>>>,
+}
+
+struct SinkSession {
+    sink: Sink,
+    cur: Received,
+}
+
+#[async_trait::async_trait]
+impl Handler for SinkSession {
+    async fn mail(&mut self, rp: &ReversePath, _: &MailParameters) -> Result<(), Reply> {
+        self.cur = Received {
+            reverse_path: match rp {
+                ReversePath::Null => String::new(),
+                ReversePath::Mailbox(m) => m.to_string(),
+            },
+            ..Received::default()
+        };
+        Ok(())
+    }
+    async fn rcpt(&mut self, fp: &ForwardPath, _: &RcptParameters) -> Result<(), Reply> {
+        let ForwardPath::Mailbox(m) = fp else {
+            return Ok(());
+        };
+        if m.local_part().starts_with("bad") {
+            return Err(Reply::new(
+                550,
+                Some((5, 1, 1)),
+                &format!("<{m}>: Recipient address rejected: User unknown"),
+            )
+            .unwrap());
+        }
+        if m.local_part().starts_with("later") {
+            return Err(Reply::new(451, Some((4, 3, 0)), "try again later").unwrap());
+        }
+        self.cur.recipients.push(m.to_string());
+        Ok(())
+    }
+    async fn data_end(&mut self, message: Option<Bytes>) -> Result<(), Reply> {
+        self.cur.message = message.map(|m| m.to_vec()).unwrap_or_default();
+        self.sink
+            .got
+            .lock()
+            .unwrap()
+            .push(std::mem::take(&mut self.cur));
+        Ok(())
+    }
+}
+
+impl Sink {
+    /// Starts the server on loopback; returns its address.
+    pub async fn start(&self) -> SocketAddr {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let sink = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((s, _)) = l.accept().await else { return };
+                let sink = sink.clone();
+                tokio::spawn(async move {
+                    let mut h = SinkSession {
+                        sink,
+                        cur: Received::default(),
+                    };
+                    let _ = serve(
+                        s,
+                        smtp_proto::server::Config::new("sink.example.org"),
+                        &mut h,
+                        Options::default(),
+                    )
+                    .await;
+                });
+            }
+        });
+        addr
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.got.lock().unwrap().clone()
+    }
+}
