@@ -13,9 +13,12 @@ use smtp_proto::{ForwardPath, MailParameters, RcptParameters, Reply, ReversePath
 use std::sync::{Arc, Mutex};
 use support::{builder, eventually, inbox, send};
 
+/// Recipients and content of each LMTP transaction.
+type Transactions = Arc<Mutex<Vec<(Vec<String>, Vec<u8>)>>>;
+
 #[derive(Clone, Default)]
 struct Lmtp {
-    got: Arc<Mutex<Vec<(Vec<String>, Vec<u8>)>>>,
+    got: Transactions,
     rcpts: Vec<String>,
 }
 
