@@ -116,7 +116,7 @@ impl<'a> FileName<'a> {
             None => (Flags::empty(), None),
             Some(info) => match info.strip_prefix("2,") {
                 Some(rest) => match rest.split_once(',') {
-                    Some((letters, _)) => (Flags::from_info(letters), Some(&rest[letters.len()..])),
+                    Some((letters, _)) => (Flags::from_info(letters), rest.get(letters.len()..)),
                     None => (Flags::from_info(rest), None),
                 },
                 None => (Flags::empty(), None),

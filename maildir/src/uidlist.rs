@@ -488,8 +488,8 @@ impl UidListFile {
         let Some((header, header_end)) = next_line(&head, 0) else {
             return Ok(None);
         };
-        let Some((list, _)) =
-            UidList::parse(&head[..header_end]).filter(|_| header.starts_with(b"3 "))
+        let Some((list, _)) = UidList::parse(head.get(..header_end).unwrap_or_default())
+            .filter(|_| header.starts_with(b"3 "))
         else {
             return Ok(None);
         };
@@ -501,9 +501,9 @@ impl UidListFile {
             if tail.last() != Some(&b'\n') {
                 return Ok(None);
             }
-            let body = &tail[..tail.len() - 1];
+            let body = tail.get(..tail.len() - 1).unwrap_or_default();
             let line = match body.iter().rposition(|b| *b == b'\n') {
-                Some(i) => &body[i + 1..],
+                Some(i) => body.get(i + 1..).unwrap_or_default(),
                 None if start == header_end => body,
                 None => return Ok(None),
             };
@@ -522,7 +522,7 @@ impl UidListFile {
             let line_base = line
                 .iter()
                 .position(|b| *b == b':')
-                .and_then(|i| std::str::from_utf8(&line[i + 1..]).ok())
+                .and_then(|i| std::str::from_utf8(line.get(i + 1..)?).ok())
                 .map(|n| n.split(':').next().unwrap_or(n));
             if line_base == Some(base) {
                 return Ok(Some(uid));
@@ -547,7 +547,7 @@ impl UidListFile {
 /// The UID at the start of a v3 line.
 fn line_uid(line: &[u8]) -> Option<u32> {
     let end = line.iter().position(|b| *b == b' ')?;
-    std::str::from_utf8(&line[..end])
+    std::str::from_utf8(line.get(..end)?)
         .ok()?
         .parse()
         .ok()

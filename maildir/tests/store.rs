@@ -629,3 +629,12 @@ fn names_record_size_and_crlf_size() {
     let name = names_in(&dir.path().join("Maildir/new")).remove(0);
     assert!(name.ends_with(",S=23,W=25"), "{name}");
 }
+
+#[test]
+fn handles_can_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Store>();
+    send_sync::<maildir::Folder>();
+    send_sync::<maildir::MessageReader>();
+    send_sync::<Error>();
+}
