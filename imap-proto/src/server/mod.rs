@@ -15,10 +15,10 @@ use bytes::{Bytes, BytesMut};
 
 use crate::message::MailboxView;
 use crate::parse::{CommandDecoder, CommandEvent, DecodeOptions};
-use crate::serialize::{EncodeOptions, encode_response};
+use crate::serialize::{EncodeOptions, Fragment, encode_response, response_fragments};
 use crate::types::{
-    Atom, Code, Command, Continuation, Data, Flag, FlagPerm, MessageDataItem, Response, StatusKind,
-    StatusResponse, Tag, Vec1,
+    Atom, Code, Command, Continuation, Data, Flag, FlagPerm, MessageDataItem, Response,
+    SectionData, StatusKind, StatusResponse, Tag, Vec1,
 };
 use crate::{DecodeErrorKind, StateError};
 
@@ -369,6 +369,38 @@ impl Session {
 
     /// Sends `* n FETCH (items)` for the message at `index` of the view.
     pub fn fetch_response(&mut self, index: usize, items: Vec<MessageDataItem>) {
+        // Body data always goes out as a literal, as clients (curl among
+        // them) expect, even when a short section could be quoted: the
+        // octets are set aside and written into the serializer's holes.
+        let mut bodies: Vec<Bytes> = Vec::new();
+        let items: Vec<MessageDataItem> = items
+            .into_iter()
+            .map(|item| {
+                let mut hole = |d: SectionData| match d {
+                    SectionData::Data(b) => {
+                        let length = b.len() as u64;
+                        bodies.push(b);
+                        SectionData::External { length }
+                    }
+                    other => other,
+                };
+                match item {
+                    MessageDataItem::BodySection {
+                        section,
+                        origin,
+                        data,
+                    } => MessageDataItem::BodySection {
+                        section,
+                        origin,
+                        data: hole(data),
+                    },
+                    MessageDataItem::Rfc822(d) => MessageDataItem::Rfc822(hole(d)),
+                    MessageDataItem::Rfc822Header(d) => MessageDataItem::Rfc822Header(hole(d)),
+                    MessageDataItem::Rfc822Text(d) => MessageDataItem::Rfc822Text(hole(d)),
+                    other => other,
+                }
+            })
+            .collect();
         let (Some(seq), Ok(items)) = (
             u32::try_from(index + 1)
                 .ok()
@@ -377,7 +409,20 @@ impl Session {
         ) else {
             return;
         };
-        self.send(&Response::Data(Data::Fetch { seq, items }));
+        let r = Response::Data(Data::Fetch { seq, items });
+        let mut bodies = bodies.into_iter();
+        for f in response_fragments(&r, self.options()) {
+            match f {
+                Fragment::Line(b) | Fragment::Literal { data: b, .. } => {
+                    self.out.extend_from_slice(&b)
+                }
+                Fragment::External { .. } => {
+                    if let Some(b) = bodies.next() {
+                        self.out.extend_from_slice(&b);
+                    }
+                }
+            }
+        }
     }
 
     /// Completes the pending [`Event::Command`]: the view's owed updates

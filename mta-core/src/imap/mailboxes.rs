@@ -226,8 +226,22 @@ impl Mailboxes for MaildirMailboxes {
             ));
         }
         let name = name.to_owned();
-        self.with(move |i| i.store.create_folder(&name).map_err(err))
-            .await
+        self.with(move |i| {
+            // Superior names are created too (RFC 3501 section 6.3.3).
+            let mut prefix = String::new();
+            let parts: Vec<&str> = name.split(maildir::HIERARCHY_SEPARATOR).collect();
+            for (n, part) in parts.iter().enumerate() {
+                if n > 0 {
+                    prefix.push(maildir::HIERARCHY_SEPARATOR);
+                }
+                prefix.push_str(part);
+                if n + 1 < parts.len() && !i.store.folder_exists(&prefix).map_err(err)? {
+                    i.store.create_folder(&prefix).map_err(err)?;
+                }
+            }
+            i.store.create_folder(&name).map_err(err)
+        })
+        .await
     }
 
     async fn delete(&mut self, name: &str) -> BackendResult<()> {
