@@ -529,6 +529,12 @@ pub fn validate_folder_name(name: &str) -> Result<Vec<&str>> {
         if part.is_empty() {
             return Err(bad("empty hierarchy level"));
         }
+        if *part == "." || *part == ".." {
+            return Err(bad("'.' and '..' would leave the mail root"));
+        }
+        if part.starts_with('.') {
+            return Err(bad("a level starting with '.' is hidden"));
+        }
         if part.contains('.') {
             return Err(bad("'.' is not allowed (Maildir++ hierarchy separator)"));
         }
