@@ -299,10 +299,25 @@ impl Store {
     }
 
     /// Renames a folder and its subfolders (IMAP RENAME, RFC 3501 section
-    /// 6.3.5). Renaming INBOX is refused.
+    /// 6.3.5). Renaming INBOX moves its messages into a new folder of the
+    /// given name and leaves INBOX empty, as that section asks; its
+    /// subfolders stay where they are. Renaming to INBOX is refused.
     pub fn rename_folder(&self, from: &str, to: &str) -> Result<()> {
-        if is_inbox(from) || is_inbox(to) {
-            return Err(Error::FolderNotAllowed(from.to_owned()));
+        if is_inbox(to) {
+            return Err(Error::FolderNotAllowed(to.to_owned()));
+        }
+        if is_inbox(from) {
+            self.create_folder(to)?;
+            let mut inbox = self.open_folder(INBOX)?;
+            let mut dest = self.open_folder(to)?;
+            let uids: Vec<u32> = inbox.messages().iter().map(|m| m.uid).collect();
+            for uid in uids {
+                match inbox.move_to(uid, &mut dest) {
+                    Ok(_) | Err(Error::NoSuchMessage(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            return Ok(());
         }
         validate_folder_name(to)?;
         if !self.folder_exists(from)? {

@@ -300,7 +300,7 @@ fn folders_create_list_rename_delete_subscribe() {
     let mut xb = store.open_folder("x/b").unwrap();
     assert_eq!(xb.read_message(1).unwrap(), msg(1));
     assert!(matches!(
-        store.rename_folder("INBOX", "y"),
+        store.rename_folder("Sent", "inbox"),
         Err(Error::FolderNotAllowed(_))
     ));
     assert!(matches!(
@@ -637,4 +637,28 @@ fn handles_can_move_between_threads() {
     send_sync::<maildir::Folder>();
     send_sync::<maildir::MessageReader>();
     send_sync::<Error>();
+}
+
+#[test]
+fn renaming_inbox_moves_its_messages() {
+    let (_dir, store) = store();
+    store.deliver("INBOX", &msg(0)).unwrap();
+    store.deliver("INBOX", &msg(1)).unwrap();
+    let mut inbox = store.open_folder("INBOX").unwrap();
+    inbox
+        .set_flags(2, FlagOp::Add, Flags::from(Flag::Seen))
+        .unwrap();
+    store.rename_folder("INBOX", "Old").unwrap();
+    assert!(store.open_folder("INBOX").unwrap().messages().is_empty());
+    let mut old = store.open_folder("Old").unwrap();
+    let infos = old.messages().to_vec();
+    let got: Vec<(Vec<u8>, String)> = infos
+        .iter()
+        .map(|m| (old.read_message(m.uid()).unwrap(), m.flags().to_string()))
+        .collect();
+    assert_eq!(got, [(msg(0), String::new()), (msg(1), "S".to_owned())]);
+    assert!(matches!(
+        store.rename_folder("INBOX", "Old"),
+        Err(Error::FolderExists(_))
+    ));
 }
