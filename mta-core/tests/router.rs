@@ -634,7 +634,7 @@ fn no_open_relay_by_default() {
         "::ffff:198.51.100.1",
     ] {
         let d = decide(&r, outside, false, "a@b.example", far);
-        assert_eq!(refused(&d), Some((450, "4.7.1".into())), "{outside}");
+        assert_eq!(refused(&d), Some((454, "4.7.1".into())), "{outside}");
         if let Decision::Refuse(reply) = d {
             assert!(reply.text.contains("Relay access denied"), "{reply}");
         }
@@ -759,7 +759,7 @@ fn access_restrictions() {
     if let Decision::Refuse(reply) = d {
         assert_eq!(
             reply.text,
-            "unknown[192.0.2.1]: Client host rejected: blocked network"
+            "<unknown[192.0.2.1]>: Client host rejected: blocked network"
         );
     }
     // A restriction name as the action: 198.51.100.7 is not in mynetworks,

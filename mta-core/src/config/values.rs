@@ -291,7 +291,8 @@ pub enum Restriction {
     /// ours (final destination) or in relay_domains (without sender-specified
     /// routing in the local part).
     RejectUnauthDestination,
-    /// `defer_unauth_destination`: as above, with a temporary (4xx) reply.
+    /// `defer_unauth_destination`: as above, with a temporary reply (454,
+    /// relay_domains_reject_code less 100, as Postfix answers).
     DeferUnauthDestination,
     /// `permit_auth_destination`: permit when the recipient domain is ours or
     /// in relay_domains.

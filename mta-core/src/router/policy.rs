@@ -145,8 +145,16 @@ impl<U: LocalUsers> Router<U> {
                         format!("<{rcpt}>: Relay access denied"),
                     ))
                 } else {
+                    // Postfix answers defer_unauth_destination with the 4xx
+                    // twin of relay_domains_reject_code: "454 4.7.1 <...>:
+                    // Relay access denied" by default.
+                    let code = if c.codes.relay_reject >= 500 {
+                        c.codes.relay_reject - 100
+                    } else {
+                        c.codes.relay_reject
+                    };
                     Outcome::Refuse(reply(
-                        c.codes.defer,
+                        code,
                         4,
                         7,
                         1,
@@ -168,7 +176,7 @@ impl<U: LocalUsers> Router<U> {
                     c.parent_matches("smtpd_access_maps"),
                 );
                 let what = format!(
-                    "{}[{}]",
+                    "<{}[{}]>",
                     ctx.client_name.unwrap_or("unknown"),
                     crate::maps::canonical(ctx.client_addr)
                 );
