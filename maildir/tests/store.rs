@@ -662,3 +662,29 @@ fn renaming_inbox_moves_its_messages() {
         Err(Error::FolderExists(_))
     ));
 }
+
+#[test]
+fn a_change_that_leaves_the_directory_mtime_unchanged_is_still_seen() {
+    // A file system with one-second mtimes: a delivery right after a
+    // refresh leaves new/'s mtime as the refresh saw it. We play that by
+    // putting the mtime back after the delivery.
+    let (dir, store) = store();
+    let new = dir.path().join("Maildir/new");
+    let mut inbox = store.open_folder("INBOX").unwrap();
+    store.deliver("INBOX", &msg(0)).unwrap();
+    inbox.refresh().unwrap();
+    let seen = fs::metadata(&new).unwrap().modified().unwrap();
+    // A plain Maildir delivery (another program's): no UID list change
+    // to give it away either.
+    Maildir::open(dir.path().join("Maildir"))
+        .unwrap()
+        .deliver(&msg(1))
+        .unwrap();
+    File::open(&new)
+        .unwrap()
+        .set_times(FileTimes::new().set_modified(seen))
+        .unwrap();
+    assert_eq!(fs::metadata(&new).unwrap().modified().unwrap(), seen);
+    assert!(inbox.has_changed().unwrap());
+    assert_eq!(inbox.refresh().unwrap().added, [2]);
+}
