@@ -46,11 +46,12 @@ pub enum CommandError {
 pub fn parse_command(line: &[u8]) -> Result<Command, CommandError> {
     let line = strip_line_end(line);
     let text = std::str::from_utf8(line).map_err(|_| CommandError::Syntax)?;
-    let bytes = text.as_bytes();
-    let verb_len = memchr::memchr(b' ', bytes).unwrap_or(bytes.len());
-    let (verb, rest) = bytes.split_at(verb_len);
-    // After the verb: nothing, or one space and the arguments.
-    let args = rest.get(1..).unwrap_or(b"");
+    // The verb, then nothing or one space and the arguments. Verbs are
+    // short: a plain loop beats a memchr call here.
+    let (verb, args) = match text.bytes().position(|b| b == b' ') {
+        Some(p) => (&line[..p], text.get(p + 1..).unwrap_or("")),
+        None => (line, ""),
+    };
     match verb.len() {
         4 => {
             let v = u32::from_be_bytes([verb[0], verb[1], verb[2], verb[3]]) & 0xDFDF_DFDF;
@@ -83,15 +84,11 @@ pub(crate) fn strip_line_end(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-fn trim_end(s: &[u8]) -> &[u8] {
-    let n = s
-        .iter()
-        .rposition(|&b| b != b' ' && b != b'\t')
-        .map_or(0, |p| p + 1);
-    &s[..n]
+fn trim_end(s: &str) -> &str {
+    s.trim_end_matches([' ', '\t'])
 }
 
-fn no_args(args: &[u8], cmd: Command) -> Result<Command, CommandError> {
+fn no_args(args: &str, cmd: Command) -> Result<Command, CommandError> {
     if trim_end(args).is_empty() {
         Ok(cmd)
     } else {
@@ -99,19 +96,18 @@ fn no_args(args: &[u8], cmd: Command) -> Result<Command, CommandError> {
     }
 }
 
-fn opt_text(args: &[u8]) -> Result<Option<String>, CommandError> {
-    let args = trim_end(args);
-    if args.is_empty() {
+fn opt_text(args: &str) -> Result<Option<String>, CommandError> {
+    let s = trim_end(args);
+    if s.is_empty() {
         return Ok(None);
     }
-    let s = std::str::from_utf8(args).map_err(|_| CommandError::Syntax)?;
     if s.chars().any(|c| c.is_control() && c != '\t') {
         return Err(CommandError::Syntax);
     }
     Ok(Some(s.to_owned()))
 }
 
-fn host_arg(args: &[u8]) -> Result<Host, CommandError> {
+fn host_arg(args: &str) -> Result<Host, CommandError> {
     let args = trim_end(args);
     match path::host(args) {
         Some((h, n)) if n == args.len() => Ok(h),
@@ -121,41 +117,42 @@ fn host_arg(args: &[u8]) -> Result<Host, CommandError> {
 
 /// Matches a case-insensitive keyword like `FROM:` and the optional spaces
 /// some clients put after the colon.
-fn keyword<'a>(args: &'a [u8], kw: &[u8]) -> Option<&'a [u8]> {
-    if args.len() < kw.len() || !args[..kw.len()].eq_ignore_ascii_case(kw) {
+fn keyword<'a>(args: &'a str, kw: &str) -> Option<&'a str> {
+    let head = args.get(..kw.len())?;
+    if !head.eq_ignore_ascii_case(kw) {
         return None;
     }
-    let rest = &args[kw.len()..];
-    let spaces = rest.iter().take_while(|&&b| b == b' ').count();
-    Some(&rest[spaces..])
+    Some(args.get(kw.len()..)?.trim_start_matches(' '))
 }
 
 /// Splits `SP esmtp-param *(SP esmtp-param)` into keyword/value pairs.
-fn params(rest: &[u8]) -> Result<Vec<(&str, Option<&str>)>, CommandError> {
-    let mut out = Vec::new();
-    for word in trim_end(rest)
-        .split(|&b| b == b' ')
+fn params(rest: &str) -> impl Iterator<Item = Result<(&str, Option<&str>), CommandError>> {
+    trim_end(rest)
+        .split(' ')
         .filter(|w| !w.is_empty())
-    {
-        let s = std::str::from_utf8(word).map_err(|_| CommandError::Parameter)?;
-        let (kw, val) = match s.split_once('=') {
-            Some((k, v)) => (k, Some(v)),
-            None => (s, None),
-        };
-        let kw_ok = kw.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-            && kw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        // esmtp-value = 1*(%d33-60 / %d62-126), plus UTF-8 (RFC 6531 3.3).
-        let val_ok = val.is_none_or(|v| {
-            !v.is_empty()
-                && v.chars()
-                    .all(|c| c > ' ' && c != '=' && c != '\u{7f}' && !c.is_control())
-        });
-        if !kw_ok || !val_ok {
-            return Err(CommandError::Parameter);
-        }
-        out.push((kw, val));
-    }
-    Ok(out)
+        .map(|s| {
+            let (kw, val) = match s.split_once('=') {
+                Some((k, v)) => (k, Some(v)),
+                None => (s, None),
+            };
+            let kw_ok = kw.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+                && kw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            // esmtp-value = 1*(%d33-60 / %d62-126), plus UTF-8 (RFC 6531 3.3).
+            let val_ok = val.is_none_or(|v| {
+                !v.is_empty()
+                    && v.chars()
+                        .all(|c| c > ' ' && c != '=' && c != '\u{7f}' && !c.is_control())
+            });
+            if !kw_ok || !val_ok {
+                return Err(CommandError::Parameter);
+            }
+            Ok((kw, val))
+        })
+}
+
+/// Which of `names` `word` is, ignoring case (no allocation).
+fn which(word: &str, names: &[&'static str]) -> Option<&'static str> {
+    names.iter().copied().find(|n| word.eq_ignore_ascii_case(n))
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), CommandError> {
@@ -181,26 +178,28 @@ fn other_param(
     Ok(())
 }
 
-fn mail(args: &[u8]) -> Result<Command, CommandError> {
-    let rest = keyword(args, b"FROM:").ok_or(CommandError::Syntax)?;
+fn mail(args: &str) -> Result<Command, CommandError> {
+    let rest = keyword(args, "FROM:").ok_or(CommandError::Syntax)?;
     let (reverse_path, n) = path::reverse_path(rest).ok_or(CommandError::ReversePath)?;
-    let rest = &rest[n..];
-    if !rest.is_empty() && rest[0] != b' ' {
+    let rest = rest.get(n..).ok_or(CommandError::ReversePath)?;
+    if !rest.is_empty() && !rest.starts_with(' ') {
         return Err(CommandError::ReversePath);
     }
     let mut p = MailParameters::default();
-    for (kw, val) in params(rest)? {
-        match (kw.to_ascii_uppercase().as_str(), val) {
+    for param in params(rest) {
+        let (kw, val) = param?;
+        let known = which(kw, &["SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", "AUTH"]);
+        match (known.unwrap_or(""), val) {
             ("SIZE", Some(v)) => {
                 let n = decimal(v).ok_or(CommandError::Parameter)?;
                 set_once(&mut p.size, n)?;
             }
             ("BODY", Some(v)) => {
-                let body = match v.to_ascii_uppercase().as_str() {
-                    "7BIT" => Body::SevenBit,
-                    "8BITMIME" => Body::EightBitMime,
-                    "BINARYMIME" => Body::BinaryMime,
-                    _ => return Err(CommandError::Parameter),
+                let body = match which(v, &["7BIT", "8BITMIME", "BINARYMIME"]) {
+                    Some("7BIT") => Body::SevenBit,
+                    Some("8BITMIME") => Body::EightBitMime,
+                    Some(_) => Body::BinaryMime,
+                    None => return Err(CommandError::Parameter),
                 };
                 set_once(&mut p.body, body)?;
             }
@@ -211,10 +210,10 @@ fn mail(args: &[u8]) -> Result<Command, CommandError> {
                 p.smtputf8 = true;
             }
             ("RET", Some(v)) => {
-                let ret = match v.to_ascii_uppercase().as_str() {
-                    "FULL" => Ret::Full,
-                    "HDRS" => Ret::Headers,
-                    _ => return Err(CommandError::Parameter),
+                let ret = match which(v, &["FULL", "HDRS"]) {
+                    Some("FULL") => Ret::Full,
+                    Some(_) => Ret::Headers,
+                    None => return Err(CommandError::Parameter),
                 };
                 set_once(&mut p.ret, ret)?;
             }
@@ -232,16 +231,17 @@ fn mail(args: &[u8]) -> Result<Command, CommandError> {
     })
 }
 
-fn rcpt(args: &[u8]) -> Result<Command, CommandError> {
-    let rest = keyword(args, b"TO:").ok_or(CommandError::Syntax)?;
+fn rcpt(args: &str) -> Result<Command, CommandError> {
+    let rest = keyword(args, "TO:").ok_or(CommandError::Syntax)?;
     let (forward_path, n) = path::forward_path(rest).ok_or(CommandError::ForwardPath)?;
-    let rest = &rest[n..];
-    if !rest.is_empty() && rest[0] != b' ' {
+    let rest = rest.get(n..).ok_or(CommandError::ForwardPath)?;
+    if !rest.is_empty() && !rest.starts_with(' ') {
         return Err(CommandError::ForwardPath);
     }
     let mut p = RcptParameters::default();
-    for (kw, val) in params(rest)? {
-        match (kw.to_ascii_uppercase().as_str(), val) {
+    for param in params(rest) {
+        let (kw, val) = param?;
+        match (which(kw, &["NOTIFY", "ORCPT"]).unwrap_or(""), val) {
             ("NOTIFY", Some(v)) => set_once(&mut p.notify, notify(v)?)?,
             ("ORCPT", Some(v)) => {
                 let (t, a) = v.split_once(';').ok_or(CommandError::Parameter)?;
@@ -274,11 +274,11 @@ fn notify(v: &str) -> Result<Notify, CommandError> {
     }
     let (mut success, mut failure, mut delay) = (false, false, false);
     for item in v.split(',') {
-        let flag = match item.to_ascii_uppercase().as_str() {
-            "SUCCESS" => &mut success,
-            "FAILURE" => &mut failure,
-            "DELAY" => &mut delay,
-            _ => return Err(CommandError::Parameter),
+        let flag = match which(item, &["SUCCESS", "FAILURE", "DELAY"]) {
+            Some("SUCCESS") => &mut success,
+            Some("FAILURE") => &mut failure,
+            Some(_) => &mut delay,
+            None => return Err(CommandError::Parameter),
         };
         if *flag {
             return Err(CommandError::Parameter);
@@ -323,8 +323,8 @@ fn decimal(v: &str) -> Option<u64> {
     v.parse().ok()
 }
 
-fn bdat(args: &[u8]) -> Result<Command, CommandError> {
-    let args = std::str::from_utf8(trim_end(args)).map_err(|_| CommandError::Syntax)?;
+fn bdat(args: &str) -> Result<Command, CommandError> {
+    let args = trim_end(args);
     let mut words = args.split(' ');
     let size = words.next().and_then(decimal).ok_or(CommandError::Syntax)?;
     let last = match words.next() {
@@ -338,8 +338,8 @@ fn bdat(args: &[u8]) -> Result<Command, CommandError> {
     Ok(Command::Bdat { size, last })
 }
 
-fn auth(args: &[u8]) -> Result<Command, CommandError> {
-    let args = std::str::from_utf8(trim_end(args)).map_err(|_| CommandError::Syntax)?;
+fn auth(args: &str) -> Result<Command, CommandError> {
+    let args = trim_end(args);
     let (mech, resp) = match args.split_once(' ') {
         Some((m, r)) => (m, Some(r)),
         None => (args, None),

@@ -75,21 +75,18 @@ pub(crate) fn domain_len(input: &[u8]) -> Option<usize> {
     Some(n)
 }
 
-fn to_str(input: &[u8]) -> Option<&str> {
-    std::str::from_utf8(input).ok()
-}
-
 /// `address-literal = "[" ( IPv4 / IPv6 / General ) "]"` (RFC 5321 4.1.3).
-pub(crate) fn address_literal(input: &[u8]) -> Option<(AddressLiteral, usize)> {
+pub(crate) fn address_literal(text: &str) -> Option<(AddressLiteral, usize)> {
+    let input = text.as_bytes();
     if input.first() != Some(&b'[') {
         return None;
     }
-    let close = memchr::memchr(b']', input)?;
-    let inner = input.get(1..close)?;
-    let lit = if inner.len() > 5 && inner[..5].eq_ignore_ascii_case(b"IPv6:") {
-        AddressLiteral::Ipv6(to_str(&inner[5..])?.parse::<Ipv6Addr>().ok()?)
-    } else if let Some(colon) = memchr::memchr(b':', inner) {
-        let (tag, content) = (&inner[..colon], &inner[colon + 1..]);
+    let close = input.iter().position(|&b| b == b']')?;
+    let inner = text.get(1..close)?;
+    let lit = if inner.len() > 5 && inner.get(..5)?.eq_ignore_ascii_case("IPv6:") {
+        AddressLiteral::Ipv6(inner.get(5..)?.parse::<Ipv6Addr>().ok()?)
+    } else if let Some((tag, content)) = inner.split_once(':') {
+        let (tag, content) = (tag.as_bytes(), content.as_bytes());
         let tag_ok = !tag.is_empty()
             && tag.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
             && tag.last() != Some(&b'-');
@@ -101,23 +98,23 @@ pub(crate) fn address_literal(input: &[u8]) -> Option<(AddressLiteral, usize)> {
             return None;
         }
         AddressLiteral::General {
-            tag: to_str(tag)?.to_owned(),
-            content: to_str(content)?.to_owned(),
+            tag: String::from_utf8(tag.to_vec()).ok()?,
+            content: String::from_utf8(content.to_vec()).ok()?,
         }
     } else {
-        AddressLiteral::Ipv4(to_str(inner)?.parse::<Ipv4Addr>().ok()?)
+        AddressLiteral::Ipv4(inner.parse::<Ipv4Addr>().ok()?)
     };
     Some((lit, close + 1))
 }
 
 /// A domain or an address literal.
-pub(crate) fn host(input: &[u8]) -> Option<(Host, usize)> {
-    if input.first() == Some(&b'[') {
-        let (lit, n) = address_literal(input)?;
+pub(crate) fn host(text: &str) -> Option<(Host, usize)> {
+    if text.starts_with('[') {
+        let (lit, n) = address_literal(text)?;
         Some((Host::Literal(lit), n))
     } else {
-        let n = domain_len(input)?;
-        let name = to_str(&input[..n])?.to_owned();
+        let n = domain_len(text.as_bytes())?;
+        let name = text.get(..n)?.to_owned();
         Some((Host::Domain(Domain::new_unchecked(name)), n))
     }
 }
@@ -181,23 +178,25 @@ fn quoted_string(input: &[u8]) -> Option<(String, usize)> {
 }
 
 /// `Mailbox = Local-part "@" ( Domain / address-literal )`.
-pub(crate) fn mailbox(input: &[u8]) -> Option<(Mailbox, usize)> {
+pub(crate) fn mailbox(text: &str) -> Option<(Mailbox, usize)> {
+    let input = text.as_bytes();
     let (local, n) = if input.first() == Some(&b'"') {
         quoted_string(input)?
     } else {
         let n = dot_string_len(input)?;
-        (to_str(&input[..n])?.to_owned(), n)
+        (text.get(..n)?.to_owned(), n)
     };
     if local.len() > 256 || input.get(n) != Some(&b'@') {
         return None;
     }
-    let (host, m) = host(input.get(n + 1..)?)?;
+    let (host, m) = host(text.get(n + 1..)?)?;
     Some((Mailbox::new_unchecked(local, host), n + 1 + m))
 }
 
 /// `Path = "<" [ A-d-l ":" ] Mailbox ">"`; the source route (`A-d-l`) is
 /// accepted and ignored (RFC 5321 4.1.2, C).
-fn path(input: &[u8]) -> Option<(Mailbox, usize)> {
+fn path(text: &str) -> Option<(Mailbox, usize)> {
+    let input = text.as_bytes();
     if input.first() != Some(&b'<') {
         return None;
     }
@@ -219,7 +218,7 @@ fn path(input: &[u8]) -> Option<(Mailbox, usize)> {
             }
         }
     }
-    let (m, n) = mailbox(input.get(i..)?)?;
+    let (m, n) = mailbox(text.get(i..)?)?;
     i += n;
     if input.get(i) != Some(&b'>') {
         return None;
@@ -228,8 +227,8 @@ fn path(input: &[u8]) -> Option<(Mailbox, usize)> {
 }
 
 /// `Reverse-path = Path / "<>"`.
-pub(crate) fn reverse_path(input: &[u8]) -> Option<(ReversePath, usize)> {
-    if input.starts_with(b"<>") {
+pub(crate) fn reverse_path(input: &str) -> Option<(ReversePath, usize)> {
+    if input.starts_with("<>") {
         return Some((ReversePath::Null, 2));
     }
     let (m, n) = path(input)?;
@@ -237,8 +236,11 @@ pub(crate) fn reverse_path(input: &[u8]) -> Option<(ReversePath, usize)> {
 }
 
 /// `Forward-path = Path`, or `"<Postmaster>"` (RFC 5321 4.1.1.3).
-pub(crate) fn forward_path(input: &[u8]) -> Option<(ForwardPath, usize)> {
-    if input.len() >= 12 && input[..12].eq_ignore_ascii_case(b"<postmaster>") {
+pub(crate) fn forward_path(input: &str) -> Option<(ForwardPath, usize)> {
+    if input
+        .get(..12)
+        .is_some_and(|h| h.eq_ignore_ascii_case("<postmaster>"))
+    {
         return Some((ForwardPath::Postmaster, 12));
     }
     let (m, n) = path(input)?;
@@ -251,19 +253,19 @@ mod tests {
 
     #[test]
     fn paths() {
-        assert_eq!(reverse_path(b"<>"), Some((ReversePath::Null, 2)));
-        let (p, n) = reverse_path(b"<@a.example,@b.example:joe@c.example> SIZE=1").unwrap();
+        assert_eq!(reverse_path("<>"), Some((ReversePath::Null, 2)));
+        let (p, n) = reverse_path("<@a.example,@b.example:joe@c.example> SIZE=1").unwrap();
         assert_eq!(n, 37);
         assert_eq!(p.to_string(), "<joe@c.example>");
-        let (p, _) = forward_path(b"<\"a b\\\"c\"@[IPv6:2001:db8::1]>").unwrap();
+        let (p, _) = forward_path("<\"a b\\\"c\"@[IPv6:2001:db8::1]>").unwrap();
         assert_eq!(p.to_string(), "<\"a b\\\"c\"@[IPv6:2001:db8::1]>");
-        assert!(forward_path(b"<a..b@example>").is_none());
-        assert!(forward_path(b"<a@-example>").is_none());
-        assert!(forward_path(b"<a@[300.1.1.1]>").is_none());
+        assert!(forward_path("<a..b@example>").is_none());
+        assert!(forward_path("<a@-example>").is_none());
+        assert!(forward_path("<a@[300.1.1.1]>").is_none());
         assert_eq!(
-            forward_path(b"<POSTMASTER>"),
+            forward_path("<POSTMASTER>"),
             Some((ForwardPath::Postmaster, 12))
         );
-        assert!(forward_path("<用户@例子.广告>".as_bytes()).is_some());
+        assert!(forward_path("<用户@例子.广告>").is_some());
     }
 }

@@ -46,6 +46,16 @@ pub(crate) struct Scanned {
     pub ended: bool,
 }
 
+/// What the fast path walked.
+struct Fast {
+    pieces: Vec<Range<usize>>,
+    /// Where the exact path goes on (a line start), or the end of the end line.
+    pos: usize,
+    /// Start of the run not yet handed on.
+    run: usize,
+    ended: bool,
+}
+
 /// State of the DATA scanner between calls.
 #[derive(Debug, Clone)]
 pub(crate) struct DotScanner {
@@ -77,6 +87,84 @@ impl DotScanner {
         self.line_len = 0;
     }
 
+    /// The fast path for well-formed text, in whole-buffer passes instead of
+    /// a step per line:
+    ///
+    /// - the region is the input up to its last LF (whole lines only);
+    /// - dots at line starts are the hits of `memmem` for CR LF "." (plus
+    ///   the first octet at a line start): each is the end line or a
+    ///   stuffing dot to remove;
+    /// - the region holds no bare CR or LF exactly when its counts of CR, of
+    ///   LF and of CR LF pairs are equal;
+    /// - no line is longer than the limit when every window of half the
+    ///   limit holds an LF (a longer gap between two LFs would contain a
+    ///   whole window); a window without one gets an exact check.
+    ///
+    /// Returns `None` (state untouched) when the region is not clean text;
+    /// the exact path then takes the whole input.
+    fn fast_lines(&mut self, input: &[u8], text_line: Option<usize>) -> Option<Fast> {
+        let mut end = memchr::memrchr(b'\n', input)? + 1;
+        let mut pieces = Vec::new();
+        let mut run = 0;
+        let mut ended = false;
+        let first = (self.at_line_start && input.first() == Some(&b'.')).then_some(0);
+        let hits = memchr::memmem::find_iter(&input[..end], b"\r\n.").map(|h| h + 2);
+        for dot in first.into_iter().chain(hits) {
+            match (input.get(dot + 1), input.get(dot + 2)) {
+                (Some(b'\r'), Some(b'\n')) => {
+                    if dot > run {
+                        pieces.push(run..dot);
+                    }
+                    end = dot;
+                    ended = true;
+                    break;
+                }
+                (Some(b'\r') | None, _) => return None,
+                (Some(_), _) => {
+                    if dot > run {
+                        pieces.push(run..dot);
+                    }
+                    run = dot + 1;
+                }
+            }
+        }
+        let region = &input[..end];
+        let (crs, lfs, pairs) = count_line_ends(region);
+        if lfs != crs || crs != pairs {
+            return None;
+        }
+        let mut long = false;
+        if let (Some(limit), Some(first_lf)) = (text_line, memchr::memchr(b'\n', region)) {
+            long = self.line_len + first_lf + 1 > limit;
+            let window = (limit / 2).max(1);
+            let mut at = first_lf + 1;
+            while at < end && !long {
+                let to = (at + window).min(end);
+                if memchr::memchr(b'\n', &region[at..to]).is_some() {
+                    at = to;
+                    continue;
+                }
+                // No LF in this window: measure the line around it.
+                let start = memchr::memrchr(b'\n', &region[..at]).map_or(0, |p| p + 1);
+                let lf = memchr::memchr(b'\n', &region[at..]).map_or(end - 1, |p| at + p);
+                long = lf + 1 - start > limit;
+                at = lf + 1;
+            }
+        }
+        if lfs > 0 {
+            self.at_line_start = true;
+            self.line_len = 0;
+        }
+        self.long_line |= long;
+        let pos = if ended { end + 3 } else { end };
+        Some(Fast {
+            pieces,
+            pos,
+            run,
+            ended,
+        })
+    }
+
     /// Scans `input`, calling `sink` with the unstuffed content in order.
     pub(crate) fn scan(
         &mut self,
@@ -86,8 +174,19 @@ impl DotScanner {
         sink: &mut impl FnMut(Piece),
     ) -> Scanned {
         let normalize = policy == BareLineEnding::Normalize;
-        let mut i = 0;
-        let mut run = 0;
+        let (mut i, mut run) = (0, 0);
+        if let Some(fast) = self.fast_lines(input, text_line) {
+            for r in fast.pieces {
+                sink(Piece::Input(r));
+            }
+            if fast.ended {
+                return Scanned {
+                    consumed: fast.pos,
+                    ended: true,
+                };
+            }
+            (i, run) = (fast.pos, fast.run);
+        }
         let flush = |run: usize, to: usize, sink: &mut dyn FnMut(Piece)| {
             if to > run {
                 sink(Piece::Input(run..to));
@@ -183,6 +282,43 @@ impl DotScanner {
             ended: false,
         }
     }
+}
+
+/// Counts CRs, LFs and CR LF pairs in one pass written so the compiler
+/// vectorizes it: byte lanes of 32 counters, emptied before they can wrap.
+fn count_line_ends(m: &[u8]) -> (usize, usize, usize) {
+    const LANES: usize = 32;
+    const BLOCK: usize = 255 * LANES;
+    let (mut crs, mut lfs, mut pairs) = (0usize, 0usize, 0usize);
+    let sum = |acc: &[u8; LANES]| acc.iter().map(|&v| usize::from(v)).sum::<usize>();
+    let mut start = 0;
+    while start < m.len() {
+        let end = (start + BLOCK).min(m.len());
+        let a = &m[start..end];
+        // The octet after each one of `a` (one fewer at the very end).
+        let b = &m[start + 1..(end + 1).min(m.len())];
+        let (mut cr, mut lf, mut pair) = ([0u8; LANES], [0u8; LANES], [0u8; LANES]);
+        let mut done = 0;
+        for (x, y) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+            for l in 0..LANES {
+                let is_cr = u8::from(x[l] == b'\r');
+                cr[l] = cr[l].wrapping_add(is_cr);
+                lf[l] = lf[l].wrapping_add(u8::from(x[l] == b'\n'));
+                pair[l] = pair[l].wrapping_add(is_cr & u8::from(y[l] == b'\n'));
+            }
+            done += LANES;
+        }
+        crs += sum(&cr);
+        lfs += sum(&lf);
+        pairs += sum(&pair);
+        for (i, &x) in a.iter().enumerate().skip(done) {
+            crs += usize::from(x == b'\r');
+            lfs += usize::from(x == b'\n');
+            pairs += usize::from(x == b'\r' && b.get(i) == Some(&b'\n'));
+        }
+        start = end;
+    }
+    (crs, lfs, pairs)
 }
 
 /// Dot-unstuffs one complete DATA stream (up to and including the end line)
@@ -286,6 +422,28 @@ mod tests {
                 rest = tail;
             }
             assert_eq!(out, whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn line_end_counts() {
+        for input in [&b""[..], b"\n", b"\r", b"\r\n", b"\n\r\n", b"a\r\rb\n\r\n"] {
+            let naive = (
+                input.iter().filter(|&&b| b == b'\r').count(),
+                input.iter().filter(|&&b| b == b'\n').count(),
+                input.windows(2).filter(|w| *w == b"\r\n").count(),
+            );
+            assert_eq!(count_line_ends(input), naive, "{input:?}");
+        }
+        let mut big = b"x\r\n\r\r\n\n".repeat(3000);
+        for cut in [0, 1, 31, 32, 33, 8159, 8160, 8161] {
+            big.truncate(big.len() - cut.min(big.len()));
+            let naive = (
+                big.iter().filter(|&&b| b == b'\r').count(),
+                big.iter().filter(|&&b| b == b'\n').count(),
+                big.windows(2).filter(|w| *w == b"\r\n").count(),
+            );
+            assert_eq!(count_line_ends(&big), naive, "len {}", big.len());
         }
     }
 

@@ -105,7 +105,7 @@ impl Host {
     /// assert!(matches!(Host::parse("example.org"), Ok(Host::Domain(_))));
     /// ```
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {
-        match grammar::host(text.as_bytes()) {
+        match grammar::host(text) {
             Some((host, n)) if n == text.len() => Ok(host),
             _ => Err(InvalidValue::Domain),
         }
@@ -168,7 +168,7 @@ impl Mailbox {
 
     /// Parses `local-part@domain` (without angle brackets).
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {
-        match grammar::mailbox(text.as_bytes()) {
+        match grammar::mailbox(text) {
             Some((m, n)) if n == text.len() => Ok(m),
             _ => Err(InvalidValue::LocalPart),
         }
