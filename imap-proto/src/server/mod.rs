@@ -3,6 +3,8 @@
 
 mod dispatch;
 mod event;
+#[doc(hidden)]
+pub mod fuzz;
 mod list;
 
 pub use event::{Config, Event, SelectInfo, State};

@@ -1,0 +1,91 @@
+//! The body of the `imap_server` fuzz target, a library function so that
+//! a normal test replays the corpus (`tests/server_fuzz_corpus.rs`).
+
+use std::time::{Duration, Instant};
+
+use crate::message::MessageState;
+use crate::types::{CommandBody, Flag, MessageDataItem, StatusKind};
+
+use super::{Config, Event, SelectInfo, Session};
+
+/// Feeds `data` to a server session in chunks whose sizes come from the
+/// first byte, with a scripted owner that accepts logins, selects a
+/// three-message mailbox, reports another session's changes at every
+/// command, and completes everything with OK. Panics only on a broken
+/// invariant: output that does not end in CRLF, or an owner call the
+/// session refuses while its decision is pending.
+pub fn server_session(data: &[u8]) {
+    let Some((&chunk, data)) = data.split_first() else {
+        return;
+    };
+    let chunk = usize::from(chunk % 64) + 1;
+    let mut now = Instant::now();
+    let mut s = Session::new(
+        Config {
+            plaintext_auth: true,
+            ..Config::default()
+        },
+        now,
+    );
+    let mut uid = 3;
+    for piece in data.chunks(chunk) {
+        now += Duration::from_secs(1);
+        s.receive(now, piece);
+        while let Some(ev) = s.poll_event() {
+            match ev {
+                Event::Login { .. } => s.login_complete(now, true).expect("login pending"),
+                Event::Command(c) => {
+                    if let Some(v) = s.view_mut() {
+                        uid += 1;
+                        v.store_added(MessageState {
+                            uid,
+                            flags: vec![],
+                            recent: true,
+                        });
+                        v.store_expunged(2);
+                        v.store_flags(1, vec![Flag::Seen]);
+                    }
+                    match c.body {
+                        CommandBody::Select { .. } | CommandBody::Examine { .. } => {
+                            let info = SelectInfo {
+                                messages: (1..=3)
+                                    .map(|uid| MessageState {
+                                        uid,
+                                        flags: vec![],
+                                        recent: false,
+                                    })
+                                    .collect(),
+                                uid_validity: 1,
+                                uid_next: 4,
+                                keywords: vec![],
+                                new_keywords: true,
+                                read_only: false,
+                            };
+                            s.select_complete(now, Ok(info)).expect("select pending");
+                        }
+                        CommandBody::Fetch { .. } => {
+                            if s.view().is_some_and(|v| !v.is_empty()) {
+                                s.fetch_response(0, vec![MessageDataItem::Rfc822Size(1)]);
+                            }
+                            s.complete(now, StatusKind::Ok, None, "done")
+                                .expect("command pending");
+                        }
+                        _ => s
+                            .complete(now, StatusKind::Ok, None, "done")
+                            .expect("command pending"),
+                    }
+                }
+                Event::Idle => s.flush_updates(),
+                Event::StartTls | Event::IdleDone | Event::Closed => {}
+            }
+        }
+        while let Some(out) = s.poll_transmit() {
+            assert!(out.ends_with(b"\r\n"), "output not ending in CRLF");
+        }
+        if let Some(t) = s.poll_timeout()
+            && t <= now
+        {
+            s.handle_timeout(now);
+        }
+    }
+}
