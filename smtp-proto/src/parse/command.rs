@@ -54,22 +54,40 @@ pub fn parse_command(line: &[u8]) -> Result<Command, CommandError> {
     };
     match verb.len() {
         4 => {
+            // Upper-case the four letters at once and compare as integers.
             let v = u32::from_be_bytes([verb[0], verb[1], verb[2], verb[3]]) & 0xDFDF_DFDF;
-            match &v.to_be_bytes() {
-                b"MAIL" => mail(args),
-                b"RCPT" => rcpt(args),
-                b"DATA" => no_args(args, Command::Data),
-                b"BDAT" => bdat(args),
-                b"EHLO" => host_arg(args).map(Command::Ehlo),
-                b"HELO" => host_arg(args).map(Command::Helo),
-                b"LHLO" => host_arg(args).map(Command::Lhlo),
-                b"RSET" => no_args(args, Command::Rset),
-                b"NOOP" => Ok(Command::Noop(opt_text(args)?)),
-                b"QUIT" => no_args(args, Command::Quit),
-                b"VRFY" => Ok(Command::Vrfy(opt_text(args)?.ok_or(CommandError::Syntax)?)),
-                b"EXPN" => Ok(Command::Expn(opt_text(args)?.ok_or(CommandError::Syntax)?)),
-                b"HELP" => Ok(Command::Help(opt_text(args)?)),
-                b"AUTH" => auth(args),
+            const fn w(verb: &[u8; 4]) -> u32 {
+                u32::from_be_bytes(*verb)
+            }
+            const MAIL: u32 = w(b"MAIL");
+            const RCPT: u32 = w(b"RCPT");
+            const DATA: u32 = w(b"DATA");
+            const BDAT: u32 = w(b"BDAT");
+            const EHLO: u32 = w(b"EHLO");
+            const HELO: u32 = w(b"HELO");
+            const LHLO: u32 = w(b"LHLO");
+            const RSET: u32 = w(b"RSET");
+            const NOOP: u32 = w(b"NOOP");
+            const QUIT: u32 = w(b"QUIT");
+            const VRFY: u32 = w(b"VRFY");
+            const EXPN: u32 = w(b"EXPN");
+            const HELP: u32 = w(b"HELP");
+            const AUTH: u32 = w(b"AUTH");
+            match v {
+                MAIL => mail(args),
+                RCPT => rcpt(args),
+                DATA => no_args(args, Command::Data),
+                BDAT => bdat(args),
+                EHLO => host_arg(args).map(Command::Ehlo),
+                HELO => host_arg(args).map(Command::Helo),
+                LHLO => host_arg(args).map(Command::Lhlo),
+                RSET => no_args(args, Command::Rset),
+                NOOP => Ok(Command::Noop(opt_text(args)?)),
+                QUIT => no_args(args, Command::Quit),
+                VRFY => Ok(Command::Vrfy(opt_text(args)?.ok_or(CommandError::Syntax)?)),
+                EXPN => Ok(Command::Expn(opt_text(args)?.ok_or(CommandError::Syntax)?)),
+                HELP => Ok(Command::Help(opt_text(args)?)),
+                AUTH => auth(args),
                 _ => Err(CommandError::Unrecognized),
             }
         }
