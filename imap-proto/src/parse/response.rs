@@ -237,7 +237,12 @@ fn code<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, Code> {
     match i.first() {
         Some(b' ') => {
             let n = memchr::memchr2(b']', b'\r', i).unwrap_or(i.len());
-            let t = String::from_utf8_lossy(&i[1..n]).into_owned();
+            let raw = &i[1..n];
+            // TEXT-CHAR excludes NUL (and CR/LF, which end the search).
+            if raw.contains(&0) || raw.contains(&b'\n') {
+                return fail();
+            }
+            let t = String::from_utf8_lossy(raw).into_owned();
             Ok((&i[n..], Code::Other(a, Some(t))))
         }
         _ => Ok((i, Code::Other(a, None))),
