@@ -505,10 +505,25 @@ impl Session {
     /// Writes a one-line reply built from constants.
     fn say(&mut self, code: u16, enhanced: Option<(u8, u16, u16)>, text: &str) {
         use bytes::BufMut;
-        self.out.put_slice(code.to_string().as_bytes());
+        // Written digit by digit: replies are the hot path of a busy server.
+        fn number(out: &mut BytesMut, n: u16) {
+            if n >= 100 {
+                out.put_u8(b'0' + (n / 100 % 10) as u8);
+            }
+            if n >= 10 {
+                out.put_u8(b'0' + (n / 10 % 10) as u8);
+            }
+            out.put_u8(b'0' + (n % 10) as u8);
+        }
+        number(&mut self.out, code);
         self.out.put_u8(b' ');
         if let (Some((c, s, d)), true) = (enhanced, self.config.enhanced_status_codes) {
-            self.out.put_slice(format!("{c}.{s}.{d} ").as_bytes());
+            number(&mut self.out, u16::from(c));
+            self.out.put_u8(b'.');
+            number(&mut self.out, s);
+            self.out.put_u8(b'.');
+            number(&mut self.out, d);
+            self.out.put_u8(b' ');
         }
         self.out.put_slice(text.as_bytes());
         self.out.put_slice(b"\r\n");
