@@ -89,6 +89,12 @@ pub trait FileSystem: Debug + Send + Sync {
         file.sync_all()
     }
 
+    /// Flushes a file's data, and the metadata needed to read it back
+    /// (its size), to the disk (`fdatasync`).
+    fn sync_data(&self, file: &File) -> io::Result<()> {
+        file.sync_data()
+    }
+
     /// Flushes a directory's entries to the disk (`fsync` on the directory),
     /// which makes a link, rename or unlink in it durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {

@@ -388,8 +388,10 @@ impl UidListFile {
         let mut file = fs
             .open_append(&self.path, 0o600)
             .map_err(|e| Error::io("open", &self.path, e))?;
+        // fdatasync: the appended lines and the new length are what must
+        // survive a crash; the mtime need not.
         fs.write_all(&mut file, text.as_bytes())
-            .and_then(|()| fs.sync_file(&file))
+            .and_then(|()| fs.sync_data(&file))
             .map_err(|e| Error::io("write", &self.path, e))?;
         self.offset += text.len() as u64;
         let meta = file
