@@ -15,7 +15,8 @@
 //! durable [`queue`] (group-committed journal, deferred files), the
 //! [`delivery`] agents (local, virtual, SMTP and LMTP relay, pipe), the
 //! [`dsn`] builder, the [`smtpd`] handler, maillog lines ([`log`]) and the
-//! embeddable [`engine`] that runs them all.
+//! embeddable [`engine`] that runs them all; [`tls`] (rustls acceptor and
+//! opportunistic connector, certificate from files or generated once).
 //!
 //! From main.cf to a RCPT TO decision and a route:
 //!
@@ -57,3 +58,4 @@ pub mod pop3;
 pub mod queue;
 pub mod router;
 pub mod smtpd;
+pub mod tls;
