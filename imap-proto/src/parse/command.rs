@@ -10,7 +10,7 @@ use crate::types::{
 use super::core::{
     Cx, PResult, astring, atom, atom_owned, byte, crlf, date_time, fail, flag, flag_list, kw,
     list_mailbox, literal_any, mailbox, nil, nstring, number64, nz_number, paren_list, paren_list1,
-    sequence_set, sp, sp_list1, string, tag, take_while1,
+    sequence_set, sp, sp_list1, string, tag, take_while1, upper,
 };
 use super::fetch::{fetch_items, fetch_modifiers};
 use super::search::{
@@ -44,27 +44,25 @@ fn end(i: &[u8]) -> bool {
 fn command_body<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, CommandBody> {
     use CommandBody as C;
     let (i, n) = name(i)?;
-    let is = |s: &str| n.eq_ignore_ascii_case(s.as_bytes());
+    let mut ub = [0u8; 32];
+    let up = upper(n, &mut ub);
+    let is = |s: &str| up == s.as_bytes();
     // Commands without arguments.
     if end(i) {
-        let simple = [
-            ("CAPABILITY", C::Capability),
-            ("NOOP", C::Noop),
-            ("LOGOUT", C::Logout),
-            ("STARTTLS", C::StartTls),
-            ("NAMESPACE", C::Namespace),
-            ("IDLE", C::Idle),
-            ("CHECK", C::Check),
-            ("CLOSE", C::Close),
-            ("UNSELECT", C::Unselect),
-            ("EXPUNGE", C::Expunge),
-        ];
-        for (s, c) in simple {
-            if is(s) {
-                return Ok((i, c));
-            }
-        }
-        return fail();
+        let c = match up {
+            b"CAPABILITY" => C::Capability,
+            b"NOOP" => C::Noop,
+            b"LOGOUT" => C::Logout,
+            b"STARTTLS" => C::StartTls,
+            b"NAMESPACE" => C::Namespace,
+            b"IDLE" => C::Idle,
+            b"CHECK" => C::Check,
+            b"CLOSE" => C::Close,
+            b"UNSELECT" => C::Unselect,
+            b"EXPUNGE" => C::Expunge,
+            _ => return fail(),
+        };
+        return Ok((i, c));
     }
     let (i, _) = sp(i)?;
     if is("UID") {
@@ -216,7 +214,9 @@ fn command_body<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, CommandBody> {
 /// The commands that take a `UID` prefix (and `EXPUNGE`, which only exists with it).
 fn uid_command<'a>(cx: &Cx<'_>, i: &'a [u8], n: &[u8], uid: bool) -> PResult<'a, CommandBody> {
     use CommandBody as C;
-    let is = |s: &str| n.eq_ignore_ascii_case(s.as_bytes());
+    let mut ub = [0u8; 32];
+    let up = upper(n, &mut ub);
+    let is = |s: &str| up == s.as_bytes();
     if is("FETCH") {
         let (i, sequence_set) = sequence_set(cx, i)?;
         let (i, _) = sp(i)?;

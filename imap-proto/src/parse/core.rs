@@ -147,6 +147,19 @@ pub(crate) fn take_while1(i: &[u8], f: impl Fn(u8) -> bool) -> PResult<'_, &[u8]
     }
 }
 
+/// Upper-cases a keyword into `buf` for byte comparison; a word longer
+/// than any keyword gives the empty slice (which matches none).
+#[inline]
+pub(crate) fn upper<'b>(w: &[u8], buf: &'b mut [u8; 32]) -> &'b [u8] {
+    if w.len() > buf.len() {
+        return &[];
+    }
+    let out = &mut buf[..w.len()];
+    out.copy_from_slice(w);
+    out.make_ascii_uppercase();
+    out
+}
+
 /// `number` (32-bit, RFC 3501 section 9).
 pub(crate) fn number(i: &[u8]) -> PResult<'_, u32> {
     let (rest, d) = take_while1(i, |b| b.is_ascii_digit())?;
@@ -396,7 +409,10 @@ pub(crate) fn paren_list<'a, T>(
     mut item: impl FnMut(&'a [u8]) -> PResult<'a, T>,
 ) -> PResult<'a, Vec<T>> {
     let (mut i, _) = byte(b'(')(i)?;
-    let mut out = Vec::new();
+    if let Some(b')') = i.first() {
+        return Ok((&i[1..], Vec::new()));
+    }
+    let mut out = Vec::with_capacity(4);
     if let Some(b')') = i.first() {
         return Ok((&i[1..], out));
     }

@@ -9,7 +9,7 @@ use crate::types::{
 
 use super::core::{
     Cx, PResult, astring, byte, fail, kw, number, number64, nz_number, paren_list, paren_list1,
-    take_while1,
+    take_while1, upper,
 };
 
 fn fetch_word(i: &[u8]) -> PResult<'_, &[u8]> {
@@ -116,23 +116,24 @@ fn partial(i: &[u8]) -> PResult<'_, Option<Partial>> {
 pub(crate) fn fetch_att<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, FetchAttribute> {
     use FetchAttribute as A;
     let (i, w) = fetch_word(i)?;
-    let is = |s: &str| w.eq_ignore_ascii_case(s.as_bytes());
-    let simple = [
-        ("ENVELOPE", A::Envelope),
-        ("FLAGS", A::Flags),
-        ("INTERNALDATE", A::InternalDate),
-        ("RFC822", A::Rfc822),
-        ("RFC822.HEADER", A::Rfc822Header),
-        ("RFC822.SIZE", A::Rfc822Size),
-        ("RFC822.TEXT", A::Rfc822Text),
-        ("BODYSTRUCTURE", A::BodyStructure),
-        ("UID", A::Uid),
-        ("MODSEQ", A::ModSeq),
-    ];
-    for (n, a) in simple {
-        if is(n) {
-            return Ok((i, a));
-        }
+    let mut ub = [0u8; 32];
+    let up = upper(w, &mut ub);
+    let is = |s: &str| up == s.as_bytes();
+    let simple = match up {
+        b"ENVELOPE" => Some(A::Envelope),
+        b"FLAGS" => Some(A::Flags),
+        b"INTERNALDATE" => Some(A::InternalDate),
+        b"RFC822" => Some(A::Rfc822),
+        b"RFC822.HEADER" => Some(A::Rfc822Header),
+        b"RFC822.SIZE" => Some(A::Rfc822Size),
+        b"RFC822.TEXT" => Some(A::Rfc822Text),
+        b"BODYSTRUCTURE" => Some(A::BodyStructure),
+        b"UID" => Some(A::Uid),
+        b"MODSEQ" => Some(A::ModSeq),
+        _ => None,
+    };
+    if let Some(a) = simple {
+        return Ok((i, a));
     }
     if is("BODY") || is("BODY.PEEK") {
         let peek = w.len() > 4;

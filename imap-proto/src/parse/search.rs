@@ -132,7 +132,9 @@ fn search_key_named<'a>(
     w: &[u8],
 ) -> PResult<'a, SearchKey> {
     use SearchKey as K;
-    let upper = |s: &str| w.eq_ignore_ascii_case(s.as_bytes());
+    let mut ub = [0u8; 32];
+    let up = super::core::upper(w, &mut ub);
+    let upper = |s: &str| up == s.as_bytes();
     macro_rules! simple {
         ($($n:literal => $v:expr),* $(,)?) => {
             $(if upper($n) { return Ok((i, $v)); })*
