@@ -30,7 +30,7 @@ fn message() -> Vec<u8> {
     m.extend_from_slice(b"Subject: bench\r\nFrom: a@example.org\r\n\r\n");
     let mut i = 0u32;
     while m.len() < (1 << 20) {
-        if i % 16 == 0 {
+        if i.is_multiple_of(16) {
             m.extend_from_slice(b"..");
         }
         m.extend_from_slice(
