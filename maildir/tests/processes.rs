@@ -119,6 +119,19 @@ fn child_process() {
                 let _ = std::io::stdout().flush();
             }
         }
+        "mbox" => {
+            let me: u32 = std::env::var("MISSIVE_ID").unwrap().parse().unwrap();
+            let count: u32 = std::env::var("MISSIVE_COUNT").unwrap().parse().unwrap();
+            let spool = Store::mbox(dir.join("spool")).unwrap();
+            for n in 0..count {
+                // Lines that need quoting, and a body long enough that two
+                // unlocked writers would interleave.
+                let mut msg = format!("Subject: p{me} n{n}\n\nFrom the start\n>From quoted\n");
+                msg.push_str(&"y".repeat(5000));
+                msg.push_str("\nEND\n");
+                spool.deliver("INBOX", msg.as_bytes()).unwrap();
+            }
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -263,4 +276,43 @@ fn killed_deliveries_leave_only_complete_messages_and_all_get_uids() {
         .deliver("INBOX", b"BEGIN after\nEND\n")
         .unwrap();
     assert!(uid >= last_uid_next);
+}
+
+#[test]
+fn two_processes_appending_to_one_mbox_never_interleave() {
+    const PER_PROCESS: u32 = 150;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("box");
+    let children: Vec<Child> = (1..=2)
+        .map(|id| {
+            spawn(
+                "mbox",
+                &dir,
+                &[
+                    ("MISSIVE_ID", id.to_string()),
+                    ("MISSIVE_COUNT", PER_PROCESS.to_string()),
+                ],
+            )
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let mut inbox = Store::mbox(dir.join("spool"))
+        .unwrap()
+        .open_folder("INBOX")
+        .unwrap();
+    assert_eq!(inbox.messages().len(), 2 * PER_PROCESS as usize);
+    let uids: Vec<u32> = inbox.messages().iter().map(|m| m.uid()).collect();
+    assert_eq!(uids, (1..=2 * PER_PROCESS).collect::<Vec<_>>());
+    let mut seen = HashSet::new();
+    for uid in uids {
+        let text = String::from_utf8(inbox.read_message(uid).unwrap()).unwrap();
+        assert!(text.contains("\n\nFrom the start\n>From quoted\n"), "{uid}");
+        assert!(
+            text.ends_with(&format!("{}\nEND\n", "y".repeat(5000))),
+            "{uid}"
+        );
+        assert!(seen.insert(text.lines().next().unwrap().to_owned()));
+    }
 }

@@ -228,3 +228,60 @@ box.close()
     assert_eq!(count, "['m0', 'm1', 'm2', 'ours']\n");
     let _ = fs::metadata(&path).unwrap();
 }
+
+#[test]
+fn delivery_waits_for_a_python_mbox_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("mbox");
+    let store = Store::mbox(&path).unwrap();
+    store.deliver("INBOX", b"Subject: first\n\n").unwrap();
+    // Python's mailbox.mbox.lock() takes lockf (fcntl) and the dotlock.
+    let script = r#"
+import mailbox, sys, time
+box = mailbox.mbox(sys.argv[1], create=False)
+box.lock()
+print('locked', flush=True)
+time.sleep(1.0)
+box.add(b'Subject: python\n\nwritten under the lock\n')
+box.flush()
+box.unlock()
+"#;
+    let mut child = match Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "python3 required: {e}"
+            );
+            return;
+        }
+    };
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "locked\n");
+    // Had we not waited, our message would come before Python's.
+    assert_eq!(store.deliver("INBOX", b"Subject: second\n\n").unwrap(), 3);
+    assert!(child.wait().unwrap().success());
+    let mut inbox = store.open_folder("INBOX").unwrap();
+    let subjects: Vec<String> = [1, 2, 3]
+        .into_iter()
+        .map(|uid| {
+            let text = String::from_utf8(inbox.read_message(uid).unwrap()).unwrap();
+            text.lines().next().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        subjects,
+        ["Subject: first", "Subject: python", "Subject: second"]
+    );
+}
