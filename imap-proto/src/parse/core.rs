@@ -413,9 +413,6 @@ pub(crate) fn paren_list<'a, T>(
         return Ok((&i[1..], Vec::new()));
     }
     let mut out = Vec::with_capacity(4);
-    if let Some(b')') = i.first() {
-        return Ok((&i[1..], out));
-    }
     loop {
         let (r, x) = item(i)?;
         out.push(x);

@@ -289,7 +289,8 @@ fn list_data<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, ListData> {
     let (i, mailbox) = mailbox(cx, i)?;
     let (i, extended) = match i.first() {
         Some(b' ') => paren_list(cx, &i[1..], |i| {
-            let (i, name) = string_or_atom(i)?;
+            // mbox-list-extended-item-tag = astring (RFC 4466 section 2.1).
+            let (i, name) = super::core::astring(i)?;
             let (i, _) = sp(i)?;
             if name.eq_ignore_ascii_case(b"CHILDINFO") {
                 let (i, v) = paren_list1(cx, i, string_or_atom)?;
