@@ -133,8 +133,7 @@ pub trait Handler: Send {
         recipients: &[ForwardPath],
     ) -> Vec<Reply> {
         let reply = match self.data_end(message).await {
-            Ok(()) => Reply::new(250, Some((2, 0, 0)), "OK: delivered")
-                .unwrap_or_else(|_| unreachable_reply()),
+            Ok(()) => Reply::fixed(250, Some((2, 0, 0)), "OK: delivered"),
             Err(r) => r,
         };
         vec![reply; recipients.len()]
@@ -173,17 +172,12 @@ pub trait Handler: Send {
     /// AUTH PLAIN or LOGIN credentials to check. The default refuses.
     async fn auth(&mut self, credentials: &Credentials) -> Result<(), Reply> {
         let _ = credentials;
-        Err(
-            Reply::new(535, Some((5, 7, 8)), "Authentication credentials invalid")
-                .unwrap_or_else(|_| unreachable_reply()),
-        )
+        Err(Reply::fixed(
+            535,
+            Some((5, 7, 8)),
+            "Authentication credentials invalid",
+        ))
     }
-}
-
-/// Replies built from constants are valid; this only satisfies the types.
-#[cold]
-fn unreachable_reply() -> Reply {
-    Reply::fixed(451, None, "internal error")
 }
 
 /// Options of [`serve`].
