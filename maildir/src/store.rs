@@ -563,6 +563,33 @@ pub fn validate_folder_name(name: &str) -> Result<Vec<&str>> {
 /// itself changes it (append, flag change, expunge) or in
 /// [`Folder::refresh`], which reports what other processes did. UIDs are
 /// stable across refreshes, flag changes and restarts.
+///
+/// # Examples
+///
+/// An IMAP server's view of a selected folder while a delivery agent
+/// delivers into it:
+///
+/// ```
+/// use maildir::{Store, Flag};
+///
+/// let home = tempfile::tempdir()?;
+/// let store = Store::open("maildir:~/Maildir", "bob", Some(home.path()))?;
+/// let mut selected = store.open_folder("INBOX")?;
+/// let validity = selected.uid_validity();
+///
+/// let uid = store.deliver("INBOX", b"Subject: new\r\n\r\n")?; // another process
+///
+/// if selected.has_changed()? {
+///     let changes = selected.refresh()?;
+///     assert!(!changes.uid_validity_changed);
+///     assert_eq!(changes.added, [uid]); // "* 1 EXISTS"
+/// }
+/// let info = selected.message(uid).unwrap();
+/// assert!(info.is_new() && !info.flags().contains(Flag::Seen));
+/// assert_eq!(selected.uid_validity(), validity);
+/// assert_eq!(selected.uid_next(), uid + 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Folder {
     name: String,
