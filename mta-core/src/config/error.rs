@@ -141,6 +141,10 @@ pub enum ValueProblem {
     /// `$name` expansions nest too deep (a loop such as `a = $b`, `b = $a`).
     #[error("parameter expansion nested deeper than {0} (a loop?)")]
     MacroNesting(usize),
+    /// `$name` expansion takes too many steps or grows too long (see
+    /// [`MAX_EXPANSION_STEPS`](super::MAX_EXPANSION_STEPS)).
+    #[error("parameter expansion too large")]
+    ExpansionTooLarge,
     /// A value that is not one of the words the parameter allows.
     #[error("{value:?} is not one of: {allowed}")]
     Word {

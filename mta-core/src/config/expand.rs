@@ -22,6 +22,14 @@ use super::error::ValueProblem;
 /// How deep `$name` expansions may nest (Postfix's mac_expand limit).
 pub const MAX_DEPTH: usize = 100;
 
+/// How many `$name` references one value may expand in all, and how long
+/// its expansion may grow: `a = $b$b`, `b = $c$c`, ... doubles at each
+/// level, so depth alone does not bound the work.
+pub const MAX_STEPS: usize = 100_000;
+
+/// The longest expanded value, in bytes.
+pub const MAX_EXPANDED_LEN: usize = 1 << 20;
+
 /// Expands values against a lookup of raw (unexpanded) parameter values.
 pub(crate) struct Expander<'a> {
     lookup: &'a dyn Fn(&str) -> Option<String>,
@@ -29,6 +37,7 @@ pub(crate) struct Expander<'a> {
     pub referenced: BTreeSet<String>,
     /// Names that were referred to but have no value.
     pub undefined: BTreeSet<String>,
+    steps: usize,
 }
 
 impl<'a> Expander<'a> {
@@ -37,6 +46,7 @@ impl<'a> Expander<'a> {
             lookup,
             referenced: BTreeSet::new(),
             undefined: BTreeSet::new(),
+            steps: 0,
         }
     }
 
@@ -46,6 +56,10 @@ impl<'a> Expander<'a> {
     }
 
     fn value_of(&mut self, name: &str, depth: usize) -> Result<String, ValueProblem> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(ValueProblem::ExpansionTooLarge);
+        }
         self.referenced.insert(name.to_owned());
         match (self.lookup)(name) {
             Some(raw) => self.expand_at(&raw, depth + 1),
@@ -94,6 +108,9 @@ impl<'a> Expander<'a> {
             }
         }
         out.push_str(rest);
+        if out.len() > MAX_EXPANDED_LEN {
+            return Err(ValueProblem::ExpansionTooLarge);
+        }
         Ok(out)
     }
 
@@ -214,6 +231,21 @@ mod tests {
         assert!(matches!(
             run("$a", &[("a", "$b"), ("b", "$a")]),
             Err(ValueProblem::MacroNesting(_))
+        ));
+        // Doubling at each of 40 levels: 2^40 references, refused early.
+        let names: Vec<String> = (0..=40).map(|i| format!("v{i}")).collect();
+        let values: Vec<String> = (0..40)
+            .map(|i| format!("${}${}", names[i + 1], names[i + 1]))
+            .chain(std::iter::once("x".to_owned()))
+            .collect();
+        let vars: Vec<(&str, &str)> = names
+            .iter()
+            .zip(&values)
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert!(matches!(
+            run("$v0", &vars),
+            Err(ValueProblem::ExpansionTooLarge)
         ));
     }
 }

@@ -13,9 +13,13 @@
 //! `${name:value}` and `${name:{value}}` (value when `name` is empty or
 //! undefined); `${name?{value1}:{value2}}`; `$$` for a literal `$`. An
 //! undefined name expands to nothing (with a warning); nesting deeper than
-//! [`MAX_EXPANSION_DEPTH`] (a loop) is an error. Postfix 3's relational
-//! `${{...}}` forms are refused as unsupported. Unknown parameters come back as [`Warning`]s; bad
-//! values fail with a [`ConfigError`] naming the file, line and parameter.
+//! [`MAX_EXPANSION_DEPTH`] (a loop) is an error, and so is a value that
+//! takes more than [`MAX_EXPANSION_STEPS`] references or grows past
+//! [`MAX_EXPANDED_LEN`] bytes. Postfix 3's relational `${{...}}` forms
+//! are refused as unsupported.
+//!
+//! Unknown parameters come back as [`Warning`]s; bad values fail with a
+//! [`ConfigError`] naming the file, line and parameter.
 //!
 //! ```
 //! use mta_core::config::{Environment, MainCf, MainConfig, MynetworksStyle};
@@ -47,7 +51,9 @@ pub use dovecot::{
     PasswdFileArgs, Protocol, SslMode,
 };
 pub use error::{ConfigError, Location, SyntaxProblem, ValueProblem, Warning, WarningKind};
-pub use expand::MAX_DEPTH as MAX_EXPANSION_DEPTH;
+pub use expand::{
+    MAX_DEPTH as MAX_EXPANSION_DEPTH, MAX_EXPANDED_LEN, MAX_STEPS as MAX_EXPANSION_STEPS,
+};
 pub use main_cf::{
     AllowClasses, Environment, InetInterfaces, InetProtocols, Loaded, MainConfig, MynetworksStyle,
     ReplyCodes, TlsSecurityLevel, derive_mynetworks,

@@ -17,6 +17,10 @@
 //! the domain; transport `error:` refuses, `discard:` drops. A cycle of
 //! aliases is refused with 5.4.6 ("mail forwarding loop").
 //!
+//! A bare name in an alias or virtual alias result gets `@$myorigin`
+//! (Postfix's append_at_myorigin) and is routed again, so local aliases
+//! stay local only when myorigin is one of the mydestination domains.
+//!
 //! [`Router::check_recipient`] applies smtpd_relay_restrictions and
 //! smtpd_recipient_restrictions to a RCPT TO.
 //!
