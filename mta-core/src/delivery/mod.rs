@@ -111,6 +111,9 @@ pub struct AgentOptions {
     /// Parallel deliveries to one next hop
     /// (default_destination_concurrency_limit: 20).
     pub destination_concurrency: usize,
+    /// Opportunistic STARTTLS in the SMTP client (smtp_tls_security_level
+    /// `may`).
+    pub starttls: bool,
 }
 
 /// The delivery agents.
@@ -293,6 +296,7 @@ impl Agents {
                 reverse_path: &env.reverse_path,
                 recipients: &recipients,
                 content: content.clone(),
+                starttls: self.options.starttls,
             },
         )
         .await;

@@ -2,8 +2,11 @@
 //! records, falling back to the address records, RFC 5321 section 5.1),
 //! connect, and hand the message over with smtp-proto's client session.
 //!
-//! STARTTLS is not attempted: the client runs without a TLS connector, so
-//! mail to other hosts goes in plaintext.
+//! With `starttls` set, STARTTLS is used whenever the server offers it,
+//! without authenticating the server (RFC 7435 opportunistic security,
+//! Postfix's `smtp_tls_security_level = may`, see [`crate::tls`]); when
+//! the handshake fails, the same address is tried again in plaintext, as
+//! Postfix does at that level.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -28,6 +31,7 @@ pub(crate) struct Transfer<'a> {
     pub reverse_path: &'a str,
     pub recipients: &'a [String],
     pub content: Bytes,
+    pub starttls: bool,
 }
 
 /// The result: a relay description and one outcome per recipient.
@@ -199,14 +203,42 @@ pub(crate) async fn transfer(resolver: &dyn Resolver, t: Transfer<'_>) -> Transf
                     continue;
                 }
             };
-        let r = smtp_proto::tokio::send_message(
+        let connector = if t.starttls && !t.lmtp {
+            crate::tls::Connector::opportunistic(&host).ok()
+        } else {
+            None
+        };
+        let tls = connector
+            .as_ref()
+            .map(|c| c as &dyn smtp_proto::tokio::TlsConnector);
+        let mut r = smtp_proto::tokio::send_message(
             stream,
             config.clone(),
             env.clone(),
             t.content.clone(),
-            None,
+            tls,
         )
         .await;
+        if matches!(r, Err(DriverError::Tls(_))) && tls.is_some() {
+            // The handshake failed: at the `may` level the delivery goes on
+            // in plaintext over a new connection.
+            r = match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr))
+                .await
+            {
+                Ok(Ok(s)) => {
+                    smtp_proto::tokio::send_message(
+                        s,
+                        config.clone(),
+                        env.clone(),
+                        t.content.clone(),
+                        None,
+                    )
+                    .await
+                }
+                Ok(Err(e)) => Err(DriverError::Io(e)),
+                Err(_) => Err(DriverError::Timeout),
+            };
+        }
         match r {
             Ok(o) => {
                 return Transferred {

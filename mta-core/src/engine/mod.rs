@@ -81,6 +81,9 @@ pub struct EngineOptions {
     /// delay_warning_time: warn the sender once a message waited this
     /// long (Postfix's default 0h: never).
     pub delay_warning_time: Option<Duration>,
+    /// Opportunistic STARTTLS when relaying (on; smtp_tls_security_level
+    /// `may`).
+    pub smtp_starttls: bool,
 }
 
 impl Default for EngineOptions {
@@ -91,6 +94,7 @@ impl Default for EngineOptions {
             destination_concurrency: 20,
             delivery_concurrency: 100,
             delay_warning_time: None,
+            smtp_starttls: true,
         }
     }
 }
@@ -262,6 +266,7 @@ impl EngineBuilder {
                 allow_commands: self.options.allow_commands,
                 allow_files: self.options.allow_files,
                 destination_concurrency: self.options.destination_concurrency,
+                starttls: self.options.smtp_starttls,
             },
         ));
         let (stop, stopped) = watch::channel(false);
