@@ -107,16 +107,22 @@ fn resp_text<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, (Option<Code>, String)
 
 /// `resp-text = ["[" resp-text-code "]" SP] text`.
 fn resp_text_body<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, (Option<Code>, String)> {
+    let coded = |i: &'a [u8]| -> PResult<'a, Code> {
+        let (i, c) = code(cx, i)?;
+        let (i, _) = byte(b']')(i)?;
+        let i = match i.first() {
+            Some(b' ') => &i[1..],
+            _ => i,
+        };
+        Ok((i, c))
+    };
     let (i, code) = match i.first() {
-        Some(b'[') => {
-            let (i, c) = code(cx, &i[1..])?;
-            let (i, _) = byte(b']')(i)?;
-            let i = match i.first() {
-                Some(b' ') => &i[1..],
-                _ => i,
-            };
-            (i, Some(c))
-        }
+        // Text that merely starts with "[" is still text.
+        Some(b'[') => match coded(&i[1..]) {
+            Ok((i, c)) => (i, Some(c)),
+            Err(nom::Err::Error(_)) => (i, None),
+            Err(e) => return Err(e),
+        },
         _ => (i, None),
     };
     let (i, t) = text(i)?;
