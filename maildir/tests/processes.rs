@@ -254,6 +254,7 @@ fn killed_deliveries_leave_only_complete_messages_and_all_get_uids() {
     Store::maildir(&dir).unwrap();
     let mut rng = Rng::seeded();
     let mut last_uid_next = 1;
+    let mut validity = None;
     for round in 0..8 {
         let mut child = spawn("crash", &dir, &[]);
         std::thread::sleep(Duration::from_millis(30 + rng.next() % 120));
@@ -268,6 +269,12 @@ fn killed_deliveries_leave_only_complete_messages_and_all_get_uids() {
         assert_eq!(uids.len(), files);
         assert!(inbox.uid_next() >= last_uid_next);
         last_uid_next = inbox.uid_next();
+        // A kill never corrupts the UID list (that would force a new
+        // UIDVALIDITY on every client).
+        assert_eq!(
+            *validity.get_or_insert(inbox.uid_validity()),
+            inbox.uid_validity()
+        );
     }
     assert!(last_uid_next > 1, "no child delivered anything");
     // A delivery after the crashes works and is not blocked by a stale lock.
