@@ -145,27 +145,43 @@ fn keyword<'a>(args: &'a str, kw: &str) -> Option<&'a str> {
 
 /// Splits `SP esmtp-param *(SP esmtp-param)` into keyword/value pairs.
 fn params(rest: &str) -> impl Iterator<Item = Result<(&str, Option<&str>), CommandError>> {
-    trim_end(rest)
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .map(|s| {
-            let (kw, val) = match s.split_once('=') {
-                Some((k, v)) => (k, Some(v)),
-                None => (s, None),
-            };
-            let kw_ok = kw.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-                && kw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-            // esmtp-value = 1*(%d33-60 / %d62-126), plus UTF-8 (RFC 6531 3.3).
-            let val_ok = val.is_none_or(|v| {
-                !v.is_empty()
-                    && v.chars()
-                        .all(|c| c > ' ' && c != '=' && c != '\u{7f}' && !c.is_control())
-            });
-            if !kw_ok || !val_ok {
-                return Err(CommandError::Parameter);
-            }
+    // Split at spaces and at the first `=` by octet position: all are ASCII,
+    // so the slices fall on character boundaries.
+    let rest = trim_end(rest);
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let bytes = rest.as_bytes();
+        while bytes.get(at) == Some(&b' ') {
+            at += 1;
+        }
+        if at >= bytes.len() {
+            return None;
+        }
+        let len = bytes[at..]
+            .iter()
+            .position(|&b| b == b' ')
+            .unwrap_or(bytes.len() - at);
+        let (start, end) = (at, at + len);
+        at = end;
+        let word = rest.get(start..end)?;
+        let (kw, val) = match word.bytes().position(|b| b == b'=') {
+            Some(eq) => (word.get(..eq)?, word.get(eq + 1..)),
+            None => (word, None),
+        };
+        let kw_ok = kw.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+            && kw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        // esmtp-value = 1*(%d33-60 / %d62-126), plus UTF-8 (RFC 6531 3.3).
+        let val_ok = val.is_none_or(|v| {
+            !v.is_empty()
+                && v.chars()
+                    .all(|c| c > ' ' && c != '=' && c != '\u{7f}' && !c.is_control())
+        });
+        Some(if kw_ok && val_ok {
             Ok((kw, val))
+        } else {
+            Err(CommandError::Parameter)
         })
+    })
 }
 
 /// Which of `names` `word` is, ignoring case (no allocation).

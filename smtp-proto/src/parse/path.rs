@@ -11,17 +11,19 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::types::{AddressLiteral, Domain, ForwardPath, Host, Mailbox, ReversePath};
 
-#[inline]
-fn let_dig(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80
-}
-
-/// RFC 5321 `atext` (RFC 5322 3.2.3) plus UTF-8.
-#[inline]
-fn atext(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || b >= 0x80
-        || matches!(
+/// Octet classes, looked up instead of compared: `LET_DIG` is a letter, a
+/// digit or (RFC 6531) an octet of a UTF-8 character; `ATEXT` is RFC 5322
+/// `atext` plus UTF-8.
+const LET_DIG: u8 = 1;
+const ATEXT: u8 = 2;
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if b.is_ascii_alphanumeric() || b >= 0x80 {
+            t[i] = LET_DIG | ATEXT;
+        } else if matches!(
             b,
             b'!' | b'#'
                 | b'$'
@@ -41,38 +43,51 @@ fn atext(b: u8) -> bool {
                 | b'|'
                 | b'}'
                 | b'~'
-        )
+        ) {
+            t[i] = ATEXT;
+        }
+        i += 1;
+    }
+    t
+};
+
+#[inline]
+fn let_dig(b: u8) -> bool {
+    CLASS[usize::from(b)] & LET_DIG != 0
 }
 
-/// One `sub-domain`: `Let-dig [Ldh-str]`.
-fn sub_domain(input: &[u8]) -> Option<usize> {
-    let first = *input.first()?;
-    if !let_dig(first) {
-        return None;
-    }
-    let n = input
-        .iter()
-        .position(|&b| !(let_dig(b) || b == b'-'))
-        .unwrap_or(input.len());
-    if input.get(n - 1) == Some(&b'-') {
-        return None;
-    }
-    Some(n)
+/// RFC 5321 `atext` (RFC 5322 3.2.3) plus UTF-8.
+#[inline]
+fn atext(b: u8) -> bool {
+    CLASS[usize::from(b)] & ATEXT != 0
 }
 
-/// `Domain = sub-domain *("." sub-domain)`; returns the octets taken.
+/// `Domain = sub-domain *("." sub-domain)` with `sub-domain = Let-dig
+/// [Ldh-str]`, in one pass; returns the octets taken. A label may not end
+/// in a hyphen; a dot not followed by a label ends the domain before it.
 pub(crate) fn domain_len(input: &[u8]) -> Option<usize> {
-    let mut n = sub_domain(input)?;
-    while input.get(n) == Some(&b'.') {
-        match input.get(n + 1..).and_then(sub_domain) {
-            Some(m) => n += 1 + m,
-            None => break,
+    let mut i = 0;
+    let mut label_start = 0;
+    loop {
+        while input.get(i).is_some_and(|&b| let_dig(b)) {
+            i += 1;
+        }
+        match input.get(i) {
+            Some(b'-') if i > label_start => i += 1,
+            Some(b'.') if i > label_start && input.get(i + 1).is_some_and(|&c| let_dig(c)) => {
+                if input.get(i - 1) == Some(&b'-') {
+                    return None;
+                }
+                i += 1;
+                label_start = i;
+            }
+            _ => break,
         }
     }
-    if n > 255 {
+    if i == label_start || input.get(i - 1) == Some(&b'-') || i > 255 {
         return None;
     }
-    Some(n)
+    Some(i)
 }
 
 /// `address-literal = "[" ( IPv4 / IPv6 / General ) "]"` (RFC 5321 4.1.3).
