@@ -16,7 +16,8 @@
 //! [`delivery`] agents (local, virtual, SMTP and LMTP relay, pipe), the
 //! [`dsn`] builder, the [`smtpd`] handler, maillog lines ([`log`]) and the
 //! embeddable [`engine`] that runs them all; [`tls`] (rustls acceptor and
-//! opportunistic connector, certificate from files or generated once).
+//! opportunistic connector, certificate from files or generated once);
+//! [`auth`] (failed-attempt delay and per-address failure limit).
 //!
 //! From main.cf to a RCPT TO decision and a route:
 //!
@@ -43,6 +44,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod delivery;

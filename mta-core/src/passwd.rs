@@ -14,9 +14,27 @@
 //! scheme (Dovecot's `scheme=` argument, `PLAIN` here unless set). Empty
 //! lines and lines starting with `#` are ignored.
 //!
-//! Schemes understood: `PLAIN` (also `CLEARTEXT`). An entry with another
-//! scheme is kept but never verifies, and [`PasswdFile::unsupported`]
-//! lists it, so an operator sees why a user cannot log in.
+//! Schemes understood: `PLAIN` (also `CLEARTEXT`), `SHA512-CRYPT`
+//! (`$6$`, as `doveadm pw -s SHA512-CRYPT` and glibc's crypt(3) write it;
+//! `{CRYPT}` with a `$6$` hash is the same) and `ARGON2ID` (the PHC string
+//! `$argon2id$v=19$m=..,t=..,p=..$salt$hash` of `doveadm pw -s ARGON2ID`;
+//! `ARGON2I` likewise). An entry with another scheme is kept but never
+//! verifies, and [`PasswdFile::unsupported`] lists it, so an operator sees
+//! why a user cannot log in.
+//!
+//! Checking a hashed password costs CPU on purpose (SHA512-CRYPT: 5000
+//! rounds by default; ARGON2ID: Dovecot's default is 64 MiB and 3 passes).
+//! From async code, call [`PasswdFile::verify`] inside
+//! `tokio::task::spawn_blocking` so other sessions are not held up.
+//!
+//! ```
+//! use mta_core::passwd::{PasswdFile, hash_argon2id};
+//! let hash = hash_argon2id("s3cret").unwrap();
+//! assert!(hash.starts_with("{ARGON2ID}$argon2id$"));
+//! let db = PasswdFile::parse(&format!("carol:{hash}:1000:1000::/home/carol::\n")).unwrap();
+//! assert!(db.verify("carol", "s3cret").is_some());
+//! assert!(db.verify("carol", "S3cret").is_none());
+//! ```
 
 use md5::{Digest, Md5};
 use std::collections::HashMap;
@@ -50,6 +68,10 @@ pub enum PasswdError {
 pub enum Password {
     /// `{PLAIN}` / `{CLEARTEXT}`: the password itself.
     Plain(String),
+    /// `{SHA512-CRYPT}`: a `$6$[rounds=N$]salt$hash` string.
+    Sha512Crypt(String),
+    /// `{ARGON2ID}` / `{ARGON2I}`: a PHC string (`$argon2id$v=19$...`).
+    Argon2(String),
     /// A scheme this module cannot verify (kept for diagnostics).
     Unsupported {
         /// The scheme name, upper case.
@@ -61,6 +83,8 @@ impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Password::Plain(_) => f.write_str("Plain(..)"),
+            Password::Sha512Crypt(_) => f.write_str("Sha512Crypt(..)"),
+            Password::Argon2(_) => f.write_str("Argon2(..)"),
             Password::Unsupported { scheme } => write!(f, "Unsupported({scheme})"),
         }
     }
@@ -192,16 +216,13 @@ impl PasswdFile {
             .filter(|e| matches!(e.password, Password::Unsupported { .. }))
     }
 
-    /// Checks a plaintext password (USER/PASS, SASL PLAIN and LOGIN).
-    /// The comparison takes the same time wherever the strings differ.
+    /// Checks a plaintext password (USER/PASS, SASL PLAIN and LOGIN)
+    /// against the stored one in its scheme. Comparisons take the same
+    /// time wherever the values differ. Hashed schemes are slow by design
+    /// (see the module documentation).
     pub fn verify(&self, user: &str, password: &str) -> Option<&Entry> {
         let entry = self.users.get(user)?;
-        match &entry.password {
-            Password::Plain(stored) => {
-                constant_time_eq(stored.as_bytes(), password.as_bytes()).then_some(entry)
-            }
-            Password::Unsupported { .. } => None,
-        }
+        entry.password.verify(password).then_some(entry)
     }
 
     /// Checks an APOP digest (RFC 1939 section 7): the MD5 of the
@@ -229,6 +250,58 @@ impl PasswdFile {
     }
 }
 
+impl Password {
+    /// Whether `password` matches. A malformed stored hash never matches.
+    pub fn verify(&self, password: &str) -> bool {
+        match self {
+            Password::Plain(stored) => constant_time_eq(stored.as_bytes(), password.as_bytes()),
+            Password::Sha512Crypt(hash) => {
+                use sha_crypt::PasswordVerifier;
+                sha_crypt::ShaCrypt::default()
+                    .verify_password(password.as_bytes(), hash.as_str())
+                    .is_ok()
+            }
+            Password::Argon2(hash) => {
+                use argon2::PasswordVerifier;
+                argon2::Argon2::default()
+                    .verify_password(password.as_bytes(), hash.as_str())
+                    .is_ok()
+            }
+            Password::Unsupported { .. } => false,
+        }
+    }
+
+    /// The scheme name as written in braces (`PLAIN`, `SHA512-CRYPT`,
+    /// `ARGON2ID`, or the unsupported one).
+    pub fn scheme(&self) -> &str {
+        match self {
+            Password::Plain(_) => "PLAIN",
+            Password::Sha512Crypt(_) => "SHA512-CRYPT",
+            Password::Argon2(hash) if hash.starts_with("$argon2i$") => "ARGON2I",
+            Password::Argon2(_) => "ARGON2ID",
+            Password::Unsupported { scheme } => scheme,
+        }
+    }
+}
+
+/// Hashes `password` for a passwd-file line: `{ARGON2ID}` followed by the
+/// PHC string, with a random salt and the argon2 crate's default cost
+/// (19 MiB, 2 passes, OWASP's minimum), which Dovecot verifies as well.
+pub fn hash_argon2id(password: &str) -> Result<String, HashError> {
+    use argon2::PasswordHasher;
+    let hash = argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map_err(|_| HashError)?;
+    Ok(format!("{{ARGON2ID}}{hash}"))
+}
+
+/// The system random source or the hash function failed in
+/// [`hash_argon2id`].
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed")]
+#[non_exhaustive]
+pub struct HashError;
+
 fn parse_password(field: &str, default_scheme: &str) -> Password {
     let (scheme, value) = match field.strip_prefix('{').and_then(|r| r.split_once('}')) {
         Some((scheme, value)) => (scheme.to_ascii_uppercase(), value),
@@ -236,6 +309,10 @@ fn parse_password(field: &str, default_scheme: &str) -> Password {
     };
     match scheme.as_str() {
         "PLAIN" | "CLEARTEXT" => Password::Plain(value.to_string()),
+        "SHA512-CRYPT" => Password::Sha512Crypt(value.to_string()),
+        "CRYPT" if value.starts_with("$6$") => Password::Sha512Crypt(value.to_string()),
+        "ARGON2ID" if value.starts_with("$argon2id$") => Password::Argon2(value.to_string()),
+        "ARGON2I" if value.starts_with("$argon2i$") => Password::Argon2(value.to_string()),
         _ => Password::Unsupported { scheme },
     }
 }
@@ -255,7 +332,7 @@ mod tests {
     #[test]
     fn parses_fields_and_schemes() {
         let db = PasswdFile::parse_with_scheme(
-            "a:{PLAIN}x:1000:100::/home/a::userdb_mail=maildir:~/M\nb:nobrace\nc:{SHA512-CRYPT}$6$abc\n",
+            "a:{PLAIN}x:1000:100::/home/a::userdb_mail=maildir:~/M\nb:nobrace\nc:{MD5-CRYPT}$1$abc\n",
             "CLEARTEXT",
         )
         .unwrap();
@@ -263,7 +340,7 @@ mod tests {
         assert_eq!((a.uid, a.gid), (Some(1000), Some(100)));
         assert_eq!(a.extra, ["userdb_mail=maildir:~/M"]);
         assert!(db.verify("b", "nobrace").is_some());
-        assert!(db.verify("c", "$6$abc").is_none());
+        assert!(db.verify("c", "$1$abc").is_none());
         assert_eq!(db.unsupported().count(), 1);
         assert!(db.verify("nobody", "x").is_none());
         assert!(db.verify("a", "").is_none());

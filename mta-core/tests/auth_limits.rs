@@ -1,0 +1,141 @@
+//! The failed-attempt delay and per-address failure limit, with time
+//! moved by hand.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use mta_core::auth::{AuthLimits, FailureLimiter, Verdict};
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn limits(max_failures: u32) -> AuthLimits {
+    let mut l = AuthLimits::default();
+    l.max_failures = max_failures;
+    l.window = Duration::from_secs(60);
+    l.block_for = Duration::from_secs(300);
+    l
+}
+
+#[test]
+fn every_failure_gets_the_delay() {
+    let mut limiter = FailureLimiter::new(AuthLimits::default());
+    let t0 = Instant::now();
+    for i in 0..3 {
+        let delay = limiter.record_failure(ip("192.0.2.1"), t0 + Duration::from_secs(i));
+        assert_eq!(delay, Duration::from_secs(2));
+    }
+    assert_eq!(limiter.check(ip("192.0.2.1"), t0), Verdict::Allow);
+}
+
+#[test]
+fn too_many_failures_block_until_the_block_ends() {
+    let mut limiter = FailureLimiter::new(limits(3));
+    let t0 = Instant::now();
+    let client = ip("198.51.100.9");
+    let _ = limiter.record_failure(client, t0);
+    let _ = limiter.record_failure(client, t0 + Duration::from_secs(1));
+    assert_eq!(
+        limiter.check(client, t0 + Duration::from_secs(2)),
+        Verdict::Allow
+    );
+    let _ = limiter.record_failure(client, t0 + Duration::from_secs(2));
+    let until = t0 + Duration::from_secs(302);
+    assert_eq!(
+        limiter.check(client, t0 + Duration::from_secs(3)),
+        Verdict::Blocked { until }
+    );
+    // Another address is not affected.
+    assert_eq!(limiter.check(ip("198.51.100.10"), t0), Verdict::Allow);
+    // A success while blocked does not lift the block.
+    limiter.record_success(client, t0 + Duration::from_secs(4));
+    assert_eq!(
+        limiter.check(client, until - Duration::from_millis(1)),
+        Verdict::Blocked { until }
+    );
+    assert_eq!(limiter.check(client, until), Verdict::Allow);
+    // After the block, counting starts again from zero.
+    let _ = limiter.record_failure(client, until);
+    assert_eq!(limiter.check(client, until), Verdict::Allow);
+}
+
+#[test]
+fn failures_outside_the_window_do_not_add_up() {
+    let mut limiter = FailureLimiter::new(limits(3));
+    let t0 = Instant::now();
+    let client = ip("203.0.113.5");
+    let _ = limiter.record_failure(client, t0);
+    let _ = limiter.record_failure(client, t0 + Duration::from_secs(30));
+    // The window (60 s) has passed: this is the first of a new window.
+    let _ = limiter.record_failure(client, t0 + Duration::from_secs(61));
+    let _ = limiter.record_failure(client, t0 + Duration::from_secs(62));
+    assert_eq!(
+        limiter.check(client, t0 + Duration::from_secs(63)),
+        Verdict::Allow
+    );
+}
+
+#[test]
+fn success_forgets_earlier_failures() {
+    let mut limiter = FailureLimiter::new(limits(2));
+    let t0 = Instant::now();
+    let client = ip("192.0.2.44");
+    let _ = limiter.record_failure(client, t0);
+    limiter.record_success(client, t0 + Duration::from_secs(1));
+    assert_eq!(limiter.tracked(), 0);
+    let _ = limiter.record_failure(client, t0 + Duration::from_secs(2));
+    assert_eq!(
+        limiter.check(client, t0 + Duration::from_secs(3)),
+        Verdict::Allow
+    );
+}
+
+#[test]
+fn ipv6_counts_by_slash_64_and_mapped_ipv4_as_ipv4() {
+    let mut limiter = FailureLimiter::new(limits(2));
+    let t0 = Instant::now();
+    let _ = limiter.record_failure(ip("2001:db8:1:2::1"), t0);
+    let _ = limiter.record_failure(ip("2001:db8:1:2:ffff::7"), t0);
+    assert!(matches!(
+        limiter.check(ip("2001:db8:1:2::99"), t0),
+        Verdict::Blocked { .. }
+    ));
+    assert_eq!(limiter.check(ip("2001:db8:1:3::1"), t0), Verdict::Allow);
+
+    let _ = limiter.record_failure(ip("::ffff:192.0.2.8"), t0);
+    let _ = limiter.record_failure(ip("192.0.2.8"), t0);
+    assert!(matches!(
+        limiter.check(ip("192.0.2.8"), t0),
+        Verdict::Blocked { .. }
+    ));
+}
+
+#[test]
+fn memory_is_bounded_and_records_expire() {
+    let mut l = limits(5);
+    l.max_tracked = 100;
+    let mut limiter = FailureLimiter::new(l);
+    let t0 = Instant::now();
+    for i in 0..1000u32 {
+        let addr = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000u32 + i));
+        let _ = limiter.record_failure(addr, t0 + Duration::from_millis(u64::from(i)));
+        assert!(limiter.tracked() <= 100);
+    }
+    assert_eq!(limiter.tracked(), 100);
+    // The most recent ones are kept.
+    let last = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000u32 + 999));
+    let _ = limiter.record_failure(last, t0 + Duration::from_secs(2));
+    let _ = limiter.record_failure(last, t0 + Duration::from_secs(2));
+    let _ = limiter.record_failure(last, t0 + Duration::from_secs(2));
+    let _ = limiter.record_failure(last, t0 + Duration::from_secs(2));
+    assert!(matches!(
+        limiter.check(last, t0 + Duration::from_secs(2)),
+        Verdict::Blocked { .. }
+    ));
+    // Past the window every unblocked record goes; the blocked one stays.
+    limiter.expire(t0 + Duration::from_secs(120));
+    assert_eq!(limiter.tracked(), 1);
+    limiter.expire(t0 + Duration::from_secs(400));
+    assert_eq!(limiter.tracked(), 0);
+}
