@@ -161,6 +161,15 @@ pub trait Mailboxes: Send {
     async fn metadata(&mut self, uids: &[u32]) -> BackendResult<Vec<MessageMeta>>;
     /// A message's bytes (CRLF line ends); `None` if it is gone.
     async fn read(&mut self, uid: u32) -> BackendResult<Option<Bytes>>;
+    /// Several messages' bytes, in the order of `uids` (FETCH and SEARCH
+    /// read in batches; a backend can serve a batch in one trip).
+    async fn read_many(&mut self, uids: &[u32]) -> BackendResult<Vec<Option<Bytes>>> {
+        let mut out = Vec::with_capacity(uids.len());
+        for &u in uids {
+            out.push(self.read(u).await?);
+        }
+        Ok(out)
+    }
     /// STORE: returns each message's new flags.
     async fn store(
         &mut self,

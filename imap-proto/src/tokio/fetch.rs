@@ -21,6 +21,9 @@ use crate::types::{
 /// FETCH of many bodies is not held whole.
 const FLUSH_AT: usize = 256 * 1024;
 
+/// Messages read from the backend in one call.
+const BATCH: usize = 64;
+
 impl<B: Backend> Connection<'_, B> {
     pub(crate) async fn metas(
         &mut self,
@@ -91,7 +94,20 @@ impl<B: Backend> Connection<'_, B> {
         let need_message = fetch_needs_message(&attrs);
         let mut written = 0usize;
         let mut cte_error = false;
-        for u in uids {
+        let mut batch: std::collections::VecDeque<Option<bytes::Bytes>> = Default::default();
+        for (n, &u) in uids.iter().enumerate() {
+            if need_message && batch.is_empty() {
+                let next = uids.get(n..(n + BATCH).min(uids.len())).unwrap_or_default();
+                match mb.read_many(next).await {
+                    Ok(v) => batch.extend(v),
+                    Err(e) => return Ok(no(&e, false)),
+                }
+            }
+            let body = if need_message {
+                batch.pop_front().flatten()
+            } else {
+                None
+            };
             let Some(view) = self.session.view() else {
                 break;
             };
@@ -100,15 +116,11 @@ impl<B: Backend> Connection<'_, B> {
             };
             let flags = view.flags(index).map(<[Flag]>::to_vec).unwrap_or_default();
             let recent = view.is_recent(index);
-            let message = if need_message {
-                match mb.read(u).await {
-                    Ok(Some(b)) => Some(Message::new(b)),
-                    // Expunged meanwhile: left out (RFC 2180 section 4.1).
-                    Ok(None) => continue,
-                    Err(e) => return Ok(no(&e, false)),
-                }
-            } else {
-                None
+            let message = match (need_message, body) {
+                (true, Some(b)) => Some(Message::new(b)),
+                // Expunged meanwhile: left out (RFC 2180 section 4.1).
+                (true, None) => continue,
+                (false, _) => None,
             };
             let meta = meta_of(u);
             let input = FetchInput {
@@ -170,21 +182,32 @@ impl<B: Backend> Connection<'_, B> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
         let mut found: Vec<u32> = Vec::new();
+        let mut batch: std::collections::VecDeque<Option<bytes::Bytes>> = Default::default();
         for (index, &u) in all.iter().enumerate() {
+            if need_message && batch.is_empty() {
+                let next = all
+                    .get(index..(index + BATCH).min(all.len()))
+                    .unwrap_or_default();
+                match mb.read_many(next).await {
+                    Ok(v) => batch.extend(v),
+                    Err(e) => return no(&e, false),
+                }
+            }
+            let body = if need_message {
+                batch.pop_front().flatten()
+            } else {
+                None
+            };
             let Some(view) = self.session.view() else {
                 break;
             };
             if view.is_expunged(index) {
                 continue;
             }
-            let message = if need_message {
-                match mb.read(u).await {
-                    Ok(Some(b)) => Some(Message::new(b)),
-                    Ok(None) => continue,
-                    Err(e) => return no(&e, false),
-                }
-            } else {
-                None
+            let message = match (need_message, body) {
+                (true, Some(b)) => Some(Message::new(b)),
+                (true, None) => continue,
+                (false, _) => None,
             };
             let Some(view) = self.session.view() else {
                 break;

@@ -23,6 +23,10 @@ pub struct MaildirMailboxes {
 struct Inner {
     store: Store,
     selected: Option<Selected>,
+    /// The last folder closed, kept to be refreshed (a few stats and the
+    /// new names) rather than rescanned when the client selects it again,
+    /// as clients do all the time.
+    closed: Option<Folder>,
 }
 
 #[derive(Debug)]
@@ -145,6 +149,7 @@ impl MaildirMailboxes {
             inner: Arc::new(Mutex::new(Inner {
                 store,
                 selected: None,
+                closed: None,
             })),
         }
     }
@@ -181,6 +186,17 @@ fn state_of(sel: &Selected, uid: u32) -> Option<MessageState> {
         flags: to_imap(m.flags(), &kw),
         recent: sel.recent.contains(&uid),
     })
+}
+
+fn read_one(sel: &mut Selected, uid: u32) -> BackendResult<Option<Bytes>> {
+    match sel.folder.read_message(uid) {
+        Ok(b) => Ok(Some(crlf(b))),
+        Err(maildir::Error::NoSuchMessage(_)) => Ok(None),
+        Err(maildir::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        Err(e) => Err(err(e)),
+    }
 }
 
 fn status_of(folder: &Folder) -> MailboxStatus {
@@ -250,6 +266,7 @@ impl Mailboxes for MaildirMailboxes {
             if i.selected.as_ref().is_some_and(|s| s.folder.name() == name) {
                 return Err(BackendError::Cannot("mailbox is selected".into()));
             }
+            i.closed = None;
             i.store.delete_folder(&name).map_err(err)
         })
         .await
@@ -257,8 +274,11 @@ impl Mailboxes for MaildirMailboxes {
 
     async fn rename(&mut self, from: &str, to: &str) -> BackendResult<()> {
         let (from, to) = (from.to_owned(), to.to_owned());
-        self.with(move |i| i.store.rename_folder(&from, &to).map_err(err))
-            .await
+        self.with(move |i| {
+            i.closed = None;
+            i.store.rename_folder(&from, &to).map_err(err)
+        })
+        .await
     }
 
     async fn subscribe(&mut self, name: &str, subscribe: bool) -> BackendResult<()> {
@@ -320,8 +340,23 @@ impl Mailboxes for MaildirMailboxes {
     async fn select(&mut self, name: &str, read_only: bool) -> BackendResult<SelectInfo> {
         let name = name.to_owned();
         self.with(move |i| {
-            i.selected = None;
-            let mut folder = i.store.open_folder(&name).map_err(err)?;
+            if let Some(sel) = i.selected.take() {
+                i.closed = Some(sel.folder);
+            }
+            let same = |f: &Folder| {
+                f.name() == name || (maildir::is_inbox(&name) && maildir::is_inbox(f.name()))
+            };
+            let cached = match i.closed.take() {
+                Some(mut f) if same(&f) => match f.refresh() {
+                    Ok(ch) if !ch.uid_validity_changed => Some(f),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let mut folder = match cached {
+                Some(f) => f,
+                None => i.store.open_folder(&name).map_err(err)?,
+            };
             let recent: HashSet<u32> = if read_only {
                 folder
                     .messages()
@@ -369,11 +404,11 @@ impl Mailboxes for MaildirMailboxes {
 
     async fn unselect(&mut self, expunge: bool) -> BackendResult<()> {
         self.with(move |i| {
-            if let Some(mut sel) = i.selected.take()
-                && expunge
-                && !sel.read_only
-            {
-                sel.folder.expunge_deleted().map_err(err)?;
+            if let Some(mut sel) = i.selected.take() {
+                if expunge && !sel.read_only {
+                    sel.folder.expunge_deleted().map_err(err)?;
+                }
+                i.closed = Some(sel.folder);
             }
             Ok(())
         })
@@ -436,18 +471,14 @@ impl Mailboxes for MaildirMailboxes {
     }
 
     async fn read(&mut self, uid: u32) -> BackendResult<Option<Bytes>> {
+        self.with(move |i| read_one(selected(i)?, uid)).await
+    }
+
+    async fn read_many(&mut self, uids: &[u32]) -> BackendResult<Vec<Option<Bytes>>> {
+        let uids = uids.to_vec();
         self.with(move |i| {
             let sel = selected(i)?;
-            match sel.folder.read_message(uid) {
-                Ok(b) => Ok(Some(crlf(b))),
-                Err(maildir::Error::NoSuchMessage(_)) => Ok(None),
-                Err(maildir::Error::Io { source, .. })
-                    if source.kind() == std::io::ErrorKind::NotFound =>
-                {
-                    Ok(None)
-                }
-                Err(e) => Err(err(e)),
-            }
+            uids.into_iter().map(|u| read_one(sel, u)).collect()
         })
         .await
     }
