@@ -320,7 +320,16 @@ async fn accept_loop(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((socket, peer)) = accepted else { continue };
+                let (socket, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off
+                        // instead of spinning on the error.
+                        tracing::warn!(target: crate::log::TARGET, "warning: accept: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
                 let shared = shared.clone();
                 sessions.spawn(async move {
                     let config = server_config(&shared.router);
