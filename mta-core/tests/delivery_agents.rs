@@ -225,3 +225,84 @@ async fn pipe_delivery_is_off_by_default() {
     assert!(!marker.exists());
     engine.shutdown().await;
 }
+
+/// virtual_mailbox_maps: a result ending in `/` is a Maildir under
+/// virtual_mailbox_base, anything else an mbox file.
+#[tokio::test]
+async fn virtual_mailboxes_maildir_and_mbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("vmail");
+    let map = dir.path().join("vmailbox");
+    std::fs::write(
+        &map,
+        "md@virt.example virt/md/\nmb@virt.example virt/mb.mbox\n",
+    )
+    .unwrap();
+    let engine = builder(
+        dir.path(),
+        &format!(
+            "virtual_mailbox_domains = virt.example\nvirtual_mailbox_base = {}\nvirtual_mailbox_maps = hash:{}\n",
+            base.display(),
+            map.display()
+        ),
+    )
+    .start()
+    .await
+    .unwrap();
+    let out = send(
+        engine.smtp_addrs()[0],
+        "carol@example.net",
+        &["md@virt.example", "mb@virt.example", "nobody@virt.example"],
+        b"Subject: virtual\r\n\r\nx\r\n",
+    )
+    .await
+    .unwrap();
+    assert!(out.recipients[0].is_delivered() && out.recipients[1].is_delivered());
+    assert_eq!(
+        out.recipients[2].reply.code().get(),
+        550,
+        "unknown virtual user refused at RCPT"
+    );
+    eventually("queue empty", || engine.queue().is_empty()).await;
+    let new: Vec<_> = std::fs::read_dir(base.join("virt/md/new"))
+        .unwrap()
+        .collect();
+    assert_eq!(new.len(), 1);
+    let mbox = std::fs::read_to_string(base.join("virt/mb.mbox")).unwrap();
+    assert!(mbox.starts_with("From carol@example.net "), "{mbox}");
+    assert!(mbox.contains("Delivered-To: mb@virt.example"), "{mbox}");
+    engine.shutdown().await;
+}
+
+/// Without a mail_location, local mail goes to the mbox spool in
+/// mail_spool_directory, as Postfix's local(8) does by default.
+#[tokio::test]
+async fn local_delivery_to_the_mbox_spool() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = dir.path().join("spool");
+    let engine = mta_core::engine::Engine::builder(support::config(&format!(
+        "mail_spool_directory = {}\n",
+        spool.display()
+    )))
+    .queue_directory(dir.path().join("queue"))
+    .users(mta_core::router::StaticUsers::new(["alice"]))
+    .listen("127.0.0.1:0".parse().unwrap())
+    .start()
+    .await
+    .unwrap();
+    let out = send(
+        engine.smtp_addrs()[0],
+        "carol@example.net",
+        &["alice@example.com"],
+        b"Subject: spool\r\n\r\nFrom here\r\n",
+    )
+    .await
+    .unwrap();
+    assert!(out.recipients[0].is_delivered());
+    eventually("queue empty", || engine.queue().is_empty()).await;
+    let mbox = std::fs::read_to_string(spool.join("alice")).unwrap();
+    assert!(mbox.starts_with("From carol@example.net "), "{mbox}");
+    assert!(mbox.contains("Return-Path: <carol@example.net>"), "{mbox}");
+    assert!(mbox.contains(">From here"), "mboxrd quoting: {mbox}");
+    engine.shutdown().await;
+}

@@ -52,6 +52,20 @@ impl Resolver for Table {
                     exchange: "mx.example.org".into(),
                 },
             ]),
+            "nomx.example" => Err(DnsError::NoRecords {
+                name: domain.into(),
+                record: "MX",
+            }),
+            "backup.example" => Ok(vec![
+                MxRecord {
+                    preference: 5,
+                    exchange: "dead.example".into(),
+                },
+                MxRecord {
+                    preference: 50,
+                    exchange: "mx.example.org".into(),
+                },
+            ]),
             "nullmx.example" => Ok(vec![MxRecord {
                 preference: 0,
                 exchange: String::new(),
@@ -63,7 +77,9 @@ impl Resolver for Table {
     }
     async fn addresses(&self, host: &str) -> Result<Vec<std::net::IpAddr>, DnsError> {
         match host {
-            "mx.example.org" => Ok(vec!["127.0.0.1".parse().unwrap()]),
+            "mx.example.org" | "nomx.example" => Ok(vec!["127.0.0.1".parse().unwrap()]),
+            // Nothing listens there: the connection is refused.
+            "dead.example" => Ok(vec!["127.0.0.3".parse().unwrap()]),
             _ => Err(DnsError::NotFound { name: host.into() }),
         }
     }
@@ -385,4 +401,39 @@ async fn null_mx_and_missing_domains_bounce_at_once() {
         .collect();
     assert_eq!(statuses, ["5.1.10", "5.4.4"]);
     engine.shutdown().await;
+}
+
+/// No MX records: the domain's own address is the implicit MX (RFC 5321
+/// section 5.1); an MX that refuses connections is skipped for the next.
+#[tokio::test]
+async fn implicit_mx_and_backup_mx() {
+    let a = tempfile::tempdir().unwrap();
+    let sink = Sink::default();
+    let port = sink.start().await.port();
+    for (domain, rcpt) in [
+        ("nomx.example", "x@nomx.example"),
+        ("backup.example", "y@backup.example"),
+    ] {
+        let dir = a.path().join(domain);
+        let engine = builder(&dir, &format!("relayhost = {domain}:{port}\n"))
+            .resolver(Arc::new(Table))
+            .start()
+            .await
+            .unwrap();
+        let out = send(
+            engine.smtp_addrs()[0],
+            "alice@example.com",
+            &[rcpt],
+            b"Subject: mx\r\n\r\nx\r\n",
+        )
+        .await
+        .unwrap();
+        assert!(out.recipients[0].is_delivered());
+        eventually("relayed", || {
+            sink.received().iter().any(|r| r.recipients == [rcpt])
+        })
+        .await;
+        eventually("queue empty", || engine.queue().is_empty()).await;
+        engine.shutdown().await;
+    }
 }
