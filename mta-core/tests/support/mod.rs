@@ -82,9 +82,9 @@ pub fn inbox(dir: &std::path::Path, user: &str) -> Vec<Vec<u8>> {
     out
 }
 
-/// Waits (polling, bounded) until `f` holds.
+/// Waits (polling, at most 30 s) until `f` holds.
 pub async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..500 {
+    for _ in 0..1500 {
         if f() {
             return;
         }
