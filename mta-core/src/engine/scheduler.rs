@@ -15,6 +15,9 @@ use crate::dsn::{self, Action, DsnRecipient};
 use crate::log;
 use crate::queue::{Attempt, Envelope, MessageKind, Queue};
 
+/// How long a shutdown waits for running delivery attempts.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// What the scheduler needs.
 pub(crate) struct Scheduler {
     pub queue: Queue,
@@ -83,8 +86,11 @@ impl Scheduler {
                 _ = shutdown.changed() => {}
             }
         }
-        // Let running attempts finish.
-        let _ = slots.acquire_many(self.concurrency.max(1) as u32).await;
+        // Let running attempts finish, for a while: one stuck on a slow
+        // server is abandoned (its message stays queued and is retried
+        // after the restart).
+        let all = u32::try_from(self.concurrency.max(1)).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, slots.acquire_many(all)).await;
     }
 
     fn settings(&self) -> (Duration, Duration, Duration, Duration, String, String) {
