@@ -21,8 +21,15 @@
 //!   literals (a big `BODY[]`) can be written by the owner from its own
 //!   reader rather than built in one buffer.
 //!
-//! The server session (states, command dispatch, the `Backend` trait and
-//! the tokio driver) comes next, on top of this codec.
+//! - [`server`]: the Sans-IO server [`Session`](server::Session): the
+//!   four states, continuations, AUTHENTICATE PLAIN, IDLE, STARTTLS,
+//!   ENABLE, the autologout timer, and when EXPUNGE, EXISTS and FETCH
+//!   FLAGS may be sent.
+//! - [`message`]: what any backend needs from a message's bytes
+//!   (ENVELOPE, BODYSTRUCTURE, sections, BINARY, SEARCH) and the session's
+//!   view of the selected mailbox (sequence numbers and UIDs).
+//! - `tokio` (feature `tokio`): a driver that serves one connection from
+//!   an async `Backend`.
 //!
 //! # Example: the server's decoding loop
 //!

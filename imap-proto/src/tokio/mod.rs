@@ -1,7 +1,7 @@
 //! A tokio driver: serves one IMAP connection from a [`Backend`].
 //!
 //! The driver owns the socket and the clock, feeds the Sans-IO
-//! [`Session`](crate::server::Session), and turns each command into
+//! [`Session`], and turns each command into
 //! backend calls (in UIDs; the session's view maps sequence numbers).
 //! While IDLE it asks the backend for changes every
 //! [`Options::idle_poll`]. A whole server is an accept loop:
