@@ -199,6 +199,11 @@ impl PasswdFile {
         self.users.get(user)
     }
 
+    /// Every entry, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.users.values()
+    }
+
     /// Number of users.
     pub fn len(&self) -> usize {
         self.users.len()
