@@ -167,6 +167,12 @@ impl CommandDecoder {
     }
 
     /// Appends bytes read from the connection.
+    ///
+    /// The buffer holds at most the command being framed (bounded by
+    /// [`Limits`]) plus what arrives before the next `poll_event`; while a
+    /// literal decision is pending nothing is consumed, so an owner that
+    /// keeps reading then should watch [`buffered`](Self::buffered) (a
+    /// client that waits for `+` sends nothing meanwhile).
     pub fn receive(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }
