@@ -45,17 +45,23 @@ pub enum CommandError {
 /// ```
 pub fn parse_command(line: &[u8]) -> Result<Command, CommandError> {
     let line = strip_line_end(line);
-    let text = std::str::from_utf8(line).map_err(|_| CommandError::Syntax)?;
     // The verb, then nothing or one space and the arguments. Verbs are
-    // short: a plain loop beats a memchr call here.
-    let (verb, args) = match text.bytes().position(|b| b == b' ') {
-        Some(p) => (&line[..p], text.get(p + 1..).unwrap_or("")),
-        None => (line, ""),
+    // short: a plain loop beats a memchr call here. A verb that matches is
+    // ASCII, so the line is UTF-8 exactly when its arguments are: only the
+    // arguments are checked, and only by the commands that read them.
+    let (verb, args) = match line.iter().position(|&b| b == b' ') {
+        Some(p) => (
+            line.get(..p).unwrap_or(line),
+            line.get(p + 1..).unwrap_or(&[]),
+        ),
+        None => (line, &[][..]),
     };
-    match verb.len() {
-        4 => {
+    match *verb {
+        [a, b, c, d] => {
             // Upper-case the four letters at once and compare as integers.
-            let v = u32::from_be_bytes([verb[0], verb[1], verb[2], verb[3]]) & 0xDFDF_DFDF;
+            // Clearing bit 5 maps only `a`-`z` onto `A`-`Z`: no other octet
+            // becomes a letter, so a match is all ASCII.
+            let v = u32::from_be_bytes([a, b, c, d]) & 0xDFDF_DFDF;
             const fn w(verb: &[u8; 4]) -> u32 {
                 u32::from_be_bytes(*verb)
             }
@@ -74,26 +80,38 @@ pub fn parse_command(line: &[u8]) -> Result<Command, CommandError> {
             const HELP: u32 = w(b"HELP");
             const AUTH: u32 = w(b"AUTH");
             match v {
-                MAIL => mail(args),
-                RCPT => rcpt(args),
+                MAIL => mail(utf8(args)?),
+                RCPT => rcpt(utf8(args)?),
                 DATA => no_args(args, Command::Data),
-                BDAT => bdat(args),
-                EHLO => host_arg(args).map(Command::Ehlo),
-                HELO => host_arg(args).map(Command::Helo),
-                LHLO => host_arg(args).map(Command::Lhlo),
+                BDAT => bdat(utf8(args)?),
+                EHLO => host_arg(utf8(args)?).map(Command::Ehlo),
+                HELO => host_arg(utf8(args)?).map(Command::Helo),
+                LHLO => host_arg(utf8(args)?).map(Command::Lhlo),
                 RSET => no_args(args, Command::Rset),
                 NOOP => Ok(Command::Noop(opt_text(args)?)),
                 QUIT => no_args(args, Command::Quit),
                 VRFY => Ok(Command::Vrfy(opt_text(args)?.ok_or(CommandError::Syntax)?)),
                 EXPN => Ok(Command::Expn(opt_text(args)?.ok_or(CommandError::Syntax)?)),
                 HELP => Ok(Command::Help(opt_text(args)?)),
-                AUTH => auth(args),
-                _ => Err(CommandError::Unrecognized),
+                AUTH => auth(utf8(args)?),
+                _ => unrecognized(line),
             }
         }
-        8 if verb.eq_ignore_ascii_case(b"STARTTLS") => no_args(args, Command::StartTls),
-        _ => Err(CommandError::Unrecognized),
+        _ if verb.eq_ignore_ascii_case(b"STARTTLS") => no_args(args, Command::StartTls),
+        _ => unrecognized(line),
     }
+}
+
+/// A command line must be UTF-8 (`501`) before its verb can be unknown.
+fn unrecognized(line: &[u8]) -> Result<Command, CommandError> {
+    match std::str::from_utf8(line) {
+        Ok(_) => Err(CommandError::Unrecognized),
+        Err(_) => Err(CommandError::Syntax),
+    }
+}
+
+fn utf8(args: &[u8]) -> Result<&str, CommandError> {
+    std::str::from_utf8(args).map_err(|_| CommandError::Syntax)
 }
 
 /// Drops a trailing LF and the CR before it.
@@ -106,16 +124,19 @@ fn trim_end(s: &str) -> &str {
     s.trim_end_matches([' ', '\t'])
 }
 
-fn no_args(args: &str, cmd: Command) -> Result<Command, CommandError> {
-    if trim_end(args).is_empty() {
+fn no_args(args: &[u8], cmd: Command) -> Result<Command, CommandError> {
+    if args.iter().all(|&b| b == b' ' || b == b'\t') {
         Ok(cmd)
     } else {
         Err(CommandError::Syntax)
     }
 }
 
-fn opt_text(args: &str) -> Result<Option<String>, CommandError> {
-    let s = trim_end(args);
+fn opt_text(args: &[u8]) -> Result<Option<String>, CommandError> {
+    if args.is_empty() {
+        return Ok(None);
+    }
+    let s = trim_end(utf8(args)?);
     if s.is_empty() {
         return Ok(None);
     }
@@ -395,6 +416,26 @@ fn auth(args: &str) -> Result<Command, CommandError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_utf8_is_a_syntax_error_wherever_it_is() {
+        for line in [
+            &b"\xff\xfe\xfd\xfc\r\n"[..],
+            b"XYZZ \xff\r\n",
+            b"DATA \xff\r\n",
+            b"STARTTLS \xc3\r\n",
+            b"HELP \xc3\r\n",
+            b"EHLO \xff.example\r\n",
+            b"MAIL FROM:<a@b> XFOO=\xff\r\n",
+        ] {
+            assert_eq!(parse_command(line), Err(CommandError::Syntax), "{line:?}");
+        }
+        assert_eq!(parse_command(b"DATA \t \r\n"), Ok(Command::Data));
+        assert_eq!(
+            parse_command(b"XYZZ \xc3\xa9\r\n"),
+            Err(CommandError::Unrecognized)
+        );
+    }
 
     #[test]
     fn verbs_and_errors() {
