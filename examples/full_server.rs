@@ -431,10 +431,10 @@ mod tests {
     /// Python's smtplib, poplib and imaplib, clients we did not write.
     const CLIENTS: &str = r#"
 import imaplib, poplib, smtplib, ssl, sys, time
-smtp, pop3, pop3s, imap, imaps, user, pw = sys.argv[1:8]
+smtp, pop3, pop3s, imap, imaps, user, pw, rcpt = sys.argv[1:9]
 port = lambda a: int(a.rsplit(":", 1)[1])
 s = smtplib.SMTP("127.0.0.1", port(smtp), timeout=10)
-s.sendmail("bob@localhost", [user + "@localhost"], "Subject: tour\r\n\r\nhello " + user + "\r\n")
+s.sendmail("bob@localhost", [rcpt], "Subject: tour\r\n\r\nhello " + user + "\r\n")
 s.quit()
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
@@ -475,7 +475,7 @@ m.login(user, pw); print("imap loopback login ok"); m.logout()
         found
     }
 
-    async fn clients(running: &Running, user: &str, pw: &str) -> String {
+    async fn clients(running: &Running, user: &str, pw: &str, rcpt: &str) -> String {
         let a = |w| addr(running, w).to_string();
         let out = tokio::process::Command::new("python3")
             .args(["-c", CLIENTS])
@@ -486,7 +486,7 @@ m.login(user, pw); print("imap loopback login ok"); m.logout()
                 a("IMAP"),
                 a("IMAPS"),
             ])
-            .args([user, pw])
+            .args([user, pw, rcpt])
             .output()
             .await
             .unwrap();
@@ -517,7 +517,7 @@ m.login(user, pw); print("imap loopback login ok"); m.logout()
         assert_eq!(bob[0], "bob");
         assert_eq!(alice[1].len(), 16);
 
-        let out = clients(&running, "alice", alice[1]).await;
+        let out = clients(&running, "alice", alice[1], "alice@localhost").await;
         assert!(out.contains("pop3s 1"), "{out}");
         assert!(out.contains("pop3 stls 1"), "{out}");
         assert!(out.contains("imaps hello alice"), "{out}");
@@ -530,5 +530,50 @@ m.login(user, pw); print("imap loopback login ok"); m.logout()
         assert!(!again.generated_certificate);
         assert_eq!(again.demo, demo);
         again.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn config_dir_with_aliases_dovecot_conf_and_sha512_crypt() {
+        if !python_available() {
+            return;
+        }
+        let data = tempfile::tempdir().unwrap();
+        let etc = tempfile::tempdir().unwrap();
+        let d = etc.path().display();
+        std::fs::write(
+            etc.path().join("main.cf"),
+            format!(
+                "myhostname = mx.example.test\nmydestination = $myhostname, example.test\n\
+                 alias_maps = hash:{d}/aliases\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            etc.path().join("aliases"),
+            "info: carol\npostmaster: carol\n",
+        )
+        .unwrap();
+        // doveadm pw -s SHA512-CRYPT -p 'correct horse' (Dovecot 2.3.19.1).
+        std::fs::write(
+            etc.path().join("users"),
+            "carol:$6$JD4vLdZWt85LFAcP$dP8.Fj3sf8PA3vSvZUUxXSK9v9TMm63P3Yb7mzEAhrqbeuDBhggAJD9ZSAtp6l0qGtO6y9hQCd35qBj9DQTEc.\n",
+        )
+        .unwrap();
+        std::fs::write(
+            etc.path().join("dovecot.conf"),
+            format!(
+                "mail_location = maildir:{}/vmail/%u\n\
+                 passdb {{\n  driver = passwd-file\n  args = scheme=SHA512-CRYPT {d}/users\n}}\n",
+                data.path().display()
+            ),
+        )
+        .unwrap();
+        let running = start(&args(data.path(), Some(etc.path()))).await.unwrap();
+        assert!(running.demo.is_empty(), "no demo users with --config");
+        let out = clients(&running, "carol", "correct horse", "info@example.test").await;
+        assert!(out.contains("pop3s 1"), "{out}");
+        assert!(out.contains("imaps hello carol"), "{out}");
+        assert!(data.path().join("vmail/carol").is_dir());
+        running.shutdown().await;
     }
 }
