@@ -164,10 +164,32 @@ fn keyword<'a>(args: &'a str, kw: &str) -> Option<&'a str> {
     Some(args.get(kw.len()..)?.trim_start_matches(' '))
 }
 
+/// Octet classes of `esmtp-param` (RFC 5321 4.1.2): `KEYWORD` for
+/// `esmtp-keyword`'s `ALPHA / DIGIT / "-"`, `VALUE` for `esmtp-value`'s
+/// `%d33-60 / %d62-126`, plus any octet of a UTF-8 character (RFC 6531 3.3).
+const KEYWORD: u8 = 1;
+const VALUE: u8 = 2;
+static PARAM_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if b.is_ascii_alphanumeric() || b == b'-' {
+            t[i] = KEYWORD;
+        }
+        if (b >= 33 && b <= 126 && b != b'=') || b >= 0x80 {
+            t[i] |= VALUE;
+        }
+        i += 1;
+    }
+    t
+};
+
 /// Splits `SP esmtp-param *(SP esmtp-param)` into keyword/value pairs.
 fn params(rest: &str) -> impl Iterator<Item = Result<(&str, Option<&str>), CommandError>> {
-    // Split at spaces and at the first `=` by octet position: all are ASCII,
-    // so the slices fall on character boundaries.
+    // One pass per parameter: the keyword's octets up to `=`, then the
+    // value's up to a space. Both are ASCII, so the slices fall on character
+    // boundaries.
     let rest = trim_end(rest);
     let mut at = 0;
     std::iter::from_fn(move || {
@@ -175,29 +197,37 @@ fn params(rest: &str) -> impl Iterator<Item = Result<(&str, Option<&str>), Comma
         while bytes.get(at) == Some(&b' ') {
             at += 1;
         }
-        if at >= bytes.len() {
-            return None;
+        let start = at;
+        let first = *bytes.get(start)?;
+        let mut ok = first.is_ascii_alphanumeric();
+        while let Some(&b) = bytes.get(at) {
+            if b == b' ' || b == b'=' {
+                break;
+            }
+            ok &= PARAM_CLASS[usize::from(b)] & KEYWORD != 0;
+            at += 1;
         }
-        let len = bytes[at..]
-            .iter()
-            .position(|&b| b == b' ')
-            .unwrap_or(bytes.len() - at);
-        let (start, end) = (at, at + len);
-        at = end;
-        let word = rest.get(start..end)?;
-        let (kw, val) = match word.bytes().position(|b| b == b'=') {
-            Some(eq) => (word.get(..eq)?, word.get(eq + 1..)),
-            None => (word, None),
+        let kw = rest.get(start..at)?;
+        let val = if bytes.get(at) == Some(&b'=') {
+            at += 1;
+            let v_start = at;
+            // A C1 control (U+0080 to U+009F) is `C2 80` to `C2 9F`.
+            let mut prev = 0u8;
+            while let Some(&b) = bytes.get(at) {
+                if b == b' ' {
+                    break;
+                }
+                ok &= PARAM_CLASS[usize::from(b)] & VALUE != 0
+                    && !(prev == 0xC2 && (0x80..=0x9F).contains(&b));
+                prev = b;
+                at += 1;
+            }
+            ok &= at > v_start;
+            Some(rest.get(v_start..at)?)
+        } else {
+            None
         };
-        let kw_ok = kw.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-            && kw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        // esmtp-value = 1*(%d33-60 / %d62-126), plus UTF-8 (RFC 6531 3.3).
-        let val_ok = val.is_none_or(|v| {
-            !v.is_empty()
-                && v.chars()
-                    .all(|c| c > ' ' && c != '=' && c != '\u{7f}' && !c.is_control())
-        });
-        Some(if kw_ok && val_ok {
+        Some(if ok {
             Ok((kw, val))
         } else {
             Err(CommandError::Parameter)
@@ -205,9 +235,17 @@ fn params(rest: &str) -> impl Iterator<Item = Result<(&str, Option<&str>), Comma
     })
 }
 
-/// Which of `names` `word` is, ignoring case (no allocation).
-fn which(word: &str, names: &[&'static str]) -> Option<&'static str> {
-    names.iter().copied().find(|n| word.eq_ignore_ascii_case(n))
+/// Upper-cases a short word into `buf` for matching against keywords; a
+/// word longer than `buf` gives an empty slice, which matches none.
+fn upper<'b>(word: &[u8], buf: &'b mut [u8; 16]) -> &'b [u8] {
+    match buf.get_mut(..word.len()) {
+        Some(out) => {
+            out.copy_from_slice(word);
+            out.make_ascii_uppercase();
+            out
+        }
+        None => &[],
+    }
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), CommandError> {
@@ -241,40 +279,40 @@ fn mail(args: &str) -> Result<Command, CommandError> {
         return Err(CommandError::ReversePath);
     }
     let mut p = MailParameters::default();
+    let mut buf = [0u8; 16];
     for param in params(rest) {
         let (kw, val) = param?;
-        let known = which(kw, &["SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", "AUTH"]);
-        match (known.unwrap_or(""), val) {
-            ("SIZE", Some(v)) => {
+        match (upper(kw.as_bytes(), &mut buf), val) {
+            (b"SIZE", Some(v)) => {
                 let n = decimal(v).ok_or(CommandError::Parameter)?;
                 set_once(&mut p.size, n)?;
             }
-            ("BODY", Some(v)) => {
-                let body = match which(v, &["7BIT", "8BITMIME", "BINARYMIME"]) {
-                    Some("7BIT") => Body::SevenBit,
-                    Some("8BITMIME") => Body::EightBitMime,
-                    Some(_) => Body::BinaryMime,
-                    None => return Err(CommandError::Parameter),
+            (b"BODY", Some(v)) => {
+                let body = match upper(v.as_bytes(), &mut [0u8; 16]) {
+                    b"7BIT" => Body::SevenBit,
+                    b"8BITMIME" => Body::EightBitMime,
+                    b"BINARYMIME" => Body::BinaryMime,
+                    _ => return Err(CommandError::Parameter),
                 };
                 set_once(&mut p.body, body)?;
             }
-            ("SMTPUTF8", None) => {
+            (b"SMTPUTF8", None) => {
                 if p.smtputf8 {
                     return Err(CommandError::Parameter);
                 }
                 p.smtputf8 = true;
             }
-            ("RET", Some(v)) => {
-                let ret = match which(v, &["FULL", "HDRS"]) {
-                    Some("FULL") => Ret::Full,
-                    Some(_) => Ret::Headers,
-                    None => return Err(CommandError::Parameter),
+            (b"RET", Some(v)) => {
+                let ret = match upper(v.as_bytes(), &mut [0u8; 16]) {
+                    b"FULL" => Ret::Full,
+                    b"HDRS" => Ret::Headers,
+                    _ => return Err(CommandError::Parameter),
                 };
                 set_once(&mut p.ret, ret)?;
             }
-            ("ENVID", Some(v)) if xtext(v) => set_once(&mut p.envid, v.to_owned())?,
-            ("AUTH", Some(v)) if v == "<>" || xtext(v) => set_once(&mut p.auth, v.to_owned())?,
-            ("SIZE" | "BODY" | "SMTPUTF8" | "RET" | "ENVID" | "AUTH", _) => {
+            (b"ENVID", Some(v)) if xtext(v) => set_once(&mut p.envid, v.to_owned())?,
+            (b"AUTH", Some(v)) if v == "<>" || xtext(v) => set_once(&mut p.auth, v.to_owned())?,
+            (b"SIZE" | b"BODY" | b"SMTPUTF8" | b"RET" | b"ENVID" | b"AUTH", _) => {
                 return Err(CommandError::Parameter);
             }
             _ => other_param(&mut p.other, kw, val)?,
@@ -294,11 +332,12 @@ fn rcpt(args: &str) -> Result<Command, CommandError> {
         return Err(CommandError::ForwardPath);
     }
     let mut p = RcptParameters::default();
+    let mut buf = [0u8; 16];
     for param in params(rest) {
         let (kw, val) = param?;
-        match (which(kw, &["NOTIFY", "ORCPT"]).unwrap_or(""), val) {
-            ("NOTIFY", Some(v)) => set_once(&mut p.notify, notify(v)?)?,
-            ("ORCPT", Some(v)) => {
+        match (upper(kw.as_bytes(), &mut buf), val) {
+            (b"NOTIFY", Some(v)) => set_once(&mut p.notify, notify(v)?)?,
+            (b"ORCPT", Some(v)) => {
                 let (t, a) = v.split_once(';').ok_or(CommandError::Parameter)?;
                 let type_ok =
                     !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
@@ -313,7 +352,7 @@ fn rcpt(args: &str) -> Result<Command, CommandError> {
                     },
                 )?;
             }
-            ("NOTIFY" | "ORCPT", _) => return Err(CommandError::Parameter),
+            (b"NOTIFY" | b"ORCPT", _) => return Err(CommandError::Parameter),
             _ => other_param(&mut p.other, kw, val)?,
         }
     }
@@ -328,12 +367,12 @@ fn notify(v: &str) -> Result<Notify, CommandError> {
         return Ok(Notify::Never);
     }
     let (mut success, mut failure, mut delay) = (false, false, false);
-    for item in v.split(',') {
-        let flag = match which(item, &["SUCCESS", "FAILURE", "DELAY"]) {
-            Some("SUCCESS") => &mut success,
-            Some("FAILURE") => &mut failure,
-            Some(_) => &mut delay,
-            None => return Err(CommandError::Parameter),
+    for item in v.as_bytes().split(|&b| b == b',') {
+        let flag = match upper(item, &mut [0u8; 16]) {
+            b"SUCCESS" => &mut success,
+            b"FAILURE" => &mut failure,
+            b"DELAY" => &mut delay,
+            _ => return Err(CommandError::Parameter),
         };
         if *flag {
             return Err(CommandError::Parameter);
@@ -372,10 +411,13 @@ pub(crate) fn xtext(v: &str) -> bool {
 }
 
 fn decimal(v: &str) -> Option<u64> {
-    if v.is_empty() || v.len() > 20 || !v.bytes().all(|b| b.is_ascii_digit()) {
+    if v.is_empty() || v.len() > 20 {
         return None;
     }
-    v.parse().ok()
+    v.bytes().try_fold(0u64, |n, b| {
+        let d = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        n.checked_mul(10)?.checked_add(u64::from(d))
+    })
 }
 
 fn bdat(args: &str) -> Result<Command, CommandError> {
@@ -416,6 +458,50 @@ fn auth(args: &str) -> Result<Command, CommandError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameter_grammar() {
+        let mail = |params: &str| parse_command(format!("MAIL FROM:<a@b> {params}\r\n").as_bytes());
+        for bad in [
+            "X=",
+            "=1",
+            "X==1",
+            "X=a=b",
+            "X\u{e9}=1",
+            "X=\u{85}",
+            "X=\u{9f}",
+            "X=a\x01",
+            "-X=1",
+            "SIZE=18446744073709551616",
+            "SIZE=1x",
+            "SIZE=",
+            "BODY=8BITMIMEEEEEEEEEEEEE",
+            "BODY=9BIT",
+            "RET=NONE",
+            "SMTPUTF8=1",
+        ] {
+            assert_eq!(mail(bad), Err(CommandError::Parameter), "{bad}");
+        }
+        let Ok(Command::Mail { parameters: p, .. }) =
+            mail("size=18446744073709551615 body=binarymime ret=hdrs X-Y=\u{e9}\u{a0}  SMTPUTF8 ")
+        else {
+            panic!("MAIL with parameters did not parse")
+        };
+        assert_eq!(p.size, Some(u64::MAX));
+        assert_eq!(p.body, Some(Body::BinaryMime));
+        assert_eq!(p.ret, Some(Ret::Headers));
+        assert!(p.smtputf8);
+        assert_eq!(p.other[0].keyword(), "X-Y");
+        assert_eq!(p.other[0].value(), Some("\u{e9}\u{a0}"));
+        assert_eq!(
+            parse_command(b"RCPT TO:<a@b> NOTIFY=success,,delay\r\n"),
+            Err(CommandError::Parameter)
+        );
+        assert_eq!(
+            parse_command(b"RCPT TO:<a@b> NOTIFY=DELAY,delay\r\n"),
+            Err(CommandError::Parameter)
+        );
+    }
 
     #[test]
     fn invalid_utf8_is_a_syntax_error_wherever_it_is() {
