@@ -139,3 +139,38 @@ fn memory_is_bounded_and_records_expire() {
     limiter.expire(t0 + Duration::from_secs(400));
     assert_eq!(limiter.tracked(), 0);
 }
+
+proptest::proptest! {
+    /// Any sequence of failures, successes and expiries from any addresses,
+    /// at any times: no panic, memory within max_tracked, and an address
+    /// is blocked only after max_failures failures of its own.
+    #[test]
+    fn any_sequence_stays_bounded(
+        ops in proptest::collection::vec((0u8..3, 0u8..40, 0u64..2_000), 0..300),
+    ) {
+        let mut l = limits(4);
+        l.max_tracked = 16;
+        let mut limiter = FailureLimiter::new(l);
+        let t0 = Instant::now();
+        let mut failures = std::collections::HashMap::<IpAddr, u32>::new();
+        let mut now = t0;
+        for (op, host, step_ms) in ops {
+            now += Duration::from_millis(step_ms);
+            let addr = IpAddr::from(std::net::Ipv4Addr::new(10, 0, 0, host));
+            match op {
+                0 => {
+                    let delay = limiter.record_failure(addr, now);
+                    proptest::prop_assert_eq!(delay, Duration::from_secs(2));
+                    *failures.entry(addr).or_default() += 1;
+                }
+                1 => limiter.record_success(addr, now),
+                _ => limiter.expire(now),
+            }
+            proptest::prop_assert!(limiter.tracked() <= 16);
+            if let Verdict::Blocked { until } = limiter.check(addr, now) {
+                proptest::prop_assert!(failures.get(&addr).copied().unwrap_or(0) >= 4);
+                proptest::prop_assert!(until > now);
+            }
+        }
+    }
+}
