@@ -1,7 +1,7 @@
 //! The server side's incremental command decoder, with optional streaming
 //! of APPEND message octets.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::{DecodeError, DecodeErrorKind, StateError};
 use crate::limits::Limits;
@@ -437,7 +437,25 @@ impl CommandDecoder {
                         }
                     }
                 }
-                Step::Frame(n) => {
+                Step::Frame(n, literals) => {
+                    // Fast path: a command without literals is parsed in
+                    // place; only literal octets (APPEND) need a shared
+                    // `Bytes` to be sliced from.
+                    if !literals
+                        && self.expect == Expect::Command
+                        && matches!(self.stream, Stream::Off)
+                    {
+                        let frame = self.buf.get(..n)?;
+                        let empty = frame == b"\r\n";
+                        let r = (!empty)
+                            .then(|| parse_command_frame(frame, None, self.options, &self.limits));
+                        self.buf.advance(n);
+                        match r {
+                            None => continue,
+                            Some(Ok(c)) => return Some(CommandEvent::Command(c)),
+                            Some(Err(e)) => return Some(CommandEvent::Error(e)),
+                        }
+                    }
                     let frame = self.buf.split_to(n).freeze();
                     if let Stream::Tail { tag, utf8, .. } =
                         std::mem::replace(&mut self.stream, Stream::Off)
@@ -459,7 +477,12 @@ impl CommandDecoder {
                                 continue;
                             }
                             return Some(
-                                match parse_command_frame(&frame, self.options, &self.limits) {
+                                match parse_command_frame(
+                                    &frame,
+                                    Some(&frame),
+                                    self.options,
+                                    &self.limits,
+                                ) {
                                     Ok(c) => CommandEvent::Command(c),
                                     Err(e) => CommandEvent::Error(e),
                                 },

@@ -29,8 +29,11 @@ pub(crate) fn map_err(
     DecodeError::new(tag, kind)
 }
 
+/// Parses a complete command frame; `bytes` is the same frame as `Bytes`
+/// when literal octets should be sliced from it rather than copied.
 pub(crate) fn parse_command_frame(
-    frame: &Bytes,
+    frame: &[u8],
+    bytes: Option<&Bytes>,
     options: DecodeOptions,
     limits: &Limits,
 ) -> Result<Command, DecodeError> {
@@ -38,7 +41,7 @@ pub(crate) fn parse_command_frame(
         utf8: options.utf8,
         max_depth: limits.nesting_depth,
         max_items: limits.items,
-        frame: Some(frame),
+        frame: bytes,
     };
     match super::command::command(&cx, frame) {
         Ok((&[], c)) => Ok(c),
@@ -70,7 +73,7 @@ pub fn parse_command(
     limits: &Limits,
 ) -> Result<Command, DecodeError> {
     let frame = Bytes::copy_from_slice(bytes);
-    parse_command_frame(&frame, options, limits)
+    parse_command_frame(&frame, Some(&frame), options, limits)
 }
 
 fn parse_response_frame(
@@ -180,7 +183,7 @@ impl ResponseDecoder {
         match self.framer.step(&mut self.buf) {
             Step::NeedMore | Step::LiteralRequest { .. } => None,
             Step::Error { kind, tag } => Some(ResponseEvent::Error(DecodeError::new(tag, kind))),
-            Step::Frame(n) => {
+            Step::Frame(n, _) => {
                 let frame = self.buf.split_to(n).freeze();
                 Some(
                     match parse_response_frame(&frame, self.options, &self.limits) {

@@ -42,8 +42,9 @@ enum State {
 pub(crate) enum Step {
     /// Not enough bytes yet.
     NeedMore,
-    /// `buf[..n]` is a complete frame.
-    Frame(usize),
+    /// `buf[..n]` is a complete frame; the flag says whether it holds
+    /// literals.
+    Frame(usize, bool),
     /// A literal of this many octets was announced: a synchronizing one,
     /// or (when `report_all` is set) any.
     LiteralRequest { length: u64, sync: bool },
@@ -270,8 +271,9 @@ impl Framer {
                         return self.refuse(buf, line_end, None, DecodeErrorKind::BareLf);
                     }
                     let Some((n, nonsync)) = header else {
+                        let literals = self.literals > 0;
                         self.reset();
-                        return Step::Frame(line_end);
+                        return Step::Frame(line_end, literals);
                     };
                     let f = follows((n, nonsync));
                     self.literals += 1;

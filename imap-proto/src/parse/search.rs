@@ -135,36 +135,53 @@ fn search_key_named<'a>(
     let mut ub = [0u8; 32];
     let up = super::core::upper(w, &mut ub);
     let upper = |s: &str| up == s.as_bytes();
-    macro_rules! simple {
-        ($($n:literal => $v:expr),* $(,)?) => {
-            $(if upper($n) { return Ok((i, $v)); })*
-        };
-    }
-    simple! {
-        "ALL" => K::All, "ANSWERED" => K::Answered, "DELETED" => K::Deleted,
-        "DRAFT" => K::Draft, "FLAGGED" => K::Flagged, "NEW" => K::New, "OLD" => K::Old,
-        "RECENT" => K::Recent, "SEEN" => K::Seen, "UNANSWERED" => K::Unanswered,
-        "UNDELETED" => K::Undeleted, "UNDRAFT" => K::Undraft, "UNFLAGGED" => K::Unflagged,
-        "UNSEEN" => K::Unseen,
+    let simple = match up {
+        b"ALL" => Some(K::All),
+        b"ANSWERED" => Some(K::Answered),
+        b"DELETED" => Some(K::Deleted),
+        b"DRAFT" => Some(K::Draft),
+        b"FLAGGED" => Some(K::Flagged),
+        b"NEW" => Some(K::New),
+        b"OLD" => Some(K::Old),
+        b"RECENT" => Some(K::Recent),
+        b"SEEN" => Some(K::Seen),
+        b"UNANSWERED" => Some(K::Unanswered),
+        b"UNDELETED" => Some(K::Undeleted),
+        b"UNDRAFT" => Some(K::Undraft),
+        b"UNFLAGGED" => Some(K::Unflagged),
+        b"UNSEEN" => Some(K::Unseen),
+        _ => None,
+    };
+    if let Some(k) = simple {
+        return Ok((i, k));
     }
     let (i, _) = sp(i)?;
-    macro_rules! with_astring {
-        ($($n:literal => $v:path),* $(,)?) => {
-            $(if upper($n) { let (i, s) = astring(i)?; return Ok((i, $v(s))); })*
-        };
+    let with_text: Option<fn(Vec<u8>) -> SearchKey> = match up {
+        b"BCC" => Some(K::Bcc),
+        b"BODY" => Some(K::Body),
+        b"CC" => Some(K::Cc),
+        b"FROM" => Some(K::From),
+        b"SUBJECT" => Some(K::Subject),
+        b"TEXT" => Some(K::Text),
+        b"TO" => Some(K::To),
+        _ => None,
+    };
+    if let Some(f) = with_text {
+        let (i, s) = astring(i)?;
+        return Ok((i, f(s)));
     }
-    with_astring! {
-        "BCC" => K::Bcc, "BODY" => K::Body, "CC" => K::Cc, "FROM" => K::From,
-        "SUBJECT" => K::Subject, "TEXT" => K::Text, "TO" => K::To,
-    }
-    macro_rules! with_date {
-        ($($n:literal => $v:path),* $(,)?) => {
-            $(if upper($n) { let (i, d) = date(i)?; return Ok((i, $v(d))); })*
-        };
-    }
-    with_date! {
-        "BEFORE" => K::Before, "ON" => K::On, "SINCE" => K::Since,
-        "SENTBEFORE" => K::SentBefore, "SENTON" => K::SentOn, "SENTSINCE" => K::SentSince,
+    let with_date: Option<fn(crate::types::Date) -> SearchKey> = match up {
+        b"BEFORE" => Some(K::Before),
+        b"ON" => Some(K::On),
+        b"SINCE" => Some(K::Since),
+        b"SENTBEFORE" => Some(K::SentBefore),
+        b"SENTON" => Some(K::SentOn),
+        b"SENTSINCE" => Some(K::SentSince),
+        _ => None,
+    };
+    if let Some(f) = with_date {
+        let (i, d) = date(i)?;
+        return Ok((i, f(d)));
     }
     if upper("HEADER") {
         let (i, name) = astring(i)?;
