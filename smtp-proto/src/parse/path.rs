@@ -9,6 +9,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::types::text::Text;
 use crate::types::{AddressLiteral, Domain, ForwardPath, Host, Mailbox, ReversePath};
 
 /// Octet classes, looked up instead of compared: `LET_DIG` is a letter, a
@@ -129,8 +130,7 @@ pub(crate) fn host(text: &str) -> Option<(Host, usize)> {
         Some((Host::Literal(lit), n))
     } else {
         let n = domain_len(text.as_bytes())?;
-        let name = text.get(..n)?.to_owned();
-        Some((Host::Domain(Domain::new_unchecked(name)), n))
+        Some((Host::Domain(Domain::new_unchecked(text.get(..n)?)), n))
     }
 }
 
@@ -196,10 +196,11 @@ fn quoted_string(input: &[u8]) -> Option<(String, usize)> {
 pub(crate) fn mailbox(text: &str) -> Option<(Mailbox, usize)> {
     let input = text.as_bytes();
     let (local, n) = if input.first() == Some(&b'"') {
-        quoted_string(input)?
+        let (value, n) = quoted_string(input)?;
+        (Text::from_string(value), n)
     } else {
         let n = dot_string_len(input)?;
-        (text.get(..n)?.to_owned(), n)
+        (Text::new(text.get(..n)?), n)
     };
     if local.len() > 256 || input.get(n) != Some(&b'@') {
         return None;

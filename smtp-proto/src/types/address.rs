@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::InvalidValue;
 use crate::parse::path as grammar;
+use crate::types::text::Text;
 
 /// A domain name: dot-separated labels of letters, digits and hyphens
 /// (RFC 5321 4.1.2 `Domain`), or UTF-8 U-labels where SMTPUTF8 is in effect
@@ -18,36 +19,36 @@ use crate::parse::path as grammar;
 /// assert!(Domain::new("-bad-.example").is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Domain(String);
+pub struct Domain(Text);
 
 impl Domain {
     /// Checks `name` against the grammar.
     pub fn new(name: &str) -> Result<Self, InvalidValue> {
         if grammar::domain_len(name.as_bytes()) == Some(name.len()) {
-            Ok(Domain(name.to_owned()))
+            Ok(Domain(Text::new(name)))
         } else {
             Err(InvalidValue::Domain)
         }
     }
 
-    pub(crate) fn new_unchecked(name: String) -> Self {
-        Domain(name)
+    pub(crate) fn new_unchecked(name: &str) -> Self {
+        Domain(Text::new(name))
     }
 
     /// The name as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// Whether the name is all ASCII (no U-labels).
     pub fn is_ascii(&self) -> bool {
-        self.0.is_ascii()
+        self.as_str().is_ascii()
     }
 }
 
 impl fmt::Display for Domain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -144,7 +145,7 @@ impl fmt::Display for Host {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Mailbox {
-    local_part: String,
+    local_part: Text,
     host: Host,
 }
 
@@ -154,7 +155,7 @@ impl Mailbox {
     pub fn new(local_part: &str, host: Host) -> Result<Self, InvalidValue> {
         if grammar::valid_local_value(local_part) {
             Ok(Mailbox {
-                local_part: local_part.to_owned(),
+                local_part: Text::new(local_part),
                 host,
             })
         } else {
@@ -162,7 +163,7 @@ impl Mailbox {
         }
     }
 
-    pub(crate) fn new_unchecked(local_part: String, host: Host) -> Self {
+    pub(crate) fn new_unchecked(local_part: Text, host: Host) -> Self {
         Mailbox { local_part, host }
     }
 
@@ -176,7 +177,7 @@ impl Mailbox {
 
     /// The local part's value (unquoted).
     pub fn local_part(&self) -> &str {
-        &self.local_part
+        self.local_part.as_str()
     }
 
     /// The domain or address literal.
@@ -187,17 +188,18 @@ impl Mailbox {
     /// Whether the mailbox is all ASCII; a non-ASCII mailbox needs SMTPUTF8
     /// (RFC 6531 3.2).
     pub fn is_ascii(&self) -> bool {
-        self.local_part.is_ascii() && self.host.is_ascii()
+        self.local_part().is_ascii() && self.host.is_ascii()
     }
 }
 
 impl fmt::Display for Mailbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if grammar::is_dot_string(self.local_part.as_bytes()) {
-            f.write_str(&self.local_part)?;
+        let local_part = self.local_part();
+        if grammar::is_dot_string(local_part.as_bytes()) {
+            f.write_str(local_part)?;
         } else {
             f.write_str("\"")?;
-            for c in self.local_part.chars() {
+            for c in local_part.chars() {
                 if c == '"' || c == '\\' {
                     f.write_str("\\")?;
                 }
