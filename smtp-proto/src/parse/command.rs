@@ -211,19 +211,20 @@ fn params(rest: &str) -> impl Iterator<Item = Result<(&str, Option<&str>), Comma
         let val = if bytes.get(at) == Some(&b'=') {
             at += 1;
             let v_start = at;
-            // A C1 control (U+0080 to U+009F) is `C2 80` to `C2 9F`.
-            let mut prev = 0u8;
+            let (mut class, mut high) = (VALUE, 0u8);
             while let Some(&b) = bytes.get(at) {
                 if b == b' ' {
                     break;
                 }
-                ok &= PARAM_CLASS[usize::from(b)] & VALUE != 0
-                    && !(prev == 0xC2 && (0x80..=0x9F).contains(&b));
-                prev = b;
+                class &= PARAM_CLASS[usize::from(b)];
+                high |= b;
                 at += 1;
             }
-            ok &= at > v_start;
-            Some(rest.get(v_start..at)?)
+            let v = rest.get(v_start..at)?;
+            // Above ASCII, UTF-8 is allowed but not the C1 controls.
+            ok &=
+                class != 0 && !v.is_empty() && (high < 0x80 || !v.chars().any(|c| c.is_control()));
+            Some(v)
         } else {
             None
         };
@@ -240,8 +241,11 @@ fn params(rest: &str) -> impl Iterator<Item = Result<(&str, Option<&str>), Comma
 fn upper<'b>(word: &[u8], buf: &'b mut [u8; 16]) -> &'b [u8] {
     match buf.get_mut(..word.len()) {
         Some(out) => {
-            out.copy_from_slice(word);
-            out.make_ascii_uppercase();
+            // A loop, not a copy then an upper-casing: a few octets do not
+            // pay for a call to `memcpy`.
+            for (o, &b) in out.iter_mut().zip(word) {
+                *o = b.to_ascii_uppercase();
+            }
             out
         }
         None => &[],
