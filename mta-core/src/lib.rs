@@ -1,23 +1,25 @@
 //! The MTA engine of missive.
 //!
-//! This crate will hold the Postfix-style `main.cf` configuration, lookup
-//! maps (aliases, access, transport, virtual), the router, the durable
-//! queue and its scheduler, the delivery agents (local Maildir and mbox,
-//! SMTP relay, LMTP, pipe), the smtpd policy, the POP3 and IMAP backends
-//! over the store, authentication, and the listeners.
+//! The engine composes the protocol crates and the store into a mail
+//! system, configured with Postfix's and Dovecot's parameter names:
 //!
-//! Implemented so far: [`config`] (main.cf with Postfix's defaults, and the
-//! access-server settings in Dovecot's words), [`maps`] (aliases, access,
-//! transport, virtual and cidr tables), [`router`] (where a forward-path
-//! goes, and the relay restrictions), [`passwd`] (the passwd-file user
-//! database), [`pop3`] (the POP3 maildrop over the store), and the
-//! injectable [`clock`] and [`dns`] resolver the queue and relay use; the
-//! durable [`queue`] (group-committed journal, deferred files), the
-//! [`delivery`] agents (local, virtual, SMTP and LMTP relay, pipe), the
-//! [`dsn`] builder, the [`smtpd`] handler, maillog lines ([`log`]) and the
-//! embeddable [`engine`] that runs them all; [`tls`] (rustls acceptor and
-//! opportunistic connector, certificate from files or generated once);
-//! [`auth`] (failed-attempt delay and per-address failure limit).
+//! - [`config`]: main.cf with Postfix's defaults, and the access-server
+//!   settings in Dovecot's words;
+//! - [`maps`]: aliases, access, transport, virtual and cidr tables;
+//! - [`router`]: where a forward-path goes, and the relay restrictions;
+//! - [`queue`]: the durable queue (group-committed journal, deferred
+//!   files), with the scheduler in [`engine`];
+//! - [`delivery`]: local, virtual, SMTP and LMTP relay, and pipe agents;
+//! - [`dsn`]: RFC 3464 bounces and delay warnings;
+//! - [`smtpd`]: the smtp-proto handler that applies the policy and enqueues;
+//! - [`pop3`] and [`imap`]: the POP3 maildrop and the IMAP backend over the
+//!   store;
+//! - [`passwd`] and [`auth`]: the passwd-file user database, password
+//!   schemes, and the failed-attempt policy;
+//! - [`tls`]: the rustls acceptor and opportunistic connector;
+//! - [`log`]: maillog lines through tracing;
+//! - [`clock`] and [`dns`]: the injectable clock and resolver;
+//! - [`engine`]: the embeddable engine that runs them all.
 //!
 //! From main.cf to a RCPT TO decision and a route:
 //!
