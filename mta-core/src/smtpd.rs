@@ -37,7 +37,7 @@ impl std::fmt::Debug for SmtpdShared {
 }
 
 /// The session configuration for a router's main.cf: myhostname, and the
-/// SIZE limit from message_size_limit (0: none).
+/// SIZE limit from message_size_limit (0: none); DSN is not advertised.
 #[must_use]
 pub fn server_config(router: &SharedRouter) -> server::Config {
     let r = router
@@ -46,6 +46,10 @@ pub fn server_config(router: &SharedRouter) -> server::Config {
     let c = r.config();
     let mut config = server::Config::new(&c.myhostname);
     config.limits.message_size = (c.message_size_limit > 0).then_some(c.message_size_limit);
+    // DSN (RFC 3461) is not offered: the queue does not yet carry NOTIFY,
+    // RET, ENVID and ORCPT into its notifications, and a server that
+    // advertises DSN must honour them (RFC 3461 section 4).
+    config.dsn = false;
     config
 }
 
