@@ -14,7 +14,10 @@ impl Session {
                 } else {
                     "ESMTP"
                 };
-                let text = format!("{} {kind}", self.config.hostname);
+                let text = match &self.config.greeting {
+                    Some(g) => g.replace(['\r', '\n'], " "),
+                    None => format!("{} {kind}", self.config.hostname),
+                };
                 self.say(220, None, &text);
                 self.phase = Phase::Command;
             }
@@ -175,5 +178,44 @@ impl Session {
         !self.authenticated
             && (self.tls || self.config.auth_without_tls)
             && self.auth_mechanisms().next().is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Config, Event};
+    use super::Session;
+    use std::time::Instant;
+
+    fn greeting(config: Config) -> Vec<u8> {
+        let mut s = Session::new(config, Instant::now());
+        assert_eq!(s.poll_event(), Some(Event::Connect));
+        s.accept().unwrap();
+        s.poll_transmit().unwrap().to_vec()
+    }
+
+    #[test]
+    fn greeting_text_replaces_the_default() {
+        let config = Config {
+            greeting: Some("mx.example ESMTP Postfix (Debian)".into()),
+            ..Config::new("mx.example")
+        };
+        assert_eq!(
+            greeting(config),
+            b"220 mx.example ESMTP Postfix (Debian)\r\n"
+        );
+        assert_eq!(
+            greeting(Config::new("mx.example")),
+            b"220 mx.example ESMTP\r\n"
+        );
+    }
+
+    #[test]
+    fn greeting_text_cannot_break_the_line() {
+        let config = Config {
+            greeting: Some("mx.example\r\n250 injected".into()),
+            ..Config::new("mx.example")
+        };
+        assert_eq!(greeting(config), b"220 mx.example  250 injected\r\n");
     }
 }

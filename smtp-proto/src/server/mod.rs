@@ -86,6 +86,11 @@ pub struct Config {
     pub bare_line_ending: BareLineEnding,
     /// Hard limits.
     pub limits: Limits,
+    /// Text of the 220 greeting (RFC 5321 4.2, 4.3.1: it should start with
+    /// the server's name), such as Postfix's `smtpd_banner`. `None`: the
+    /// hostname followed by `ESMTP` (or `LMTP`). Line breaks are not sent:
+    /// CR and LF are replaced with spaces.
+    pub greeting: Option<String>,
 }
 
 impl Config {
@@ -106,6 +111,7 @@ impl Config {
             auth_without_tls: false,
             bare_line_ending: BareLineEnding::Normalize,
             limits: Limits::default(),
+            greeting: None,
         }
     }
 }
