@@ -36,8 +36,8 @@ impl std::fmt::Debug for SmtpdShared {
     }
 }
 
-/// The session configuration for a router's main.cf: myhostname, and the
-/// SIZE limit from message_size_limit (0: none); DSN is not advertised.
+/// The session configuration for a router's main.cf: myhostname, the 220
+/// greeting from smtpd_banner, and the SIZE limit from message_size_limit (0: none); DSN is not advertised.
 #[must_use]
 pub fn server_config(router: &SharedRouter) -> server::Config {
     let r = router
@@ -45,6 +45,8 @@ pub fn server_config(router: &SharedRouter) -> server::Config {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let c = r.config();
     let mut config = server::Config::new(&c.myhostname);
+    // Postfix sends `220 $smtpd_banner` (postconf(5) smtpd_banner).
+    config.greeting = (!c.smtpd_banner.is_empty()).then(|| c.smtpd_banner.clone());
     config.limits.message_size = (c.message_size_limit > 0).then_some(c.message_size_limit);
     // DSN (RFC 3461) is not offered: the queue does not yet carry NOTIFY,
     // RET, ENVID and ORCPT into its notifications, and a server that

@@ -1,5 +1,5 @@
-//! What the engine's smtpd advertises in its EHLO reply: only the
-//! extensions it implements end to end.
+//! What the engine's smtpd says first (the smtpd_banner greeting) and
+//! advertises in its EHLO reply: only the extensions it implements end to end.
 
 mod support;
 
@@ -51,4 +51,23 @@ async fn ehlo_offers_no_dsn_until_notifications_honour_it() {
     let rcpt = reply(&mut rd).await;
     assert!(rcpt[0].starts_with('5'), "{rcpt:?}");
     engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn greeting_is_smtpd_banner() {
+    for (extra, want) in [
+        ("", "220 mx.example.com ESMTP Postfix"),
+        (
+            "smtpd_banner = $myhostname ESMTP ready\n",
+            "220 mx.example.com ESMTP ready",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = builder(dir.path(), extra).start().await.unwrap();
+        let stream = TcpStream::connect(engine.smtp_addrs()[0]).await.unwrap();
+        let (rd, _wr) = stream.into_split();
+        let mut rd = BufReader::new(rd);
+        assert_eq!(reply(&mut rd).await, [want]);
+        engine.shutdown().await;
+    }
 }
