@@ -38,9 +38,15 @@ fn append() -> Vec<u8> {
     let mut body = Vec::with_capacity(100 * 1024);
     body.extend_from_slice(b"From: a@example.org\r\nSubject: bench\r\n\r\n");
     while body.len() < 100 * 1024 - 80 {
-        body.extend_from_slice(b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod te\r\n");
+        body.extend_from_slice(
+            b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod te\r\n",
+        );
     }
-    let mut out = format!("A011 APPEND INBOX (\\Seen) \" 5-Nov-2024 14:12:01 +0100\" {{{}+}}\r\n", body.len()).into_bytes();
+    let mut out = format!(
+        "A011 APPEND INBOX (\\Seen) \" 5-Nov-2024 14:12:01 +0100\" {{{}+}}\r\n",
+        body.len()
+    )
+    .into_bytes();
     out.extend_from_slice(&body);
     out.extend_from_slice(b"\r\n");
     out
@@ -80,9 +86,16 @@ fn decode(c: &mut Criterion) {
     // The comparison runs on the lines both decoders accept (imap-codec
     // leaves some extensions to cargo features); missive also runs the
     // whole mix on its own.
-    let common: Vec<&[u8]> = MIX.iter().copied().filter(|l| imap_codec_decode(l) == 1).collect();
+    let common: Vec<&[u8]> = MIX
+        .iter()
+        .copied()
+        .filter(|l| imap_codec_decode(l) == 1)
+        .collect();
     for l in MIX.iter().filter(|l| imap_codec_decode(l) != 1) {
-        eprintln!("imap-codec (default features) refuses: {}", String::from_utf8_lossy(l).trim_end());
+        eprintln!(
+            "imap-codec (default features) refuses: {}",
+            String::from_utf8_lossy(l).trim_end()
+        );
     }
     let full = mix();
     assert_eq!(missive_decode(&full), MIX.len());
@@ -98,13 +111,17 @@ fn decode(c: &mut Criterion) {
     let mut g = c.benchmark_group("imap_decode_commands");
     g.throughput(Throughput::Elements(count as u64));
     g.bench_function("missive", |b| b.iter(|| missive_decode(black_box(&input))));
-    g.bench_function("imap-codec", |b| b.iter(|| imap_codec_decode(black_box(&input))));
+    g.bench_function("imap-codec", |b| {
+        b.iter(|| imap_codec_decode(black_box(&input)))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("imap_decode_bytes");
     g.throughput(Throughput::Bytes(input.len() as u64));
     g.bench_function("missive", |b| b.iter(|| missive_decode(black_box(&input))));
-    g.bench_function("imap-codec", |b| b.iter(|| imap_codec_decode(black_box(&input))));
+    g.bench_function("imap-codec", |b| {
+        b.iter(|| imap_codec_decode(black_box(&input)))
+    });
     g.finish();
 
     let mut with_append = input.clone();
@@ -113,8 +130,12 @@ fn decode(c: &mut Criterion) {
     assert_eq!(imap_codec_decode(&with_append), count + 1);
     let mut g = c.benchmark_group("imap_decode_mix_with_100k_append");
     g.throughput(Throughput::Bytes(with_append.len() as u64));
-    g.bench_function("missive", |b| b.iter(|| missive_decode(black_box(&with_append))));
-    g.bench_function("imap-codec", |b| b.iter(|| imap_codec_decode(black_box(&with_append))));
+    g.bench_function("missive", |b| {
+        b.iter(|| missive_decode(black_box(&with_append)))
+    });
+    g.bench_function("imap-codec", |b| {
+        b.iter(|| imap_codec_decode(black_box(&with_append)))
+    });
     g.finish();
 }
 
@@ -123,7 +144,12 @@ fn s(v: &str) -> Option<Vec<u8>> {
 }
 
 fn addr(name: &str, mailbox: &str, host: &str) -> Vec<Address> {
-    vec![Address { name: s(name), adl: None, mailbox: s(mailbox), host: s(host) }]
+    vec![Address {
+        name: s(name),
+        adl: None,
+        mailbox: s(mailbox),
+        host: s(host),
+    }]
 }
 
 /// A FETCH response as a client's message-list refresh gets it.
@@ -137,14 +163,20 @@ fn fetch_response(seq: u32, header: &Bytes) -> Response {
                 encoding: b"QUOTED-PRINTABLE".to_vec(),
                 octets: size,
             },
-            specific: SpecificFields::Text { subtype: sub.as_bytes().to_vec(), lines },
+            specific: SpecificFields::Text {
+                subtype: sub.as_bytes().to_vec(),
+                lines,
+            },
         },
         extension: None,
     };
     let structure = BodyStructure::Multi {
         bodies: Vec1::new(vec![text("PLAIN", 1234, 40), text("HTML", 5678, 120)]).unwrap(),
         subtype: b"ALTERNATIVE".to_vec(),
-        extension: Some(MultiPartExtension { parameters: vec![(b"BOUNDARY".to_vec(), b"----=_Part_1".to_vec())], tail: None }),
+        extension: Some(MultiPartExtension {
+            parameters: vec![(b"BOUNDARY".to_vec(), b"----=_Part_1".to_vec())],
+            tail: None,
+        }),
     };
     let envelope = Envelope {
         date: s("Tue, 5 Nov 2024 14:12:01 +0100"),
@@ -163,13 +195,19 @@ fn fetch_response(seq: u32, header: &Bytes) -> Response {
         seq: NonZeroU32::new(seq).unwrap(),
         items: Vec1::new(vec![
             MessageDataItem::Uid(NonZeroU32::new(seq + 4000).unwrap()),
-            MessageDataItem::Flags(vec![FlagFetch::Flag(Flag::Seen), FlagFetch::Flag(Flag::Keyword(Atom::new("$Forwarded").unwrap()))]),
+            MessageDataItem::Flags(vec![
+                FlagFetch::Flag(Flag::Seen),
+                FlagFetch::Flag(Flag::Keyword(Atom::new("$Forwarded").unwrap())),
+            ]),
             MessageDataItem::InternalDate(date),
             MessageDataItem::Rfc822Size(7321),
             MessageDataItem::Envelope(Box::new(envelope)),
             MessageDataItem::BodyStructure(Box::new(structure)),
             MessageDataItem::BodySection {
-                section: Section { part: vec![], text: Some(SectionText::Header) },
+                section: Section {
+                    part: vec![],
+                    text: Some(SectionText::Header),
+                },
                 origin: None,
                 data: SectionData::Data(header.clone()),
             },
@@ -205,7 +243,11 @@ fn serialize(c: &mut Criterion) {
         seq: NonZeroU32::new(1).unwrap(),
         items: Vec1::new(vec![
             MessageDataItem::Uid(NonZeroU32::new(7).unwrap()),
-            MessageDataItem::BodySection { section: Section::default(), origin: None, data: SectionData::Data(big.clone()) },
+            MessageDataItem::BodySection {
+                section: Section::default(),
+                origin: None,
+                data: SectionData::Data(big.clone()),
+            },
         ])
         .unwrap(),
     });

@@ -47,10 +47,12 @@ fn message(size: usize) -> Vec<u8> {
     let mut m = b"From: a@example.org\nSubject: bench\n\n".to_vec();
     let mut i = 0usize;
     while m.len() < size {
-        if i % 50 == 0 {
+        if i.is_multiple_of(50) {
             m.extend_from_slice(b".");
         }
-        m.extend_from_slice(&b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abc\n"[..]);
+        m.extend_from_slice(
+            &b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abc\n"[..],
+        );
         i += 1;
     }
     m
@@ -64,7 +66,10 @@ fn retr_session(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::from_parameter(size), &msg, |b, msg| {
             b.iter(|| {
                 let now = Instant::now();
-                let config = Config { plaintext_auth: true, ..Config::default() };
+                let config = Config {
+                    plaintext_auth: true,
+                    ..Config::default()
+                };
                 let mut s = Session::new(config, now);
                 s.receive(now, b"USER a\r\nPASS b\r\nRETR 1\r\n");
                 let mut sent = 0usize;
@@ -72,7 +77,11 @@ fn retr_session(c: &mut Criterion) {
                     match e {
                         Event::Authenticate(_) => {
                             let uid = UniqueId::new("u1").unwrap();
-                            s.accept_maildrop(vec![MessageInfo { uid, size: msg.len() as u64 }]).unwrap();
+                            s.accept_maildrop(vec![MessageInfo {
+                                uid,
+                                size: msg.len() as u64,
+                            }])
+                            .unwrap();
                         }
                         Event::Retrieve { .. } => {
                             s.accept().unwrap();
@@ -95,11 +104,18 @@ fn retr_session(c: &mut Criterion) {
 }
 
 fn retr_server(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let location = format!("maildir:{}/%u/Maildir", dir.path().display());
     let msg = message(10 * 1024 * 1024);
-    maildir::Store::open(&location, "alice", None).unwrap().deliver("INBOX", &msg).unwrap();
+    maildir::Store::open(&location, "alice", None)
+        .unwrap()
+        .deliver("INBOX", &msg)
+        .unwrap();
     let users = PasswdFile::parse("alice:{PLAIN}secret\n").unwrap();
     let maildrop = MaildirMaildrop::new(users, &location);
     let mut g = c.benchmark_group("pop3_retr_server");
@@ -113,7 +129,10 @@ fn retr_server(c: &mut Criterion) {
                 options.config.plaintext_auth = true;
                 let md = maildrop.clone();
                 let task = tokio::spawn(async move { serve(&md, server, options).await });
-                client.write_all(b"USER alice\r\nPASS secret\r\nRETR 1\r\nQUIT\r\n").await.unwrap();
+                client
+                    .write_all(b"USER alice\r\nPASS secret\r\nRETR 1\r\nQUIT\r\n")
+                    .await
+                    .unwrap();
                 let mut buf = vec![0u8; 256 * 1024];
                 let mut total = 0usize;
                 loop {

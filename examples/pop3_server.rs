@@ -36,10 +36,15 @@ struct Args {
 
 /// Loads the users and binds the listener: everything that can fail
 /// before the server runs.
-async fn start(args: &Args) -> Result<(tokio::net::TcpListener, MaildirMaildrop), Box<dyn std::error::Error>> {
+async fn start(
+    args: &Args,
+) -> Result<(tokio::net::TcpListener, MaildirMaildrop), Box<dyn std::error::Error>> {
     let users = PasswdFile::load(&args.passwd)?;
     for entry in users.unsupported() {
-        eprintln!("pop3_server: user {} has a password scheme this server cannot verify", entry.user);
+        eprintln!(
+            "pop3_server: user {} has a password scheme this server cannot verify",
+            entry.user
+        );
     }
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     Ok((listener, MaildirMaildrop::new(users, &args.mail_location)))
@@ -73,7 +78,11 @@ mod tests {
     /// The example as a user runs it, against Python's poplib.
     #[tokio::test]
     async fn serves_a_maildir_to_poplib() {
-        if std::process::Command::new("python3").arg("--version").output().is_err() {
+        if std::process::Command::new("python3")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
             assert!(std::env::var("CI").is_err(), "python3 is required under CI");
             eprintln!("skipping: python3 not found");
             return;
@@ -83,9 +92,18 @@ mod tests {
         std::fs::write(&passwd, "alice:{PLAIN}secret\n").unwrap();
         let location = format!("maildir:{}/%u/Maildir", tmp.path().display());
         let store = maildir::Store::open(&location, "alice", None).unwrap();
-        store.deliver("INBOX", b"Subject: hello\r\n\r\nbody\r\n").unwrap();
-        let a = args(&["--listen", "127.0.0.1:0", "--passwd", passwd.to_str().unwrap(), "--mail-location", &location])
+        store
+            .deliver("INBOX", b"Subject: hello\r\n\r\nbody\r\n")
             .unwrap();
+        let a = args(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--passwd",
+            passwd.to_str().unwrap(),
+            "--mail-location",
+            &location,
+        ])
+        .unwrap();
         let (listener, maildrop) = start(&a).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         tokio::spawn(run(listener, maildrop));
@@ -104,8 +122,15 @@ p.quit()
             .output()
             .await
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let inbox = store.open_folder("INBOX").unwrap();
-        assert!(inbox.messages().is_empty(), "DELE + QUIT removed the message");
+        assert!(
+            inbox.messages().is_empty(),
+            "DELE + QUIT removed the message"
+        );
     }
 }
