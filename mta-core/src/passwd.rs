@@ -255,6 +255,18 @@ impl PasswdFile {
     }
 }
 
+/// A passwd-file as the local users: a user exists when it has an entry,
+/// and its home is the entry's home field.
+impl crate::router::LocalUsers for PasswdFile {
+    fn exists(&self, user: &str) -> Result<bool, crate::router::UserLookupError> {
+        Ok(self.get(user).is_some())
+    }
+
+    fn home(&self, user: &str) -> Result<Option<PathBuf>, crate::router::UserLookupError> {
+        Ok(self.get(user).and_then(|e| e.home.clone()))
+    }
+}
+
 impl Password {
     /// Whether `password` matches. A malformed stored hash never matches.
     pub fn verify(&self, password: &str) -> bool {

@@ -13,6 +13,7 @@ mod pipe;
 mod smtp;
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
@@ -22,7 +23,7 @@ pub use local::{LocationMailboxes, Mailboxes};
 
 use crate::dns::Resolver;
 use crate::queue::Envelope;
-use crate::router::{LocalUsers, Mailbox, NextHop, Route, Router};
+use crate::router::{LocalUsers, Mailbox, NextHop, Route, Router, UserLookupError};
 
 /// The users a shared engine router asks about.
 pub type SharedUsers = Arc<dyn LocalUsers + Send + Sync>;
@@ -312,6 +313,25 @@ impl Agents {
             .collect()
     }
 
+    /// Where home_mailbox puts `user`'s mail: `$HOME/<home_mailbox>`, a
+    /// Maildir when it ends in `/` (postconf(5) home_mailbox), or `None`
+    /// when home_mailbox is empty or the user's home is unknown (the
+    /// mailbox store then). The path is taken relative to the home even
+    /// when written with a leading `/`.
+    fn home_mailbox(&self, user: &str) -> Result<Option<(PathBuf, bool)>, UserLookupError> {
+        let r = self
+            .router
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let relative = r.config().home_mailbox.trim_start_matches('/');
+        if relative.is_empty() {
+            return Ok(None);
+        }
+        Ok(r.users()
+            .home(user)?
+            .map(|home| (home.join(relative), relative.ends_with('/'))))
+    }
+
     async fn single(&self, env: &Envelope, index: usize, route: Route, content: &Bytes) -> Report {
         let address = route.recipient().to_string();
         let sender = env.reverse_path.clone();
@@ -319,14 +339,31 @@ impl Agents {
             Route::Local { user, .. } => {
                 let boxes = self.mailboxes.clone();
                 let (c, a) = (content.clone(), address.clone());
+                let home_mailbox = match self.home_mailbox(&user) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let o = Outcome::deferred(format!("451 4.3.0 {e}"));
+                        return Report {
+                            index,
+                            address,
+                            relay: "local".to_owned(),
+                            outcome: o,
+                        };
+                    }
+                };
                 let limit = self.limit("local");
                 let _permit = limit.acquire_owned().await.ok();
-                let o = tokio::task::spawn_blocking(move || match boxes.store(&user) {
-                    Ok(store) => local::deliver_store(&store, &sender, &a, &c, "mailbox"),
-                    Err(e) if e.is_temporary() => {
-                        Outcome::deferred(format!("451 4.2.0 cannot open the mailbox: {e}"))
-                    }
-                    Err(e) => Outcome::bounced(format!("550 5.2.0 cannot open the mailbox: {e}")),
+                let o = tokio::task::spawn_blocking(move || match home_mailbox {
+                    Some((path, maildir)) => local::deliver_path(&path, maildir, &sender, &a, &c),
+                    None => match boxes.store(&user) {
+                        Ok(store) => local::deliver_store(&store, &sender, &a, &c, "mailbox"),
+                        Err(e) if e.is_temporary() => {
+                            Outcome::deferred(format!("451 4.2.0 cannot open the mailbox: {e}"))
+                        }
+                        Err(e) => {
+                            Outcome::bounced(format!("550 5.2.0 cannot open the mailbox: {e}"))
+                        }
+                    },
                 })
                 .await
                 .unwrap_or_else(|e| {

@@ -118,6 +118,12 @@ impl<U: LocalUsers> Router<U> {
         &self.config
     }
 
+    /// The local users.
+    #[must_use]
+    pub fn users(&self) -> &U {
+        &self.users
+    }
+
     /// The tables.
     #[must_use]
     pub fn tables(&self) -> &Tables {
