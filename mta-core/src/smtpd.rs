@@ -63,6 +63,7 @@ pub struct Smtpd {
     client_name: Option<String>,
     helo: Option<(String, HeloKind)>,
     tls: bool,
+    require_tls: bool,
     reverse_path: Option<router::ReversePath>,
     recipients: Vec<String>,
 }
@@ -114,9 +115,18 @@ impl Smtpd {
             client_name,
             helo: None,
             tls: false,
+            require_tls: false,
             reverse_path: None,
             recipients: Vec::new(),
         }
+    }
+
+    /// Refuses MAIL until TLS is established (smtpd_tls_security_level
+    /// `encrypt`) with 530 5.7.0 (RFC 3207 section 4).
+    #[must_use]
+    pub fn require_tls(mut self, on: bool) -> Self {
+        self.require_tls = on;
+        self
     }
 
     fn client_text(&self) -> String {
@@ -168,6 +178,11 @@ impl Handler for Smtpd {
     }
 
     async fn mail(&mut self, reverse_path: &ReversePath, _: &MailParameters) -> Result<(), Reply> {
+        if self.require_tls && !self.tls {
+            // RFC 3207 section 4: the reply to commands other than NOOP,
+            // EHLO, STARTTLS and QUIT when TLS is required.
+            return Err(fixed(530, (5, 7, 0), "Must issue a STARTTLS command first"));
+        }
         let rp = match reverse_path {
             ReversePath::Null => router::ReversePath::Null,
             ReversePath::Mailbox(m) => router::ReversePath::parse(&m.to_string())

@@ -36,7 +36,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::MainConfig;
+use crate::config::{MainConfig, TlsSecurityLevel};
 use crate::delivery::{
     AgentOptions, Agents, LocationMailboxes, Mailboxes, SharedRouter, SharedUsers,
 };
@@ -45,6 +45,7 @@ use crate::maps::MapError;
 use crate::queue::{Queue, QueueError, QueueOptions};
 use crate::router::{LocalUsers, Router, StaticUsers, Tables};
 use crate::smtpd::{Smtpd, SmtpdShared, server_config};
+use crate::tls::{Acceptor, Identity, TlsError};
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +65,9 @@ pub enum EngineError {
         /// Why.
         source: std::io::Error,
     },
+    /// smtpd_tls_cert_file or smtpd_tls_key_file could not be loaded.
+    #[error("smtpd TLS: {0}")]
+    Tls(#[from] TlsError),
 }
 
 /// Choices that are not main.cf parameters.
@@ -110,6 +114,7 @@ pub struct EngineBuilder {
     queue: Option<QueueOptions>,
     listen: Vec<SocketAddr>,
     options: EngineOptions,
+    tls: Option<Acceptor>,
 }
 
 impl std::fmt::Debug for EngineBuilder {
@@ -155,6 +160,7 @@ impl EngineBuilder {
             queue: None,
             listen: Vec::new(),
             options: EngineOptions::default(),
+            tls: None,
         }
     }
 
@@ -189,6 +195,16 @@ impl EngineBuilder {
     #[must_use]
     pub fn resolver(mut self, resolver: Arc<dyn Resolver>) -> Self {
         self.resolver = Some(resolver);
+        self
+    }
+
+    /// The TLS identity of the SMTP listeners: with smtpd_tls_security_level
+    /// `may` or `encrypt` they offer STARTTLS (RFC 3207). Without it, the
+    /// engine loads smtpd_tls_cert_file and smtpd_tls_key_file when both
+    /// are set.
+    #[must_use]
+    pub fn tls_acceptor(mut self, acceptor: Acceptor) -> Self {
+        self.tls = Some(acceptor);
         self
     }
 
@@ -251,6 +267,27 @@ impl EngineBuilder {
             .queue
             .unwrap_or_else(|| QueueOptions::new(self.config.queue_directory.clone()));
         let helo = self.config.myhostname.clone();
+        let tls_level = self.config.smtpd_tls_security_level;
+        let acceptor = match (self.tls, tls_level) {
+            (_, TlsSecurityLevel::None) => None,
+            (Some(a), _) => Some(a),
+            (None, _) => match (
+                &self.config.smtpd_tls_cert_file,
+                &self.config.smtpd_tls_key_file,
+            ) {
+                (Some(cert), Some(key)) => {
+                    Some(Acceptor::new(&Identity::from_pem_files(cert, key)?)?)
+                }
+                _ => None,
+            },
+        };
+        let tls = SmtpdTls {
+            acceptor: acceptor.map(Arc::new),
+            // Postfix's smtpd_tls_security_level = encrypt: MAIL only
+            // after STARTTLS, even when no identity could be offered
+            // (then no mail is accepted at all rather than in the clear).
+            require: tls_level == TlsSecurityLevel::Encrypt,
+        };
         let router = match self.tables {
             Some(t) => Router::with_tables(self.config, t, users),
             None => Router::open(self.config, users)?,
@@ -297,6 +334,7 @@ impl EngineBuilder {
             listeners.push(tokio::spawn(accept_loop(
                 l,
                 shared.clone(),
+                tls.clone(),
                 stopped.clone(),
             )));
         }
@@ -311,9 +349,17 @@ impl EngineBuilder {
     }
 }
 
+/// STARTTLS on the SMTP listeners (smtpd_tls_security_level).
+#[derive(Clone)]
+struct SmtpdTls {
+    acceptor: Option<Arc<Acceptor>>,
+    require: bool,
+}
+
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<SmtpdShared>,
+    tls: SmtpdTls,
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut sessions = tokio::task::JoinSet::new();
@@ -331,10 +377,19 @@ async fn accept_loop(
                     }
                 };
                 let shared = shared.clone();
+                let tls = tls.clone();
                 sessions.spawn(async move {
-                    let config = server_config(&shared.router);
-                    let mut handler = Smtpd::new(shared, peer.ip(), None);
-                    let _ = smtp_proto::tokio::serve(socket, config, &mut handler, Default::default()).await;
+                    let mut config = server_config(&shared.router);
+                    config.starttls = tls.acceptor.is_some();
+                    let mut handler = Smtpd::new(shared, peer.ip(), None).require_tls(tls.require);
+                    let options = smtp_proto::tokio::Options {
+                        tls: tls
+                            .acceptor
+                            .as_deref()
+                            .map(|a| a as &dyn smtp_proto::tokio::TlsAcceptor),
+                        ..Default::default()
+                    };
+                    let _ = smtp_proto::tokio::serve(socket, config, &mut handler, options).await;
                 });
             }
             Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
