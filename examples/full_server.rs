@@ -14,7 +14,7 @@
 //!
 //! | port  | service                                                     |
 //! |-------|-------------------------------------------------------------|
-//! | 10025 | SMTP (the engine: local delivery, relay restrictions)       |
+//! | 10025 | SMTP with STARTTLS (the engine: delivery, relay restrictions) |
 //! | 10110 | POP3 with STLS (RFC 2595)                                   |
 //! | 10995 | POP3S, implicit TLS (RFC 8314)                              |
 //! | 10143 | IMAP (no STARTTLS yet: plaintext login from loopback only)  |
@@ -274,7 +274,7 @@ async fn start(args: &Args) -> Result<Running, Box<dyn std::error::Error>> {
         }
         None => {
             let cf = MainCf::parse_str(
-                "myhostname = localhost\nmydomain = localhost\nmydestination = localhost\nalias_maps =\n",
+                "myhostname = localhost\nmydomain = localhost\nmydestination = localhost\nalias_maps =\nsmtpd_tls_security_level = may\n",
                 "main.cf",
             )?;
             let access = AccessConfig::parse_str("", "dovecot.conf")?.config;
@@ -327,6 +327,9 @@ async fn start(args: &Args) -> Result<Running, Box<dyn std::error::Error>> {
         .mail_location(location.clone())
         .users(StaticUsers::new(users.entries().map(|e| e.user.clone())))
         .listen(SocketAddr::new(args.listen, port(25)))
+        // STARTTLS when main.cf's smtpd_tls_security_level is may or
+        // encrypt (may in the zero-configuration defaults).
+        .tls_acceptor(tls.clone())
         .start()
         .await?;
     let mut listeners: Vec<(&'static str, SocketAddr)> =
@@ -433,12 +436,16 @@ mod tests {
 import imaplib, poplib, smtplib, ssl, sys, time
 smtp, pop3, pop3s, imap, imaps, user, pw, rcpt = sys.argv[1:9]
 port = lambda a: int(a.rsplit(":", 1)[1])
-s = smtplib.SMTP("127.0.0.1", port(smtp), timeout=10)
-s.sendmail("bob@localhost", [rcpt], "Subject: tour\r\n\r\nhello " + user + "\r\n")
-s.quit()
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP("127.0.0.1", port(smtp), timeout=10)
+s.ehlo()
+if s.has_extn("starttls"):
+    s.starttls(context=ctx)
+    print("smtp starttls")
+s.sendmail("bob@localhost", [rcpt], "Subject: tour\r\n\r\nhello " + user + "\r\n")
+s.quit()
 for _ in range(100):
     p = poplib.POP3_SSL("127.0.0.1", port(pop3s), context=ctx, timeout=10)
     p.user(user); p.pass_(pw)
@@ -518,6 +525,7 @@ m.login(user, pw); print("imap loopback login ok"); m.logout()
         assert_eq!(alice[1].len(), 16);
 
         let out = clients(&running, "alice", alice[1], "alice@localhost").await;
+        assert!(out.contains("smtp starttls"), "{out}");
         assert!(out.contains("pop3s 1"), "{out}");
         assert!(out.contains("pop3 stls 1"), "{out}");
         assert!(out.contains("imaps hello alice"), "{out}");
