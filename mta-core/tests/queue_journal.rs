@@ -162,7 +162,14 @@ async fn delivered_segments_are_deleted() {
     support::eventually("queue empty", || engine.queue().is_empty()).await;
     // The queue empties when the last delivery is recorded; the fully
     // delivered segments are unlinked just after, so wait for that too.
+    // A segment is unlinked only once it is no longer the one appended to:
+    // when the last done marker fills the segment that held the last
+    // message, the committer rotates after that message's release, and
+    // the emptied segment stays (beside the new current one) until the
+    // next release or restart. So at rest at most two segments are left.
     let queue = dir.path().join("queue");
-    support::eventually("delivered segments deleted", || segments(&queue).len() <= 1).await;
+    support::eventually("delivered segments deleted", || segments(&queue).len() <= 2).await;
+    let left = segments(&queue);
+    assert!(left.len() <= 2, "{left:?}");
     engine.shutdown().await;
 }
