@@ -516,8 +516,16 @@ fn append<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, CommandBody> {
     }
 }
 
-/// `[flag-list SP] [date-time SP] (literal / literal8 / "UTF8" SP "(" literal8 ")")`.
-pub(crate) fn append_message<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, AppendMessage> {
+/// What an APPEND message may carry before its literal, shared by the
+/// whole-command and the streaming parsers: `[flag-list SP] [date-time SP]
+/// ["UTF8 ("]`, the last as a flag (RFC 6855 section 4).
+type AppendOptions = (
+    Option<Vec<crate::types::Flag>>,
+    Option<crate::types::DateTime>,
+    bool,
+);
+
+fn append_options<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, AppendOptions> {
     let (i, flags) = match i.first() {
         Some(b'(') => {
             let (i, f) = flag_list(cx, i)?;
@@ -538,6 +546,12 @@ pub(crate) fn append_message<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, Append
         Ok((i, _)) => (i, true),
         Err(_) => (i, false),
     };
+    Ok((i, (flags, date, utf8)))
+}
+
+/// `[flag-list SP] [date-time SP] (literal / literal8 / "UTF8" SP "(" literal8 ")")`.
+pub(crate) fn append_message<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, AppendMessage> {
+    let (i, (flags, date, utf8)) = append_options(cx, i)?;
     let (i, (data, binary, nonsync)) = literal_any(i)?;
     if utf8 && !binary {
         return fail();
@@ -590,26 +604,7 @@ pub(crate) struct AppendHead {
 }
 
 fn append_head<'a>(cx: &Cx<'_>, i: &'a [u8]) -> PResult<'a, AppendHead> {
-    let (i, flags) = match i.first() {
-        Some(b'(') => {
-            let (i, f) = flag_list(cx, i)?;
-            let (i, _) = sp(i)?;
-            (i, Some(f))
-        }
-        _ => (i, None),
-    };
-    let (i, date) = match i.first() {
-        Some(b'"') => {
-            let (i, d) = date_time(i)?;
-            let (i, _) = sp(i)?;
-            (i, Some(d))
-        }
-        _ => (i, None),
-    };
-    let (i, utf8) = match kw("UTF8 (")(i) {
-        Ok((i, _)) => (i, true),
-        Err(_) => (i, false),
-    };
+    let (i, (flags, date, utf8)) = append_options(cx, i)?;
     let (i, binary) = match i.first() {
         Some(b'~') => (&i[1..], true),
         _ => (i, false),
