@@ -144,7 +144,9 @@ fn crlf(bytes: Vec<u8>) -> Bytes {
 }
 
 impl MaildirMailboxes {
-    pub(crate) fn new(store: Store) -> Self {
+    /// One session's view of `store`, for a [`Backend`](imap_proto::tokio::Backend)
+    /// that checks users its own way and opens the store itself.
+    pub fn new(store: Store) -> Self {
         MaildirMailboxes {
             inner: Arc::new(Mutex::new(Inner {
                 store,
