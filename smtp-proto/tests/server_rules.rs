@@ -375,3 +375,40 @@ fn data_after_bdat_and_binarymime_with_data_refused() {
     ",
     );
 }
+
+/// RFC 3207 4.2: an AUTH given before STARTTLS does not survive the
+/// handshake; the client authenticates again over TLS.
+#[test]
+fn starttls_forgets_an_earlier_auth() {
+    let now = Instant::now();
+    let mut c = config();
+    c.starttls = true;
+    c.auth_mechanisms = vec![smtp_proto::Mechanism::Plain];
+    c.auth_without_tls = true;
+    let mut s = Session::new(c, now);
+    let drive = |s: &mut Session, input: &[u8]| {
+        s.receive(now, input);
+        let mut out = Vec::new();
+        while let Some(e) = s.poll_event() {
+            if e.needs_decision() {
+                s.accept().unwrap();
+            }
+        }
+        while let Some(b) = s.poll_transmit() {
+            out.extend_from_slice(&b);
+        }
+        String::from_utf8(out).unwrap()
+    };
+    drive(&mut s, b"");
+    drive(&mut s, b"EHLO c.example\r\n");
+    // "\0alice\0secret"
+    let out = drive(&mut s, b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
+    assert!(out.starts_with("235 "), "{out}");
+    assert!(s.is_authenticated());
+    let out = drive(&mut s, b"STARTTLS\r\n");
+    assert!(out.starts_with("220 "), "{out}");
+    s.tls_established(now);
+    assert!(!s.is_authenticated());
+    let out = drive(&mut s, b"EHLO c.example\r\n");
+    assert!(out.contains("AUTH PLAIN"), "{out}");
+}

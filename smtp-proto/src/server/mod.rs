@@ -415,6 +415,9 @@ impl Session {
     pub fn tls_established(&mut self, now: Instant) {
         self.tls = true;
         self.greeted = None;
+        // An AUTH before STARTTLS is forgotten too (RFC 3207 4.2: any
+        // knowledge not obtained from the TLS negotiation itself).
+        self.authenticated = false;
         self.tx = None;
         self.buf.clear();
         self.scanned = 0;
