@@ -84,6 +84,31 @@
 //! `S` the file size (Maildir++), `W` the size with CRLF line ends
 //! (Dovecot), so neither needs a `stat` or a read later.
 //!
+//! # Group commit
+//!
+//! One delivery on its own costs three syncs (its file, `new/`, the UID
+//! list) and one turn of the folder lock. [`deliver_batch`] (and
+//! [`Store::deliver_batch`], [`Maildir::deliver_batch`]) delivers N
+//! messages, into one or several folders of one or several stores, for two
+//! [`FileSystem::sync_batch`] calls in all (one `syncfs` each on Linux)
+//! and one lock per folder:
+//!
+//! 1. every message is written to a new file in its Maildir's `tmp/`;
+//! 2. one `sync_batch` over all those files makes their data durable;
+//! 3. each file is linked into `new/` (maildir(5)), so a file seen in
+//!    `new/` is always complete, even after a crash;
+//! 4. per folder, under the folder lock, the new messages get their UIDs
+//!    with one append to the UID list (not yet synced);
+//! 5. one `sync_batch` over the `new/` directories and the UID lists makes
+//!    the links and the UIDs durable. Only now is a message delivered.
+//!
+//! An error before step 5 fails only the messages it touched (a full disk
+//! while writing one file, a refused link); their files are removed. A
+//! failed step 5 fails and removes every message it covered, since none of
+//! them is known to be durable: a caller's retry never delivers twice what
+//! it was told failed, and a crash at any point loses nothing that was
+//! reported delivered.
+//!
 //! # Snapshots
 //!
 //! [`Folder::refresh`] lists `new/` or `cur/` only when its mtime changed,
@@ -104,6 +129,7 @@
 //! its UIDs; one changed otherwise gets a new UIDVALIDITY.
 #![deny(missing_docs)]
 
+mod batch;
 mod error;
 mod flags;
 mod folder;
@@ -120,6 +146,7 @@ mod snapshot;
 mod store;
 mod uidlist;
 
+pub use batch::{BatchItem, deliver_batch};
 pub use error::{Error, Result};
 pub use flags::{Flag, FlagOp, Flags, Keywords};
 pub use folder::MTIME_SLACK;

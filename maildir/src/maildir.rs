@@ -252,25 +252,7 @@ impl Maildir {
             },
         };
         let target = self.entry_path(&entry);
-        let linked = match self.fs.hard_link(&tmp_path, &target) {
-            Ok(()) => {
-                let _ = self.fs.remove_file(&tmp_path);
-                Ok(())
-            }
-            Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EPERM | libc::EOPNOTSUPP | libc::EXDEV | libc::EMLINK)
-                ) =>
-            {
-                self.fs.rename(&tmp_path, &target)
-            }
-            Err(e) => Err(e),
-        };
-        if let Err(e) = linked {
-            let _ = self.fs.remove_file(&tmp_path);
-            return Err(Error::io("link", target, e));
-        }
+        self.link_into_place(&tmp_path, &target)?;
         let dir = self.subdir_path(entry.subdir);
         if let Err(e) = self.fs.sync_dir(&dir) {
             // Not known to be durable: take it back so that the caller's
@@ -281,7 +263,32 @@ impl Maildir {
         Ok(Delivered { base, entry, size })
     }
 
-    fn create_tmp(&self, tmp_dir: &Path) -> Result<(String, PathBuf, File)> {
+    /// Step 3 of a delivery: links the written `tmp/` file to `target`
+    /// (`rename` where the file system has no hard links) and removes the
+    /// `tmp/` name. On failure the `tmp/` file is removed too.
+    pub(crate) fn link_into_place(&self, tmp_path: &Path, target: &Path) -> Result<()> {
+        let linked = match self.fs.hard_link(tmp_path, target) {
+            Ok(()) => {
+                let _ = self.fs.remove_file(tmp_path);
+                Ok(())
+            }
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EPERM | libc::EOPNOTSUPP | libc::EXDEV | libc::EMLINK)
+                ) =>
+            {
+                self.fs.rename(tmp_path, target)
+            }
+            Err(e) => Err(e),
+        };
+        linked.map_err(|e| {
+            let _ = self.fs.remove_file(tmp_path);
+            Error::io("link", target, e)
+        })
+    }
+
+    pub(crate) fn create_tmp(&self, tmp_dir: &Path) -> Result<(String, PathBuf, File)> {
         let mut attempts = 0;
         loop {
             let unique = name::unique_name();

@@ -129,6 +129,11 @@ impl Store {
         &self.location
     }
 
+    /// The file system the store works through.
+    pub(crate) fn file_system(&self) -> &SharedFs {
+        &self.fs
+    }
+
     /// The path that holds a folder: a Maildir directory or an mbox file.
     pub fn folder_path(&self, name: &str) -> Result<PathBuf> {
         if is_inbox(name) {

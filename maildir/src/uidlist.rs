@@ -385,20 +385,28 @@ impl UidListFile {
     /// Appends lines for new UIDs (already pushed into `list` by the
     /// caller). Must hold the folder lock.
     pub fn append(&mut self, fs: &SharedFs, text: &str) -> Result<()> {
+        let file = self.append_unsynced(fs, text)?;
+        // fdatasync: the appended lines and the new length are what must
+        // survive a crash; the mtime need not.
+        fs.sync_data(&file)
+            .map_err(|e| Error::io("fsync", &self.path, e))
+    }
+
+    /// Like [`UidListFile::append`] without the sync: returns the file,
+    /// which the caller makes durable (a batch of deliveries syncs it
+    /// together with its directories). Must hold the folder lock.
+    pub fn append_unsynced(&mut self, fs: &SharedFs, text: &str) -> Result<File> {
         let mut file = fs
             .open_append(&self.path, 0o600)
             .map_err(|e| Error::io("open", &self.path, e))?;
-        // fdatasync: the appended lines and the new length are what must
-        // survive a crash; the mtime need not.
         fs.write_all(&mut file, text.as_bytes())
-            .and_then(|()| fs.sync_data(&file))
             .map_err(|e| Error::io("write", &self.path, e))?;
         self.offset += text.len() as u64;
         let meta = file
             .metadata()
             .map_err(|e| Error::io("stat", &self.path, e))?;
         self.stamp = Some(stamp_of(&meta));
-        Ok(())
+        Ok(file)
     }
 
     /// Replaces the whole file with `list` (written in `tmp_dir`, fsynced,
@@ -470,6 +478,31 @@ impl UidListFile {
         base: &str,
         name: &str,
     ) -> Result<Option<u32>> {
+        match self.assign_many_after_mark(fs, mark, &[(base, name)])? {
+            Some((uids, appended)) => {
+                if let Some(file) = appended {
+                    fs.sync_data(&file)
+                        .map_err(|e| Error::io("fsync", &self.path, e))?;
+                }
+                Ok(uids.first().copied())
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// [`UidListFile::assign_after_mark`] for several messages linked after
+    /// `mark` (`(base, file name)` pairs, in delivery order): those a
+    /// reader already numbered keep their UIDs, the others get the next
+    /// ones in order, appended with one write. The UIDs are returned in the
+    /// order of `names`, with the appended file when lines were written:
+    /// the caller must sync it before the deliveries count as done. Must
+    /// hold the folder lock.
+    pub fn assign_many_after_mark(
+        &mut self,
+        fs: &SharedFs,
+        mark: &Mark,
+        names: &[(&str, &str)],
+    ) -> Result<Option<(Vec<u32>, Option<File>)>> {
         const WINDOW: u64 = 8192;
         let meta = match fs.metadata(&self.path) {
             Ok(m) => m,
@@ -514,6 +547,12 @@ impl UidListFile {
             };
             next = next.max(uid.saturating_add(1));
         }
+        let mut uids: Vec<Option<u32>> = vec![None; names.len()];
+        let wanted: HashMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, (base, _))| (*base, i))
+            .collect();
         let appended = read(mark.len, meta.len())?;
         let mut pos = 0;
         while let Some((line, after)) = next_line(&appended, pos) {
@@ -526,23 +565,46 @@ impl UidListFile {
                 .position(|b| *b == b':')
                 .and_then(|i| std::str::from_utf8(line.get(i + 1..)?).ok())
                 .map(|n| n.split(':').next().unwrap_or(n));
-            if line_base == Some(base) {
-                return Ok(Some(uid));
+            if let Some(&i) = line_base.and_then(|b| wanted.get(b))
+                && let Some(slot) = uids.get_mut(i)
+            {
+                *slot = Some(uid);
             }
             next = next.max(uid.saturating_add(1));
         }
         if pos != appended.len() {
             return Ok(None);
         }
-        let entry = UidEntry {
-            name: name.to_owned(),
-            ext: String::new(),
+        let unassigned = uids.iter().filter(|u| u.is_none()).count();
+        if u32::try_from(unassigned)
+            .ok()
+            .and_then(|n| next.checked_add(n))
+            .is_none()
+        {
+            // Out of UIDs: the caller's full path decides what to do.
+            return Ok(None);
+        }
+        let mut text = String::new();
+        for (slot, (_, name)) in uids.iter_mut().zip(names) {
+            if slot.is_none() {
+                let entry = UidEntry {
+                    name: (*name).to_owned(),
+                    ext: String::new(),
+                };
+                text.push_str(&entry_line(next, &entry));
+                *slot = Some(next);
+                next = next.saturating_add(1);
+            }
+        }
+        let file = if text.is_empty() {
+            None
+        } else {
+            Some(self.append_unsynced(fs, &text)?)
         };
-        self.append(fs, &entry_line(next, &entry))?;
         // What this handle had cached no longer matches the file.
         self.forget();
         self.state = ListState::Missing;
-        Ok(Some(next))
+        Ok(Some((uids.into_iter().flatten().collect(), file)))
     }
 }
 

@@ -119,6 +119,31 @@ fn child_process() {
                 let _ = std::io::stdout().flush();
             }
         }
+        "crash_batch" => {
+            // Deliver batches of 1 to 12 messages until killed.
+            let filler = "x".repeat(70);
+            let mut rng = Rng::seeded();
+            let mut n = 0u64;
+            loop {
+                let count = 1 + rng.next() % 12;
+                let batch: Vec<String> = (0..count)
+                    .map(|k| {
+                        let mut msg = format!("BEGIN {} {n} {k}\n", std::process::id());
+                        for _ in 0..300 {
+                            msg.push_str(&filler);
+                            msg.push('\n');
+                        }
+                        msg.push_str("END\n");
+                        msg
+                    })
+                    .collect();
+                let refs: Vec<&[u8]> = batch.iter().map(|m| m.as_bytes()).collect();
+                for r in store.deliver_batch("INBOX", &refs) {
+                    r.unwrap();
+                }
+                n += 1;
+            }
+        }
         "mbox" => {
             let me: u32 = std::env::var("MISSIVE_ID").unwrap().parse().unwrap();
             let count: u32 = std::env::var("MISSIVE_COUNT").unwrap().parse().unwrap();
@@ -249,6 +274,15 @@ fn check_complete(dir: &Path) -> usize {
 
 #[test]
 fn killed_deliveries_leave_only_complete_messages_and_all_get_uids() {
+    killed_deliveries("crash");
+}
+
+#[test]
+fn killed_batch_deliveries_leave_only_complete_messages_and_all_get_uids() {
+    killed_deliveries("crash_batch");
+}
+
+fn killed_deliveries(role: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("Maildir");
     Store::maildir(&dir).unwrap();
@@ -256,7 +290,7 @@ fn killed_deliveries_leave_only_complete_messages_and_all_get_uids() {
     let mut last_uid_next = 1;
     let mut validity = None;
     for round in 0..8 {
-        let mut child = spawn("crash", &dir, &[]);
+        let mut child = spawn(role, &dir, &[]);
         std::thread::sleep(Duration::from_millis(30 + rng.next() % 120));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();

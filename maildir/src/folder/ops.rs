@@ -1,6 +1,7 @@
 //! Folder operations beyond the snapshot: copying a file in, keyword
 //! letters, and replacing a small control file atomically.
 
+use std::fs::File;
 use std::io;
 use std::path::Path;
 
@@ -11,6 +12,7 @@ use crate::fs::SharedFs;
 use crate::lock::FolderLock;
 use crate::maildir::{MailEntry, Subdir};
 use crate::name;
+use crate::uidlist::{ListState, Mark};
 
 impl MaildirFolder {
     /// Copies a message file into this folder (hard link when possible,
@@ -80,6 +82,60 @@ impl MaildirFolder {
         };
         lock.release();
         Ok(Some(index))
+    }
+}
+
+impl MaildirFolder {
+    /// Marks the UID list before a batch links its files (see
+    /// [`MaildirFolder::assign_batch`]); `None` when the handle already
+    /// holds the list or there is none yet.
+    pub fn mark_for_batch(&self) -> Option<Mark> {
+        if self.uidfile.state == ListState::Valid {
+            None
+        } else {
+            self.uidfile.mark(self.fs())
+        }
+    }
+
+    /// Gives UIDs to messages a batch just linked into the folder
+    /// (`(base, file name)` in delivery order; `mark` taken before the
+    /// links), under one folder lock and with one append to the UID list.
+    ///
+    /// Returns the UIDs in the order of `linked` and, when lines were
+    /// appended without a sync, the UID list file: the caller syncs it
+    /// (with the folder's directory) before the deliveries count as done.
+    /// On an error nothing is removed; the caller removes the messages.
+    pub fn assign_batch(
+        &mut self,
+        mark: Option<Mark>,
+        linked: &[(&str, &str)],
+    ) -> Result<(Vec<u32>, Option<File>)> {
+        if let Some(mark) = mark {
+            let fs = self.fs().clone();
+            let lock = FolderLock::acquire(&fs, self.md.path())?;
+            let fast = self.uidfile.assign_many_after_mark(&fs, &mark, linked);
+            lock.release();
+            if let Some(done) = fast? {
+                return Ok(done);
+            }
+        }
+        // The list was replaced meanwhile, is missing or unusual: the
+        // full path reads it whole (and syncs what it writes).
+        let wanted = linked
+            .iter()
+            .map(|(base, name)| ((*base).to_owned(), (*name).to_owned()))
+            .collect();
+        self.ensure_uids(wanted)?;
+        let uids = linked
+            .iter()
+            .map(|(base, _)| {
+                self.uidfile
+                    .list
+                    .uid_of(base)
+                    .ok_or(Error::NoSuchMessage(0))
+            })
+            .collect::<Result<Vec<u32>>>()?;
+        Ok((uids, None))
     }
 }
 
