@@ -2,9 +2,11 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use crate::Limits;
 use crate::message::MessageState;
-use crate::types::{Command, Flag, Secret, Tag};
+use crate::types::{Command, DateTime, Flag, Mailbox, Secret, Tag};
 
 /// The session's configuration.
 ///
@@ -38,6 +40,12 @@ pub struct Config {
     pub max_auth_failures: u32,
     /// Consecutive `BAD` responses before the session says BYE.
     pub max_bad_commands: u32,
+    /// Once authenticated, an APPEND message of at least this many octets
+    /// is handed out as it arrives ([`Event::AppendStart`],
+    /// [`Event::AppendData`]..., [`Event::AppendEnd`]) instead of being
+    /// buffered whole into an [`Event::Command`]. `None` buffers every
+    /// message (up to [`Limits::literal_size`]).
+    pub append_streaming: Option<u64>,
 }
 
 impl Default for Config {
@@ -52,6 +60,7 @@ impl Default for Config {
             login_timeout: Duration::from_secs(3 * 60),
             max_auth_failures: 3,
             max_bad_commands: 20,
+            append_streaming: Some(256 * 1024),
         }
     }
 }
@@ -103,6 +112,35 @@ pub enum Event {
     Idle,
     /// The client ended IDLE (the tagged OK is queued).
     IdleDone,
+    /// A streamed APPEND message begins (see [`Config::append_streaming`]).
+    /// Decide before its octets come, so that a missing mailbox is
+    /// refused before the client sends them (RFC 9051 section 6.3.12,
+    /// `[TRYCREATE]`): [`append_accept`](super::Session::append_accept)
+    /// or [`append_reject`](super::Session::append_reject). Another
+    /// `AppendStart` with the same tag (MULTIAPPEND, RFC 3502) means the
+    /// previous message's octets are complete.
+    AppendStart {
+        /// The APPEND's tag.
+        tag: Tag,
+        /// The destination mailbox.
+        mailbox: Mailbox,
+        /// The flags to set.
+        flags: Vec<Flag>,
+        /// The INTERNALDATE to set.
+        date: Option<DateTime>,
+        /// The message's size in octets.
+        length: u64,
+    },
+    /// The next octets of the accepted message, in order.
+    AppendData(Bytes),
+    /// The streamed APPEND command is complete: store the last message
+    /// durably, then answer with [`complete`](super::Session::complete)
+    /// (`OK [APPENDUID ...]` or `NO`).
+    AppendEnd,
+    /// The streamed APPEND failed in the client's input (a syntax error
+    /// after a message, the connection ending): discard whatever of the
+    /// current message was stored. The session has answered already.
+    AppendAbort,
     /// The session ended (LOGOUT, autologout, shutdown, too many
     /// errors): release the mailbox; close once transmit is drained.
     Closed,

@@ -76,7 +76,19 @@ pub fn server_session(data: &[u8]) {
                     }
                 }
                 Event::Idle => s.flush_updates(),
-                Event::StartTls | Event::IdleDone | Event::Closed => {}
+                // A streamed APPEND: refuse odd sizes, take the others.
+                Event::AppendStart { length, .. } if length % 2 == 1 => {
+                    s.append_reject(now, None, "odd").expect("append pending")
+                }
+                Event::AppendStart { .. } => s.append_accept(now).expect("append pending"),
+                Event::AppendEnd => s
+                    .complete(now, StatusKind::Ok, None, "done")
+                    .expect("append end pending"),
+                Event::StartTls
+                | Event::IdleDone
+                | Event::Closed
+                | Event::AppendData(_)
+                | Event::AppendAbort => {}
             }
         }
         while let Some(out) = s.poll_transmit() {

@@ -1,6 +1,7 @@
 //! The Sans-IO IMAP server session (RFC 3501, with the extensions listed
 //! in [`Session::capabilities`]).
 
+mod append;
 mod dispatch;
 mod event;
 #[doc(hidden)]
@@ -77,6 +78,7 @@ pub struct Session {
     out: BytesMut,
     events: VecDeque<Event>,
     pending: Option<Pending>,
+    upload: Option<append::Upload>,
     view: Option<MailboxView>,
     tls: bool,
     awaiting_tls: bool,
@@ -104,6 +106,20 @@ enum PendingKind {
     Select,
     Close,
     Idle,
+    /// A streamed APPEND message was announced; the owner decides.
+    AppendStart,
+    /// A streamed APPEND is reading the client's octets.
+    AppendData,
+}
+
+impl PendingKind {
+    /// The session goes on reading the client while this is pending.
+    fn reads(self) -> bool {
+        matches!(
+            self,
+            PendingKind::Idle | PendingKind::Sasl | PendingKind::AppendData
+        )
+    }
 }
 
 /// Misuse of the session by its owner.
@@ -149,6 +165,7 @@ impl Session {
             out: BytesMut::new(),
             events: VecDeque::new(),
             pending: None,
+            upload: None,
             view: None,
             tls,
             awaiting_tls: false,
@@ -283,7 +300,7 @@ impl Session {
             return None;
         }
         match &self.pending {
-            Some(p) if p.kind != PendingKind::Idle && p.kind != PendingKind::Sasl => None,
+            Some(p) if !p.kind.reads() => None,
             _ => Some(self.deadline),
         }
     }
@@ -313,6 +330,7 @@ impl Session {
             self.state = State::Logout;
             self.pending = None;
             self.view = None;
+            self.append_broken();
             self.events.push_back(Event::Closed);
         }
     }
@@ -561,6 +579,11 @@ impl Session {
         if ok {
             self.state = State::Authenticated;
             self.auth_failures = 0;
+            // Only now: before authentication nobody gets to send a big
+            // message (RFC 3501 section 6.3.11 lists APPEND as valid in
+            // the authenticated state).
+            self.decoder
+                .set_append_streaming(self.config.append_streaming);
             let code = self.capability_code();
             self.tagged(&p.tag, StatusKind::Ok, code, "Logged in");
         } else {
@@ -598,7 +621,7 @@ impl Session {
     fn process(&mut self, now: Instant) {
         while !self.closed && !self.awaiting_tls {
             if let Some(p) = &self.pending
-                && !matches!(p.kind, PendingKind::Idle | PendingKind::Sasl)
+                && !p.kind.reads()
             {
                 return;
             }
@@ -621,6 +644,10 @@ impl Session {
                 }
             }
             CommandEvent::Error(e) => {
+                if self.uploading() {
+                    // A broken APPEND tail: the owner drops the message.
+                    self.append_broken();
+                }
                 let tag = match &self.pending {
                     Some(p) if matches!(p.kind, PendingKind::Idle | PendingKind::Sasl) => {
                         self.pending.take().map(|p| p.tag)
@@ -658,12 +685,24 @@ impl Session {
                 }
             }
             CommandEvent::Command(c) => self.dispatch(now, c),
-            // APPEND streaming is not switched on in this session's decoder,
-            // so these never come; refuse rather than ignore if they do.
-            CommandEvent::AppendStart { tag, .. } | CommandEvent::AppendEnd { tag } => {
-                self.bad(&tag, "Unexpected APPEND data");
-            }
-            CommandEvent::AppendData(_) => {}
+            CommandEvent::AppendStart {
+                tag,
+                mailbox,
+                flags,
+                date,
+                length,
+                sync,
+                ..
+            } => self.append_start(append::Start {
+                tag,
+                mailbox,
+                flags,
+                date,
+                length,
+                sync,
+            }),
+            CommandEvent::AppendData(data) => self.append_data(data),
+            CommandEvent::AppendEnd { tag } => self.append_end(tag),
         }
     }
 

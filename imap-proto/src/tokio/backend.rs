@@ -25,6 +25,10 @@ pub enum BackendError {
     /// Too many keywords, quota...: `NO [LIMIT]`.
     #[error("{0}")]
     Limit(String),
+    /// The message is bigger than the mailbox takes: `NO [TOOBIG]`
+    /// (RFC 7888 section 4).
+    #[error("{0}")]
+    TooBig(String),
     /// A failure worth retrying (disk, lock): `NO [UNAVAILABLE]`.
     #[error("{0}")]
     Unavailable(String),
@@ -39,6 +43,7 @@ impl BackendError {
             BackendError::AlreadyExists => Code::AlreadyExists,
             BackendError::Cannot(_) => Code::Cannot,
             BackendError::Limit(_) => Code::Limit,
+            BackendError::TooBig(_) => Code::TooBig,
             BackendError::Unavailable(_) => Code::Unavailable,
         };
         (Some(code), self.to_string())
@@ -110,6 +115,25 @@ pub struct CopyInfo {
     pub uids: Vec<(u32, u32)>,
 }
 
+/// A message being stored as its octets arrive (a streamed APPEND, from
+/// [`Mailboxes::append_stream`]).
+///
+/// The driver calls [`write`](Self::write) with the octets in order, then
+/// [`finish`](Self::finish) once all have come, or [`abort`](Self::abort)
+/// when the APPEND is given up (the client's input broke off, the
+/// connection ended, a write failed). Dropping a sink without either
+/// must also leave nothing behind.
+#[async_trait]
+pub trait AppendSink: Send {
+    /// The next octets of the message.
+    async fn write(&mut self, octets: Bytes) -> BackendResult<()>;
+    /// Every octet came: makes the message durable (RFC 9051 section
+    /// 6.3.12: nothing partial) and returns (UIDVALIDITY, UID).
+    async fn finish(self: Box<Self>) -> BackendResult<(u32, u32)>;
+    /// Gives the message up: nothing of it remains in the mailbox.
+    async fn abort(self: Box<Self>);
+}
+
 /// Checks credentials and opens a user's mailboxes.
 #[async_trait]
 pub trait Backend: Send + Sync {
@@ -148,6 +172,27 @@ pub trait Mailboxes: Send {
         internal_date: Option<i64>,
         message: Bytes,
     ) -> BackendResult<(u32, u32)>;
+    /// A streamed APPEND of a big message (see
+    /// [`Config::append_streaming`](crate::server::Config::append_streaming))
+    /// begins: `length` octets will follow. Called before the client is
+    /// told to send them, so refuse here what cannot be stored (a missing
+    /// mailbox: [`BackendError::NoSuchMailbox`], answered `NO [TRYCREATE]`;
+    /// a message too big: [`BackendError::TooBig`]).
+    ///
+    /// `Ok(Some(sink))` stores the octets as they come. The default,
+    /// `Ok(None)`, has the driver collect the message in memory and call
+    /// [`append`](Self::append) at the end; it checks that the mailbox
+    /// exists with [`status`](Self::status) first.
+    async fn append_stream(
+        &mut self,
+        name: &str,
+        flags: &[Flag],
+        internal_date: Option<i64>,
+        length: u64,
+    ) -> BackendResult<Option<Box<dyn AppendSink>>> {
+        let _ = (flags, internal_date, length);
+        self.status(name).await.map(|_| None)
+    }
     /// SELECT or EXAMINE.
     async fn select(&mut self, name: &str, read_only: bool) -> BackendResult<SelectInfo>;
     /// Ends the selection; with `expunge` (CLOSE on a read-write

@@ -289,7 +289,16 @@ impl<B: Backend> Connection<'_, B> {
             }
             _ => (StatusKind::Bad, None, "Command not supported".into()),
         };
-        // What others did meanwhile, before the tagged response.
+        self.note_changes(mb).await;
+        let (kind, code, text) = outcome;
+        self.session
+            .complete(now(), kind, code, &text)
+            .map_err(owner_error)
+    }
+
+    /// What others did meanwhile, recorded in the view to go out before
+    /// the tagged response.
+    pub(crate) async fn note_changes(&mut self, mb: &mut B::Mailboxes) {
         if self.session.view().is_some()
             && let Ok(changes) = mb.changes().await
             && let Some(view) = self.session.view_mut()
@@ -303,10 +312,6 @@ impl<B: Backend> Connection<'_, B> {
                 }
             }
         }
-        let (kind, code, text) = outcome;
-        self.session
-            .complete(now(), kind, code, &text)
-            .map_err(owner_error)
     }
 
     pub(crate) fn uids_of(&self, set: &SequenceSet, uid: bool) -> Vec<u32> {

@@ -21,13 +21,14 @@
 //! # }
 //! ```
 
+mod append;
 mod backend;
 mod exec;
 mod fetch;
 
 pub use backend::{
-    Backend, BackendError, BackendResult, Change, CopyInfo, MailboxInfo, MailboxStatus, Mailboxes,
-    MessageMeta,
+    AppendSink, Backend, BackendError, BackendResult, Change, CopyInfo, MailboxInfo, MailboxStatus,
+    Mailboxes, MessageMeta,
 };
 
 use std::io;
@@ -84,8 +85,11 @@ where
         mailboxes: None,
         options,
         idling: false,
+        upload: None,
     };
     let r = conn.drive(&mut stream).await;
+    // A streamed APPEND cut off by the connection's end leaves nothing.
+    conn.append_abort().await;
     if let Some(mb) = conn.mailboxes.as_mut() {
         let _ = mb.unselect(false).await;
     }
@@ -98,6 +102,7 @@ pub(crate) struct Connection<'a, B: Backend> {
     pub(crate) mailboxes: Option<B::Mailboxes>,
     pub(crate) options: Options,
     pub(crate) idling: bool,
+    pub(crate) upload: Option<append::Upload>,
 }
 
 pub(crate) async fn flush<S: AsyncWrite + Unpin>(
@@ -179,8 +184,19 @@ impl<B: Backend> Connection<'_, B> {
                 self.session.flush_updates();
             }
             Event::IdleDone => self.idling = false,
+            Event::AppendStart {
+                mailbox,
+                flags,
+                date,
+                length,
+                ..
+            } => self.append_start(&mailbox, flags, date, length).await?,
+            Event::AppendData(octets) => self.append_data(octets).await,
+            Event::AppendEnd => self.append_end().await?,
+            Event::AppendAbort => self.append_abort().await,
             Event::Closed => {
                 self.idling = false;
+                self.append_abort().await;
             }
         }
         Ok(())

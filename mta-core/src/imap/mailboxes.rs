@@ -4,24 +4,30 @@ use bytes::Bytes;
 use imap_proto::message::MessageState;
 use imap_proto::server::SelectInfo;
 use imap_proto::tokio::{
-    BackendError, BackendResult, Change, CopyInfo, MailboxInfo, MailboxStatus, Mailboxes,
-    MessageMeta,
+    AppendSink, BackendError, BackendResult, Change, CopyInfo, MailboxInfo, MailboxStatus,
+    Mailboxes, MessageMeta,
 };
 use imap_proto::types::{Atom, Flag, MailboxAttribute, StoreKind};
 use maildir::{Flag as MdFlag, FlagOp, Flags, Folder, Keywords, Store};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Semaphore;
+
+use super::append::{Job, MaildirAppend};
 
 /// The mailboxes of one logged-in user, for one session.
 #[derive(Debug, Clone)]
 pub struct MaildirMailboxes {
     inner: Arc<Mutex<Inner>>,
+    /// Places for streamed APPENDs, shared by every session of the
+    /// backend: each holds a blocking-pool thread while the client sends.
+    appends: Arc<Semaphore>,
 }
 
 #[derive(Debug)]
-struct Inner {
-    store: Store,
+pub(crate) struct Inner {
+    pub(crate) store: Store,
     selected: Option<Selected>,
     /// The last folder closed, kept to be refreshed (a few stats and the
     /// new names) rather than rescanned when the client selects it again,
@@ -36,7 +42,7 @@ struct Selected {
     recent: HashSet<u32>,
 }
 
-fn err(e: maildir::Error) -> BackendError {
+pub(crate) fn err(e: maildir::Error) -> BackendError {
     use maildir::Error as E;
     match e {
         E::NoSuchFolder(_) => BackendError::NoSuchMailbox,
@@ -91,7 +97,7 @@ fn to_imap(flags: Flags, keywords: &Keywords) -> Vec<Flag> {
 }
 
 /// IMAP flags to store flags, giving new keywords a letter.
-fn to_store(flags: &[Flag], folder: &mut Folder) -> maildir::Result<Flags> {
+pub(crate) fn to_store(flags: &[Flag], folder: &mut Folder) -> maildir::Result<Flags> {
     let mut out = Flags::empty();
     for f in flags {
         match f {
@@ -143,16 +149,48 @@ fn crlf(bytes: Vec<u8>) -> Bytes {
     Bytes::from(out)
 }
 
+fn system_time(t: i64) -> SystemTime {
+    if t >= 0 {
+        UNIX_EPOCH + Duration::from_secs(t as u64)
+    } else {
+        UNIX_EPOCH
+    }
+}
+
+/// Whether two names are the same folder (INBOX in any case).
+fn same_folder(a: &str, b: &str) -> bool {
+    a == b || (maildir::is_inbox(a) && maildir::is_inbox(b))
+}
+
+/// A message this session APPENDed into the folder it has selected is
+/// `\Recent` to it (RFC 3501 section 2.3.2: this session is the first to
+/// be told of it); the next [`Mailboxes::changes`] reports it as EXISTS.
+pub(crate) fn appended_to(inner: &Mutex<Inner>, name: &str, uid: u32) {
+    if let Ok(mut g) = inner.lock()
+        && let Some(sel) = g.selected.as_mut()
+        && same_folder(sel.folder.name(), name)
+    {
+        sel.recent.insert(uid);
+    }
+}
+
 impl MaildirMailboxes {
     /// One session's view of `store`, for a [`Backend`](imap_proto::tokio::Backend)
     /// that checks users its own way and opens the store itself.
     pub fn new(store: Store) -> Self {
+        Self::with_appends(store, Arc::new(Semaphore::new(super::CONCURRENT_APPENDS)))
+    }
+
+    /// Like [`MaildirMailboxes::new`], sharing the places for streamed
+    /// APPENDs with the backend's other sessions.
+    pub(crate) fn with_appends(store: Store, appends: Arc<Semaphore>) -> Self {
         MaildirMailboxes {
             inner: Arc::new(Mutex::new(Inner {
                 store,
                 selected: None,
                 closed: None,
             })),
+            appends,
         }
     }
 
@@ -325,18 +363,42 @@ impl Mailboxes for MaildirMailboxes {
         self.with(move |i| {
             let mut folder = i.store.open_folder(&name).map_err(err)?;
             let f = to_store(&flags, &mut folder).map_err(err)?;
-            let date = internal_date.map(|t| {
-                if t >= 0 {
-                    UNIX_EPOCH + Duration::from_secs(t as u64)
-                } else {
-                    UNIX_EPOCH
-                }
-            });
+            let date = internal_date.map(system_time);
             // Durable (fsynced file and directory) when this returns.
             let uid = folder.append(&message[..], f, date).map_err(err)?;
+            if let Some(sel) = i.selected.as_mut()
+                && same_folder(sel.folder.name(), &name)
+            {
+                sel.recent.insert(uid);
+            }
             Ok((folder.uid_validity(), uid))
         })
         .await
+    }
+
+    async fn append_stream(
+        &mut self,
+        name: &str,
+        flags: &[Flag],
+        internal_date: Option<i64>,
+        length: u64,
+    ) -> BackendResult<Option<Box<dyn AppendSink>>> {
+        let permit = self
+            .appends
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| BackendError::Unavailable("server shutting down".into()))?;
+        let sink = MaildirAppend::start(Job {
+            inner: self.inner.clone(),
+            name: name.to_owned(),
+            flags: flags.to_vec(),
+            date: internal_date.map(system_time),
+            length,
+            permit,
+        })
+        .await?;
+        Ok(Some(Box::new(sink)))
     }
 
     async fn select(&mut self, name: &str, read_only: bool) -> BackendResult<SelectInfo> {
@@ -345,9 +407,7 @@ impl Mailboxes for MaildirMailboxes {
             if let Some(sel) = i.selected.take() {
                 i.closed = Some(sel.folder);
             }
-            let same = |f: &Folder| {
-                f.name() == name || (maildir::is_inbox(&name) && maildir::is_inbox(f.name()))
-            };
+            let same = |f: &Folder| same_folder(f.name(), &name);
             let cached = match i.closed.take() {
                 Some(mut f) if same(&f) => match f.refresh() {
                     Ok(ch) if !ch.uid_validity_changed => Some(f),

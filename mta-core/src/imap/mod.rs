@@ -15,9 +15,15 @@
 //!   other sessions and processes are found by a cheap `stat` check
 //!   ([`maildir::Folder::has_changed`]) after every command and while
 //!   IDLE.
-//! - APPEND returns after the message is fsynced into the folder.
+//! - APPEND returns after the message is fsynced into the folder. A big
+//!   message (over 256 KiB) is written into the folder's `tmp/` as it
+//!   arrives, never held whole in memory; a missing folder is refused
+//!   with `[TRYCREATE]` before the client sends it, and an APPEND broken
+//!   off leaves no file behind. A message APPENDed to the selected
+//!   folder is `\Recent` for the session that stored it.
 //! - Every store call runs on tokio's blocking pool.
 
+mod append;
 mod mailboxes;
 
 pub use mailboxes::MaildirMailboxes;
@@ -28,6 +34,12 @@ use maildir::Store;
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use tokio::sync::Semaphore;
+
+/// Streamed APPENDs one backend writes at once (each holds a thread of
+/// tokio's blocking pool while its client sends); more wait their turn
+/// before the client is told to send.
+const CONCURRENT_APPENDS: usize = 64;
 
 /// Folders created at first login, with their special-use attributes
 /// (RFC 6154 section 2).
@@ -51,6 +63,7 @@ pub const SPECIAL_FOLDERS: [&str; 5] = ["Sent", "Trash", "Drafts", "Junk", "Arch
 pub struct MaildirBackend {
     users: Arc<RwLock<PasswdFile>>,
     mail_location: Arc<str>,
+    appends: Arc<Semaphore>,
 }
 
 impl MaildirBackend {
@@ -59,6 +72,7 @@ impl MaildirBackend {
         MaildirBackend {
             users: Arc::new(RwLock::new(users)),
             mail_location: mail_location.into(),
+            appends: Arc::new(Semaphore::new(CONCURRENT_APPENDS)),
         }
     }
 
@@ -110,7 +124,7 @@ impl Backend for MaildirBackend {
             .await
             .ok()?
             .ok()?;
-        Some(MaildirMailboxes::new(store))
+        Some(MaildirMailboxes::with_appends(store, self.appends.clone()))
     }
 }
 
