@@ -199,7 +199,7 @@ impl Queue {
         let ddir = deferred_dir(&dir);
         fs::create_dir_all(&jdir)?;
         fs::create_dir_all(&ddir)?;
-        let (state, next_segment) = recover(&jdir, &ddir)?;
+        let (state, next_segment) = recover(&jdir, &ddir, Recovery::Owner)?;
         let current = Arc::new(AtomicU64::new(next_segment));
         let (tx, rx) = mpsc::channel();
         let committer = journal::Committer::new(
@@ -568,14 +568,97 @@ fn write_deferred(ddir: &Path, id: &QueueId, payload: &[u8]) -> io::Result<()> {
     journal::fsync_dir(ddir)
 }
 
+/// Reads the queue in `directory` without opening it: the listing another
+/// process (the `mailq` command) shows while an engine owns the queue.
+///
+/// Nothing is written, created or removed, and no committer is started:
+/// unlike [`Queue::open`] this is safe beside the running engine. It is a
+/// snapshot: a segment or deferred file the engine removes while it is
+/// read is skipped (its messages are gone), a record still being appended
+/// ends the segment (it is not acknowledged yet), and a message the engine
+/// moves from the journal to `deferred/` meanwhile is shown once, from
+/// `deferred/`. `active` is always false (attempts run in the engine).
+///
+/// Enqueueing from a second process is not supported: segments belong to
+/// the committer of the process that opened the queue. Submit over SMTP.
+///
+/// # Errors
+///
+/// The directory cannot be read (a missing directory is an empty queue).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use mta_core::clock::SystemClock;
+/// use mta_core::queue::{MessageKind, Queue, QueueOptions, snapshot};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let queue = Queue::open(QueueOptions::new(dir.path()), Arc::new(SystemClock))?;
+/// let id = queue.next_id();
+/// queue.enqueue(&id, "alice@example.com", &["bob@example.org".into()], "local",
+///     MessageKind::Normal, b"Subject: hi\r\n\r\nhello\r\n").await?;
+/// let listing = snapshot(dir.path())?; // while `queue` stays open
+/// assert_eq!(listing[0].envelope.id, id);
+/// assert_eq!(listing[0].size, 22);
+/// # Ok(()) }
+/// ```
+pub fn snapshot(directory: &Path) -> Result<Vec<QueueEntry>, QueueError> {
+    let (jdir, ddir) = (journal_dir(directory), deferred_dir(directory));
+    if !directory.exists() {
+        return Ok(Vec::new());
+    }
+    let (st, _) = recover(&jdir, &ddir, Recovery::Reader)?;
+    let mut v: Vec<QueueEntry> = st
+        .messages
+        .into_values()
+        .map(|e| QueueEntry {
+            envelope: e.env,
+            size: e.size,
+            active: false,
+            deferred: matches!(e.place, Place::Deferred),
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        (a.envelope.arrival, &a.envelope.id).cmp(&(b.envelope.arrival, &b.envelope.id))
+    });
+    Ok(v)
+}
+
+/// Who reads the queue directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recovery {
+    /// [`Queue::open`]: the only writer; removes leftover temporary files.
+    Owner,
+    /// [`snapshot`]: beside a running owner; writes nothing and skips
+    /// files that vanish while it reads.
+    Reader,
+}
+
+/// Reads a file; `None` when a reader beside the running owner finds it
+/// removed meanwhile.
+fn read_queue_file(path: &Path, who: Recovery) -> io::Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Err(e) if who == Recovery::Reader && e.kind() == io::ErrorKind::NotFound => Ok(None),
+        r => r.map(Some),
+    }
+}
+
 /// Rebuilds the queue from the journal and `deferred/`; returns the state
 /// and the id of the next segment to write.
-fn recover(jdir: &Path, ddir: &Path) -> Result<(State, u64), QueueError> {
+fn recover(jdir: &Path, ddir: &Path, who: Recovery) -> Result<(State, u64), QueueError> {
     let mut st = State::default();
-    let segments = journal::list_segments(jdir)?;
+    let segments = match journal::list_segments(jdir) {
+        Err(e) if who == Recovery::Reader && e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        r => r?,
+    };
     for &seg in &segments {
         st.segments.insert(seg, 0);
-        let buf = fs::read(journal::segment_path(jdir, seg))?;
+        let Some(buf) = read_queue_file(&journal::segment_path(jdir, seg), who)? else {
+            continue;
+        };
         let (records, _good) = record::unframe(&buf);
         for r in records {
             match r.kind {
@@ -612,18 +695,29 @@ fn recover(jdir: &Path, ddir: &Path) -> Result<(State, u64), QueueError> {
             }
         }
     }
-    for e in fs::read_dir(ddir)? {
+    let deferred = match fs::read_dir(ddir) {
+        Err(e) if who == Recovery::Reader && e.kind() == io::ErrorKind::NotFound => {
+            return Ok((st, 1));
+        }
+        r => r?,
+    };
+    for e in deferred {
         let e = e?;
         let name = e.file_name();
         let Some(name) = name.to_str() else { continue };
         if name.ends_with(".tmp") {
-            let _ = fs::remove_file(e.path());
+            // A deferred file being written (by the owner: left by a crash).
+            if who == Recovery::Owner {
+                let _ = fs::remove_file(e.path());
+            }
             continue;
         }
         let Some(id) = QueueId::parse(name) else {
             continue;
         };
-        let buf = fs::read(e.path())?;
+        let Some(buf) = read_queue_file(&e.path(), who)? else {
+            continue;
+        };
         let (records, _) = record::unframe(&buf);
         let Some((env, at)) = records.first().and_then(|r| {
             record::decode_message(r.payload).map(|(env, at)| (env, r.payload.len() - at))
