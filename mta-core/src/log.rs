@@ -24,9 +24,26 @@ pub fn connect(name: Option<&str>, addr: IpAddr) {
     tracing::info!(target: TARGET, "connect from {}[{addr}]", name.unwrap_or("unknown"));
 }
 
-/// `QUEUEID: client=name[addr]`.
-pub fn client(id: &QueueId, name: Option<&str>, addr: IpAddr) {
-    tracing::info!(target: TARGET, "{id}: client={}[{addr}]", name.unwrap_or("unknown"));
+/// `QUEUEID: client=name[addr]`, with `, sasl_method=PLAIN,
+/// sasl_username=alice` after AUTH.
+pub fn client(id: &QueueId, name: Option<&str>, addr: IpAddr, sasl: Option<(&str, &str)>) {
+    let name = name.unwrap_or("unknown");
+    match sasl {
+        Some((method, user)) => tracing::info!(
+            target: TARGET,
+            "{id}: client={name}[{addr}], sasl_method={method}, sasl_username={user}"
+        ),
+        None => tracing::info!(target: TARGET, "{id}: client={name}[{addr}]"),
+    }
+}
+
+/// `warning: name[addr]: SASL METHOD authentication failed: why`.
+pub fn sasl_failed(name: Option<&str>, addr: IpAddr, method: &str, why: &str) {
+    tracing::warn!(
+        target: TARGET,
+        "warning: {}[{addr}]: SASL {method} authentication failed: {why}",
+        name.unwrap_or("unknown")
+    );
 }
 
 /// `NOQUEUE: reject: RCPT from name[addr]: reply; from=<..> to=<..>`.

@@ -4,6 +4,13 @@
 //! SIZE limit), refuses mail that has looped (more Received: headers than
 //! hopcount_limit), adds its Received: header (RFC 5321 section 4.4) and
 //! enqueues; the 250 goes out only after the queue's fsync.
+//!
+//! AUTH (RFC 4954) checks PLAIN and LOGIN credentials against a
+//! passwd-file through [`PasswordAuth`] (hashes verified on the blocking
+//! pool, failures delayed and limited per client address). An
+//! authenticated client passes `permit_sasl_authenticated`, and its
+//! Received: header says `ESMTPA` or `ESMTPSA` (RFC 3848). Each listener
+//! is one of the [`SmtpService`]s of Postfix's master.cf.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -14,7 +21,9 @@ use smtp_proto::server::{self, HeloKind};
 use smtp_proto::tokio::Handler;
 use smtp_proto::{ForwardPath, Host, MailParameters, RcptParameters, Reply, ReversePath};
 
+use crate::auth::{Attempt, PasswordAuth};
 use crate::clock::Clock;
+use crate::config::Restriction;
 use crate::delivery::SharedRouter;
 use crate::log;
 use crate::queue::{MessageKind, Queue};
@@ -28,7 +37,50 @@ pub struct SmtpdShared {
     pub queue: Queue,
     /// The clock (for Received dates).
     pub clock: Arc<dyn Clock>,
+    /// The password check of AUTH; without it AUTH is not offered.
+    pub auth: Option<PasswordAuth>,
 }
+
+/// The kinds of SMTP listener, as the services of Postfix's master.cf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SmtpService {
+    /// `smtp` (port 25): main.cf as written; AUTH offered only with
+    /// smtpd_sasl_auth_enable = yes.
+    Smtp,
+    /// `submission` (port 587, RFC 6409): STARTTLS offered, AUTH required
+    /// before MAIL (530 5.7.0, RFC 4954 section 6), and, as master.cf's
+    /// `-o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+    /// -o smtpd_recipient_restrictions=`, relaying for authenticated
+    /// clients only. AUTH itself needs TLS unless the client may send
+    /// passwords in the clear ([`crate::auth::PlaintextAuth`]).
+    Submission,
+    /// `submissions` (port 465, RFC 8314 section 3.3; `smtps` in older
+    /// master.cf files): as submission, over implicit TLS.
+    Smtps,
+}
+
+impl SmtpService {
+    /// Whether AUTH must precede MAIL.
+    #[must_use]
+    pub fn requires_auth(self) -> bool {
+        !matches!(self, SmtpService::Smtp)
+    }
+
+    /// The service name as master.cf spells it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            SmtpService::Smtp => "smtp",
+            SmtpService::Submission => "submission",
+            SmtpService::Smtps => "submissions",
+        }
+    }
+}
+
+/// master.cf's submission override of smtpd_relay_restrictions.
+const SUBMISSION_RELAY: [Restriction; 2] =
+    [Restriction::PermitSaslAuthenticated, Restriction::Reject];
 
 impl std::fmt::Debug for SmtpdShared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -64,6 +116,9 @@ pub struct Smtpd {
     helo: Option<(String, HeloKind)>,
     tls: bool,
     require_tls: bool,
+    service: SmtpService,
+    /// The SASL mechanism and user name after a successful AUTH.
+    authenticated: Option<(&'static str, String)>,
     reverse_path: Option<router::ReversePath>,
     recipients: Vec<String>,
 }
@@ -116,6 +171,8 @@ impl Smtpd {
             helo: None,
             tls: false,
             require_tls: false,
+            service: SmtpService::Smtp,
+            authenticated: None,
             reverse_path: None,
             recipients: Vec::new(),
         }
@@ -129,6 +186,20 @@ impl Smtpd {
         self
     }
 
+    /// Which service this connection came in on (AUTH required before
+    /// MAIL on submission and SMTPS; their relay restrictions).
+    #[must_use]
+    pub fn service(mut self, service: SmtpService) -> Self {
+        self.service = service;
+        self
+    }
+
+    /// The authenticated user name, once AUTH succeeded.
+    #[must_use]
+    pub fn authenticated(&self) -> Option<&str> {
+        self.authenticated.as_ref().map(|(_, u)| u.as_str())
+    }
+
     fn client_text(&self) -> String {
         let helo = self.helo.as_ref().map_or("unknown", |(h, _)| h.as_str());
         format!(
@@ -139,10 +210,18 @@ impl Smtpd {
     }
 
     fn received(&self, id: &str, myhostname: &str) -> String {
-        let protocol = match self.helo.as_ref().map(|(_, k)| *k) {
-            Some(HeloKind::Ehlo) if self.tls => "ESMTPS",
-            Some(HeloKind::Ehlo) => "ESMTP",
-            Some(HeloKind::Lhlo) => "LMTP",
+        // RFC 3848 section 2: ESMTPA with AUTH, ESMTPS with TLS, ESMTPSA
+        // with both (and the LMTP twins).
+        let auth = self.authenticated.is_some();
+        let protocol = match (self.helo.as_ref().map(|(_, k)| *k), self.tls, auth) {
+            (Some(HeloKind::Ehlo), true, true) => "ESMTPSA",
+            (Some(HeloKind::Ehlo), true, false) => "ESMTPS",
+            (Some(HeloKind::Ehlo), false, true) => "ESMTPA",
+            (Some(HeloKind::Ehlo), false, false) => "ESMTP",
+            (Some(HeloKind::Lhlo), true, true) => "LMTPSA",
+            (Some(HeloKind::Lhlo), true, false) => "LMTPS",
+            (Some(HeloKind::Lhlo), false, true) => "LMTPA",
+            (Some(HeloKind::Lhlo), false, false) => "LMTP",
             _ => "SMTP",
         };
         let now = self
@@ -183,6 +262,10 @@ impl Handler for Smtpd {
             // EHLO, STARTTLS and QUIT when TLS is required.
             return Err(fixed(530, (5, 7, 0), "Must issue a STARTTLS command first"));
         }
+        if self.service.requires_auth() && self.authenticated.is_none() {
+            // RFC 4954 section 6: "530 5.7.0 Authentication required".
+            return Err(fixed(530, (5, 7, 0), "Authentication required"));
+        }
         let rp = match reverse_path {
             ReversePath::Null => router::ReversePath::Null,
             ReversePath::Mailbox(m) => router::ReversePath::parse(&m.to_string())
@@ -210,11 +293,16 @@ impl Handler for Smtpd {
         let ctx = RcptContext {
             client_addr: self.client_addr,
             client_name: self.client_name.as_deref(),
-            sasl_authenticated: false,
+            sasl_authenticated: self.authenticated.is_some(),
             reverse_path,
             forward_path: &mailbox,
         };
-        match r.check_recipient(&ctx) {
+        let decision = if self.service.requires_auth() {
+            r.check_recipient_with(&ctx, &SUBMISSION_RELAY, &[])
+        } else {
+            r.check_recipient(&ctx)
+        };
+        match decision {
             Decision::Accept => {
                 self.recipients.push(mailbox.to_string());
                 Ok(())
@@ -261,7 +349,12 @@ impl Handler for Smtpd {
             Some(router::ReversePath::Mailbox(m)) => m.to_string(),
             _ => String::new(),
         };
-        log::client(&id, self.client_name.as_deref(), self.client_addr);
+        log::client(
+            &id,
+            self.client_name.as_deref(),
+            self.client_addr,
+            self.authenticated.as_ref().map(|(m, u)| (*m, u.as_str())),
+        );
         let client = self.client_text();
         match queue
             .enqueue(
@@ -292,6 +385,62 @@ impl Handler for Smtpd {
     }
 
     async fn tls_established(&mut self) {
+        // RFC 3207 section 4.2: what the client said before TLS is
+        // forgotten, an earlier AUTH included.
         self.tls = true;
+        self.helo = None;
+        self.authenticated = None;
+    }
+
+    async fn auth(&mut self, credentials: &smtp_proto::Credentials) -> Result<(), Reply> {
+        let method = match credentials.mechanism {
+            smtp_proto::Mechanism::Plain => "PLAIN",
+            smtp_proto::Mechanism::Login => "LOGIN",
+            smtp_proto::Mechanism::Other(_) => "OTHER",
+        };
+        let failed = |why: &str| {
+            log::sasl_failed(self.client_name.as_deref(), self.client_addr, method, why);
+            fixed(535, (5, 7, 8), "Error: authentication failed")
+        };
+        let Some(auth) = self.shared.auth.clone() else {
+            return Err(failed("no password database"));
+        };
+        // No proxy authorization: an authzid, when sent, must name the
+        // authenticating user (RFC 4616 section 2).
+        if credentials
+            .authzid
+            .as_deref()
+            .is_some_and(|z| z != credentials.authcid)
+        {
+            return Err(failed("authorization identity differs"));
+        }
+        let attempt = auth
+            .verify_password(
+                Some(self.client_addr),
+                &credentials.authcid,
+                credentials.password.expose(),
+            )
+            .await;
+        match attempt {
+            Attempt::Success(entry) => {
+                self.authenticated = Some((method, entry.user));
+                Ok(())
+            }
+            Attempt::Failure => Err(failed("authentication failure")),
+            Attempt::Blocked { .. } => {
+                log::sasl_failed(
+                    self.client_name.as_deref(),
+                    self.client_addr,
+                    method,
+                    "too many failures from this address",
+                );
+                // RFC 4954 section 6: 454 4.7.0, a temporary failure.
+                Err(fixed(
+                    454,
+                    (4, 7, 0),
+                    "Temporary authentication failure: too many failures, try again later",
+                ))
+            }
+        }
     }
 }

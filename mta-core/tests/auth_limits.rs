@@ -19,14 +19,29 @@ fn limits(max_failures: u32) -> AuthLimits {
 }
 
 #[test]
-fn every_failure_gets_the_delay() {
+fn every_failure_gets_the_delay_doubling_up_to_the_maximum() {
     let mut limiter = FailureLimiter::new(AuthLimits::default());
     let t0 = Instant::now();
-    for i in 0..3 {
-        let delay = limiter.record_failure(ip("192.0.2.1"), t0 + Duration::from_secs(i));
-        assert_eq!(delay, Duration::from_secs(2));
-    }
+    let delays: Vec<u64> = (0..5)
+        .map(|i| {
+            limiter
+                .record_failure(ip("192.0.2.1"), t0 + Duration::from_secs(i))
+                .as_secs()
+        })
+        .collect();
+    assert_eq!(delays, [2, 4, 8, 15, 15]);
     assert_eq!(limiter.check(ip("192.0.2.1"), t0), Verdict::Allow);
+    // Another address starts at the first delay.
+    assert_eq!(
+        limiter.record_failure(ip("192.0.2.2"), t0),
+        Duration::from_secs(2)
+    );
+    // After a success the delay starts over.
+    limiter.record_success(ip("192.0.2.1"), t0 + Duration::from_secs(6));
+    assert_eq!(
+        limiter.record_failure(ip("192.0.2.1"), t0 + Duration::from_secs(7)),
+        Duration::from_secs(2)
+    );
 }
 
 #[test]
@@ -160,7 +175,8 @@ proptest::proptest! {
             match op {
                 0 => {
                     let delay = limiter.record_failure(addr, now);
-                    proptest::prop_assert_eq!(delay, Duration::from_secs(2));
+                    proptest::prop_assert!(delay >= Duration::from_secs(2));
+                    proptest::prop_assert!(delay <= Duration::from_secs(15));
                     *failures.entry(addr).or_default() += 1;
                 }
                 1 => limiter.record_success(addr, now),

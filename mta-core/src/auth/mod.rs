@@ -7,10 +7,16 @@
 //! sends the failure reply, or that the address is blocked until a given
 //! instant. A tokio listener sleeps that long; a test moves `now` by hand.
 //!
-//! The defaults follow Dovecot: `auth_failure_delay = 2 secs` before a
-//! failure reply; and, as fail2ban-style blocking, 10 failures within 10
-//! minutes block the address for 10 minutes. IPv6 clients are counted by
-//! their /64 prefix, since one host usually holds a whole /64.
+//! The defaults follow Dovecot: a failure reply waits 2 seconds
+//! (`auth_failure_delay`), and the wait doubles with each further failure
+//! from the same address, up to 15 seconds (Dovecot's auth penalty); and,
+//! as fail2ban-style blocking, 10 failures within 10 minutes block the
+//! address for 10 minutes. IPv6 clients are counted by their /64 prefix,
+//! since one host usually holds a whole /64.
+//!
+//! [`PasswordAuth`] puts the limiter in front of a passwd-file for the
+//! SMTP, POP3 and IMAP listeners, and [`PlaintextAuth`] says where a
+//! password may be sent without TLS.
 //!
 //! ```
 //! use std::net::IpAddr;
@@ -30,13 +36,21 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
+mod password;
+
+pub use password::{Attempt, PasswordAuth, PlaintextAuth};
+
 /// The limits of a [`FailureLimiter`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AuthLimits {
-    /// Wait before each failure reply (Dovecot's `auth_failure_delay`,
-    /// 2 seconds).
+    /// Wait before the first failure reply (Dovecot's
+    /// `auth_failure_delay`, 2 seconds); each further failure within the
+    /// window doubles it, up to [`AuthLimits::max_failure_delay`].
     pub failure_delay: Duration,
+    /// The longest wait before a failure reply (15 seconds, Dovecot's
+    /// largest auth penalty).
+    pub max_failure_delay: Duration,
     /// Failures from one address within [`AuthLimits::window`] that block
     /// it (10).
     pub max_failures: u32,
@@ -53,6 +67,7 @@ impl Default for AuthLimits {
     fn default() -> Self {
         AuthLimits {
             failure_delay: Duration::from_secs(2),
+            max_failure_delay: Duration::from_secs(15),
             max_failures: 10,
             window: Duration::from_secs(600),
             block_for: Duration::from_secs(600),
@@ -125,7 +140,9 @@ impl FailureLimiter {
     }
 
     /// Counts a failed attempt by `client` and returns how long to wait
-    /// before sending the failure reply. The failure that reaches
+    /// before sending the failure reply: [`AuthLimits::failure_delay`]
+    /// for the first failure in the window, doubled for each one after,
+    /// at most [`AuthLimits::max_failure_delay`]. The failure that reaches
     /// [`AuthLimits::max_failures`] within the window blocks the address.
     #[must_use]
     pub fn record_failure(&mut self, client: IpAddr, now: Instant) -> Duration {
@@ -155,7 +172,11 @@ impl FailureLimiter {
         if record.failures >= limits.max_failures && limits.max_failures > 0 {
             record.blocked_until = Some(now + limits.block_for);
         }
-        limits.failure_delay
+        let doublings = record.failures.saturating_sub(1).min(31);
+        limits
+            .failure_delay
+            .saturating_mul(1u32 << doublings)
+            .min(limits.max_failure_delay.max(limits.failure_delay))
     }
 
     /// Forgets the failures of `client` after a successful login, so a

@@ -82,6 +82,8 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("smtpd_tls_key_file", "$smtpd_tls_cert_file"),
     // postconf(5) smtpd_tls_security_level: empty (no TLS unless enabled).
     ("smtpd_tls_security_level", ""),
+    // postconf(5) smtpd_sasl_auth_enable: no (no AUTH on port 25).
+    ("smtpd_sasl_auth_enable", "no"),
     // postconf(5) maximal_queue_lifetime: 5d (default unit d).
     ("maximal_queue_lifetime", "5d"),
     // postconf(5) bounce_queue_lifetime: 5d (default unit d).
@@ -326,6 +328,8 @@ pub struct MainConfig {
     pub smtpd_tls_key_file: Option<PathBuf>,
     /// smtpd_tls_security_level.
     pub smtpd_tls_security_level: TlsSecurityLevel,
+    /// smtpd_sasl_auth_enable: offer AUTH on the SMTP (port 25) listeners.
+    pub smtpd_sasl_auth_enable: bool,
     /// maximal_queue_lifetime.
     pub maximal_queue_lifetime: Duration,
     /// bounce_queue_lifetime.
@@ -665,6 +669,7 @@ impl MainConfig {
             smtpd_tls_cert_file: ev.path("smtpd_tls_cert_file")?,
             smtpd_tls_key_file: ev.path("smtpd_tls_key_file")?,
             smtpd_tls_security_level: tls_level,
+            smtpd_sasl_auth_enable: ev.typed("smtpd_sasl_auth_enable", parse_bool)?,
             maximal_queue_lifetime: ev.typed("maximal_queue_lifetime", |v| parse_time(v, 'd'))?,
             bounce_queue_lifetime: ev.typed("bounce_queue_lifetime", |v| parse_time(v, 'd'))?,
             minimal_backoff_time: ev.typed("minimal_backoff_time", |v| parse_time(v, 's'))?,

@@ -35,6 +35,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::auth::{PasswordAuth, PlaintextAuth};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{MainConfig, TlsSecurityLevel};
 use crate::delivery::{
@@ -44,7 +45,7 @@ use crate::dns::{DnsError, HickoryResolver, MxRecord, Resolver};
 use crate::maps::MapError;
 use crate::queue::{Queue, QueueError, QueueOptions};
 use crate::router::{LocalUsers, Router, StaticUsers, Tables};
-use crate::smtpd::{Smtpd, SmtpdShared, server_config};
+use crate::smtpd::{SmtpService, Smtpd, SmtpdShared, server_config};
 use crate::tls::{Acceptor, Identity, TlsError};
 
 /// Why the engine could not start.
@@ -68,6 +69,22 @@ pub enum EngineError {
     /// smtpd_tls_cert_file or smtpd_tls_key_file could not be loaded.
     #[error("smtpd TLS: {0}")]
     Tls(#[from] TlsError),
+    /// An SMTPS listener was asked for without a TLS identity (neither
+    /// [`EngineBuilder::tls_acceptor`] nor smtpd_tls_cert_file).
+    #[error("SMTPS on {addr} needs a TLS identity")]
+    NoTlsIdentity {
+        /// The listener's address.
+        addr: SocketAddr,
+    },
+    /// A submission or SMTPS listener was asked for without a password
+    /// database ([`EngineBuilder::auth`]): nobody could send through it.
+    #[error("{service} on {addr} requires AUTH, but no password database was given")]
+    NoAuth {
+        /// The service name (master.cf's).
+        service: &'static str,
+        /// The listener's address.
+        addr: SocketAddr,
+    },
 }
 
 /// Choices that are not main.cf parameters.
@@ -88,6 +105,10 @@ pub struct EngineOptions {
     /// Opportunistic STARTTLS when relaying (on; smtp_tls_security_level
     /// `may`).
     pub smtp_starttls: bool,
+    /// Where AUTH is offered without TLS: by default to loopback clients
+    /// only, which count as secure as Dovecot treats them. Everyone else
+    /// gets 538 5.7.11 before STARTTLS (RFC 4954 section 4).
+    pub plaintext_auth: PlaintextAuth,
 }
 
 impl Default for EngineOptions {
@@ -99,6 +120,7 @@ impl Default for EngineOptions {
             delivery_concurrency: 100,
             delay_warning_time: None,
             smtp_starttls: true,
+            plaintext_auth: PlaintextAuth::default(),
         }
     }
 }
@@ -112,9 +134,10 @@ pub struct EngineBuilder {
     resolver: Option<Arc<dyn Resolver>>,
     clock: Arc<dyn Clock>,
     queue: Option<QueueOptions>,
-    listen: Vec<SocketAddr>,
+    listen: Vec<(SmtpService, SocketAddr)>,
     options: EngineOptions,
     tls: Option<Acceptor>,
+    auth: Option<PasswordAuth>,
 }
 
 impl std::fmt::Debug for EngineBuilder {
@@ -161,6 +184,7 @@ impl EngineBuilder {
             listen: Vec::new(),
             options: EngineOptions::default(),
             tls: None,
+            auth: None,
         }
     }
 
@@ -199,12 +223,22 @@ impl EngineBuilder {
     }
 
     /// The TLS identity of the SMTP listeners: with smtpd_tls_security_level
-    /// `may` or `encrypt` they offer STARTTLS (RFC 3207). Without it, the
-    /// engine loads smtpd_tls_cert_file and smtpd_tls_key_file when both
-    /// are set.
+    /// `may` or `encrypt` they offer STARTTLS (RFC 3207); submission
+    /// listeners offer it whatever the level, and SMTPS listeners need it.
+    /// Without it, the engine loads smtpd_tls_cert_file and
+    /// smtpd_tls_key_file when both are set.
     #[must_use]
     pub fn tls_acceptor(mut self, acceptor: Acceptor) -> Self {
         self.tls = Some(acceptor);
+        self
+    }
+
+    /// The password database of AUTH (RFC 4954, PLAIN and LOGIN), with its
+    /// failure limits. Submission and SMTPS listeners require it; port 25
+    /// offers AUTH with it when smtpd_sasl_auth_enable = yes.
+    #[must_use]
+    pub fn auth(mut self, auth: PasswordAuth) -> Self {
+        self.auth = Some(auth);
         self
     }
 
@@ -229,10 +263,31 @@ impl EngineBuilder {
         self
     }
 
-    /// An SMTP listener (port 0 picks a free port).
+    /// An SMTP listener (port 0 picks a free port), as master.cf's `smtp`
+    /// service.
     #[must_use]
-    pub fn listen(mut self, addr: SocketAddr) -> Self {
-        self.listen.push(addr);
+    pub fn listen(self, addr: SocketAddr) -> Self {
+        self.listen_service(addr, SmtpService::Smtp)
+    }
+
+    /// A submission listener (RFC 6409; port 587 by custom): STARTTLS,
+    /// then AUTH before MAIL.
+    #[must_use]
+    pub fn listen_submission(self, addr: SocketAddr) -> Self {
+        self.listen_service(addr, SmtpService::Submission)
+    }
+
+    /// An SMTPS listener (RFC 8314 section 3.3; port 465 by custom):
+    /// implicit TLS, then AUTH before MAIL.
+    #[must_use]
+    pub fn listen_smtps(self, addr: SocketAddr) -> Self {
+        self.listen_service(addr, SmtpService::Smtps)
+    }
+
+    /// A listener for `service`.
+    #[must_use]
+    pub fn listen_service(mut self, addr: SocketAddr, service: SmtpService) -> Self {
+        self.listen.push((service, addr));
         self
     }
 
@@ -268,10 +323,10 @@ impl EngineBuilder {
             .unwrap_or_else(|| QueueOptions::new(self.config.queue_directory.clone()));
         let helo = self.config.myhostname.clone();
         let tls_level = self.config.smtpd_tls_security_level;
-        let acceptor = match (self.tls, tls_level) {
-            (_, TlsSecurityLevel::None) => None,
-            (Some(a), _) => Some(a),
-            (None, _) => match (
+        let sasl_on_smtp = self.config.smtpd_sasl_auth_enable;
+        let acceptor = match self.tls {
+            Some(a) => Some(a),
+            None => match (
                 &self.config.smtpd_tls_cert_file,
                 &self.config.smtpd_tls_key_file,
             ) {
@@ -280,14 +335,44 @@ impl EngineBuilder {
                 }
                 _ => None,
             },
-        };
-        let tls = SmtpdTls {
-            acceptor: acceptor.map(Arc::new),
-            // Postfix's smtpd_tls_security_level = encrypt: MAIL only
-            // after STARTTLS, even when no identity could be offered
-            // (then no mail is accepted at all rather than in the clear).
-            require: tls_level == TlsSecurityLevel::Encrypt,
-        };
+        }
+        .map(Arc::new);
+        let mut setups = Vec::new();
+        for &(service, addr) in &self.listen {
+            if service.requires_auth() && self.auth.is_none() {
+                return Err(EngineError::NoAuth {
+                    service: service.name(),
+                    addr,
+                });
+            }
+            if service == SmtpService::Smtps && acceptor.is_none() {
+                return Err(EngineError::NoTlsIdentity { addr });
+            }
+            setups.push(match service {
+                SmtpService::Smtp => ListenerSetup {
+                    addr,
+                    service,
+                    acceptor: acceptor
+                        .clone()
+                        .filter(|_| tls_level != TlsSecurityLevel::None),
+                    // Postfix's smtpd_tls_security_level = encrypt: MAIL
+                    // only after STARTTLS, even when no identity could be
+                    // offered (then no mail is accepted at all rather than
+                    // in the clear).
+                    require_tls: tls_level == TlsSecurityLevel::Encrypt,
+                    sasl: sasl_on_smtp && self.auth.is_some(),
+                    plaintext: self.options.plaintext_auth,
+                },
+                _ => ListenerSetup {
+                    addr,
+                    service,
+                    acceptor: acceptor.clone(),
+                    require_tls: false,
+                    sasl: true,
+                    plaintext: self.options.plaintext_auth,
+                },
+            });
+        }
         let router = match self.tables {
             Some(t) => Router::with_tables(self.config, t, users),
             None => Router::open(self.config, users)?,
@@ -320,28 +405,37 @@ impl EngineBuilder {
             router: router.clone(),
             queue: queue.clone(),
             clock: self.clock,
+            auth: self.auth,
         });
         let mut listeners = Vec::new();
         let mut addrs = Vec::new();
-        for addr in self.listen {
+        for setup in setups {
+            let addr = setup.addr;
             let l = TcpListener::bind(addr)
                 .await
                 .map_err(|source| EngineError::Listen { addr, source })?;
-            addrs.push(
+            addrs.push((
+                setup.service,
                 l.local_addr()
                     .map_err(|source| EngineError::Listen { addr, source })?,
-            );
+            ));
             listeners.push(tokio::spawn(accept_loop(
                 l,
                 shared.clone(),
-                tls.clone(),
+                setup,
                 stopped.clone(),
             )));
         }
+        let smtp_addrs = addrs
+            .iter()
+            .filter(|(s, _)| *s == SmtpService::Smtp)
+            .map(|(_, a)| *a)
+            .collect();
         Ok(Engine {
             queue,
             router,
-            smtp_addrs: addrs,
+            smtp_addrs,
+            listener_addrs: addrs,
             stop,
             scheduler: Some(scheduler),
             listeners,
@@ -349,17 +443,63 @@ impl EngineBuilder {
     }
 }
 
-/// STARTTLS on the SMTP listeners (smtpd_tls_security_level).
+/// One listener's TLS and AUTH.
 #[derive(Clone)]
-struct SmtpdTls {
+struct ListenerSetup {
+    addr: SocketAddr,
+    service: SmtpService,
+    /// STARTTLS (or, on SMTPS, the implicit handshake).
     acceptor: Option<Arc<Acceptor>>,
-    require: bool,
+    /// MAIL only after STARTTLS (smtpd_tls_security_level = encrypt).
+    require_tls: bool,
+    /// AUTH offered.
+    sasl: bool,
+    plaintext: PlaintextAuth,
+}
+
+/// One connection, from the accepted socket to its end.
+async fn session(
+    socket: tokio::net::TcpStream,
+    peer: SocketAddr,
+    shared: Arc<SmtpdShared>,
+    setup: ListenerSetup,
+) {
+    let mut config = server_config(&shared.router);
+    if setup.sasl {
+        config.auth_mechanisms = vec![smtp_proto::Mechanism::Plain, smtp_proto::Mechanism::Login];
+        // RFC 4954 section 4: no password in the clear, except where the
+        // configuration counts the connection as secure (loopback).
+        config.auth_without_tls = setup.plaintext.allowed(peer.ip());
+    }
+    let implicit = setup.service == SmtpService::Smtps;
+    config.starttls = setup.acceptor.is_some() && !implicit;
+    let handshake_timeout = config.limits.command_timeout;
+    let mut handler = Smtpd::new(shared, peer.ip(), None)
+        .require_tls(setup.require_tls)
+        .service(setup.service);
+    let acceptor = setup.acceptor.as_deref();
+    let options = smtp_proto::tokio::Options {
+        tls: acceptor.map(|a| a as &dyn smtp_proto::tokio::TlsAcceptor),
+        implicit_tls: implicit,
+    };
+    if implicit {
+        let Some(acceptor) = acceptor else { return };
+        // RFC 8314 section 3.3: the TLS handshake comes first.
+        let Ok(Ok(stream)) = tokio::time::timeout(handshake_timeout, acceptor.accept(socket)).await
+        else {
+            return;
+        };
+        smtp_proto::tokio::Handler::tls_established(&mut handler).await;
+        let _ = smtp_proto::tokio::serve(stream, config, &mut handler, options).await;
+    } else {
+        let _ = smtp_proto::tokio::serve(socket, config, &mut handler, options).await;
+    }
 }
 
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<SmtpdShared>,
-    tls: SmtpdTls,
+    setup: ListenerSetup,
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut sessions = tokio::task::JoinSet::new();
@@ -376,21 +516,7 @@ async fn accept_loop(
                         continue;
                     }
                 };
-                let shared = shared.clone();
-                let tls = tls.clone();
-                sessions.spawn(async move {
-                    let mut config = server_config(&shared.router);
-                    config.starttls = tls.acceptor.is_some();
-                    let mut handler = Smtpd::new(shared, peer.ip(), None).require_tls(tls.require);
-                    let options = smtp_proto::tokio::Options {
-                        tls: tls
-                            .acceptor
-                            .as_deref()
-                            .map(|a| a as &dyn smtp_proto::tokio::TlsAcceptor),
-                        ..Default::default()
-                    };
-                    let _ = smtp_proto::tokio::serve(socket, config, &mut handler, options).await;
-                });
+                sessions.spawn(session(socket, peer, shared.clone(), setup.clone()));
             }
             Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
             _ = stopped.changed() => break,
@@ -404,6 +530,7 @@ pub struct Engine {
     queue: Queue,
     router: SharedRouter,
     smtp_addrs: Vec<SocketAddr>,
+    listener_addrs: Vec<(SmtpService, SocketAddr)>,
     stop: watch::Sender<bool>,
     scheduler: Option<JoinHandle<()>>,
     listeners: Vec<JoinHandle<()>>,
@@ -424,10 +551,26 @@ impl Engine {
         EngineBuilder::new(config)
     }
 
-    /// The bound SMTP addresses, in the order given.
+    /// The bound addresses of the `smtp` listeners ([`EngineBuilder::listen`]),
+    /// in the order given.
     #[must_use]
     pub fn smtp_addrs(&self) -> &[SocketAddr] {
         &self.smtp_addrs
+    }
+
+    /// Every bound listener with its service, in the order given.
+    #[must_use]
+    pub fn listener_addrs(&self) -> &[(SmtpService, SocketAddr)] {
+        &self.listener_addrs
+    }
+
+    /// The bound address of the first listener of `service`.
+    #[must_use]
+    pub fn addr_of(&self, service: SmtpService) -> Option<SocketAddr> {
+        self.listener_addrs
+            .iter()
+            .find(|(s, _)| *s == service)
+            .map(|(_, a)| *a)
     }
 
     /// The queue (list it like mailq, flush it like postqueue -f).

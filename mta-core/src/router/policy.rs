@@ -70,7 +70,26 @@ impl<U: LocalUsers> Router<U> {
     #[must_use]
     pub fn check_recipient(&self, ctx: &RcptContext<'_>) -> Decision {
         let c = &self.config;
-        for list in [&c.smtpd_relay_restrictions, &c.smtpd_recipient_restrictions] {
+        self.check_recipient_with(
+            ctx,
+            &c.smtpd_relay_restrictions,
+            &c.smtpd_recipient_restrictions,
+        )
+    }
+
+    /// [`Router::check_recipient`] with other restriction lists in place of
+    /// smtpd_relay_restrictions and smtpd_recipient_restrictions, as a
+    /// master.cf service overrides them with `-o` (the submission service:
+    /// `smtpd_relay_restrictions=permit_sasl_authenticated,reject`).
+    #[must_use]
+    pub fn check_recipient_with(
+        &self,
+        ctx: &RcptContext<'_>,
+        relay: &[Restriction],
+        recipient: &[Restriction],
+    ) -> Decision {
+        let c = &self.config;
+        for list in [relay, recipient] {
             if let Outcome::Refuse(r) = self.evaluate(list, ctx) {
                 return Decision::Refuse(r);
             }
