@@ -9,6 +9,9 @@
 //! - [`imap`] (`imap-proto`): IMAP4rev1 and IMAP4rev2 as Sans-IO sessions.
 //! - [`store`] (`maildir`): the Maildir and mbox message store.
 //! - [`mta`] (`mta-core`): the engine that composes them into a mail system.
+//! - `testing` (feature `testing`, on by default): an embeddable SMTP, IMAP
+//!   and POP3 server for application tests, with session transcripts and
+//!   fault injection.
 #![deny(missing_docs)]
 
 pub use imap_proto as imap;
@@ -16,3 +19,6 @@ pub use maildir as store;
 pub use mta_core as mta;
 pub use pop3_proto as pop3;
 pub use smtp_proto as smtp;
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,0 +1,740 @@
+//! Session transcripts: what went over each connection, in order, with the
+//! client's commands parsed by the protocol crates' own parsers.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+
+/// A protocol the test server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// SMTP (RFC 5321).
+    Smtp,
+    /// IMAP4rev1 / IMAP4rev2 (RFC 3501, RFC 9051).
+    Imap,
+    /// POP3 (RFC 1939).
+    Pop3,
+}
+
+/// Which way bytes went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// From the client to the server (commands, message data).
+    ClientToServer,
+    /// From the server to the client (greeting, replies, responses).
+    ServerToClient,
+}
+
+/// A connection's number, unique for the life of a
+/// [`TestServer`](super::TestServer) (1, 2, 3... in accept order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnectionId(pub u64);
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// A client command, as the protocol crate parsed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Command {
+    /// An SMTP command line ([`smtp_proto::parse_command`]).
+    Smtp(smtp_proto::Command),
+    /// A complete IMAP command, literals included ([`imap_proto::CommandDecoder`]).
+    Imap(imap_proto::types::Command),
+    /// A POP3 command line ([`pop3_proto::parse::command`]).
+    Pop3(pop3_proto::Command),
+}
+
+/// Something the fault injection did to a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultEvent {
+    /// The server closed the connection.
+    Disconnected,
+    /// The server stopped answering (and reading).
+    Stalled,
+    /// A scripted delay before the server went on.
+    Delayed(Duration),
+}
+
+/// What one entry of a transcript is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EntryKind {
+    /// A client command, parsed.
+    Command(Command),
+    /// A client line the command parser refused (the server answered it
+    /// with an error).
+    Unparsed,
+    /// A client line answering the server's challenge: a SASL response
+    /// (SMTP `334`, IMAP and POP3 `+`), or IMAP's `DONE` after IDLE.
+    Continuation,
+    /// Message content: SMTP DATA up to and including the final `.` line
+    /// or one BDAT chunk; a POP3 multi-line response body up to its `.`.
+    Data,
+    /// An SMTP reply, all its lines ([`smtp_proto::parse_reply`]).
+    Reply(smtp_proto::Reply),
+    /// An IMAP or POP3 server line (an IMAP response with its literals).
+    Response,
+    /// Fault injection acted here.
+    Fault(FaultEvent),
+}
+
+/// One step of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Which way the bytes went.
+    pub direction: Direction,
+    /// The bytes, as sent (line ends included; empty for a fault).
+    pub data: Bytes,
+    /// What they are.
+    pub kind: EntryKind,
+}
+
+impl Entry {
+    /// The command, if this entry is one.
+    pub fn command(&self) -> Option<&Command> {
+        match &self.kind {
+            EntryKind::Command(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The bytes as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.data).into_owned()
+    }
+}
+
+/// Everything one connection exchanged, in the order it happened (no
+/// timestamps: the order is the record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transcript {
+    /// The connection's number.
+    pub id: ConnectionId,
+    /// The protocol of the listener it came in on.
+    pub protocol: Protocol,
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The exchange, in order.
+    pub entries: Vec<Entry>,
+    /// Whether the connection has ended.
+    pub closed: bool,
+}
+
+impl Transcript {
+    /// The client's commands, in order.
+    pub fn commands(&self) -> impl Iterator<Item = &Command> {
+        self.entries.iter().filter_map(Entry::command)
+    }
+
+    /// The SMTP replies, in order (empty for IMAP and POP3).
+    pub fn replies(&self) -> impl Iterator<Item = &smtp_proto::Reply> {
+        self.entries.iter().filter_map(|e| match &e.kind {
+            EntryKind::Reply(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    /// The faults injected, in order.
+    pub fn faults(&self) -> impl Iterator<Item = FaultEvent> + '_ {
+        self.entries.iter().filter_map(|e| match e.kind {
+            EntryKind::Fault(f) => Some(f),
+            _ => None,
+        })
+    }
+}
+
+impl fmt::Display for Transcript {
+    /// `C: ` and `S: ` lines, as RFC examples show them; message data is
+    /// abbreviated to its size.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for e in &self.entries {
+            let who = match e.direction {
+                Direction::ClientToServer => "C",
+                Direction::ServerToClient => "S",
+            };
+            match &e.kind {
+                EntryKind::Fault(ev) => writeln!(f, "-- {ev:?}")?,
+                EntryKind::Data => writeln!(f, "{who}: <{} octets of data>", e.data.len())?,
+                _ => {
+                    for line in e.text().lines() {
+                        writeln!(f, "{who}: {line}")?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The most a partial line may hold before it is recorded as it is: a
+/// client that never sends a line end cannot grow the record buffer.
+const MAX_PARTIAL: usize = 1024 * 1024;
+
+/// Builds a transcript from the bytes as the server reads and writes them.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    pub(crate) transcript: Transcript,
+    parser: Parser,
+}
+
+#[derive(Debug)]
+enum Parser {
+    Smtp(SmtpParser),
+    Imap(Box<ImapParser>),
+    Pop3(Pop3Parser),
+}
+
+impl Recorder {
+    pub(crate) fn new(id: ConnectionId, protocol: Protocol, peer: SocketAddr) -> Self {
+        let parser = match protocol {
+            Protocol::Smtp => Parser::Smtp(SmtpParser::default()),
+            Protocol::Imap => Parser::Imap(Box::default()),
+            Protocol::Pop3 => Parser::Pop3(Pop3Parser::default()),
+        };
+        Recorder {
+            transcript: Transcript {
+                id,
+                protocol,
+                peer,
+                entries: Vec::new(),
+                closed: false,
+            },
+            parser,
+        }
+    }
+
+    /// Bytes the server read from the client.
+    pub(crate) fn client(&mut self, bytes: &[u8]) {
+        let out = &mut self.transcript.entries;
+        match &mut self.parser {
+            Parser::Smtp(p) => p.client(bytes, out),
+            Parser::Imap(p) => p.client(bytes, out),
+            Parser::Pop3(p) => p.client(bytes, out),
+        }
+    }
+
+    /// Bytes the server wrote to the client.
+    pub(crate) fn server(&mut self, bytes: &[u8]) {
+        let out = &mut self.transcript.entries;
+        match &mut self.parser {
+            Parser::Smtp(p) => p.server(bytes, out),
+            Parser::Imap(p) => p.server(bytes, out),
+            Parser::Pop3(p) => p.server(bytes, out),
+        }
+    }
+
+    pub(crate) fn fault(&mut self, event: FaultEvent) {
+        if !matches!(event, FaultEvent::Delayed(_)) {
+            // Nothing more will complete what is half sent.
+            self.flush_partial();
+        }
+        self.transcript.entries.push(Entry {
+            direction: Direction::ServerToClient,
+            data: Bytes::new(),
+            kind: EntryKind::Fault(event),
+        });
+    }
+
+    pub(crate) fn close(&mut self) {
+        if !self.transcript.closed {
+            self.flush_partial();
+        }
+        self.transcript.closed = true;
+    }
+
+    /// Records what is left of lines cut short, as it is.
+    fn flush_partial(&mut self) {
+        const C: Direction = Direction::ClientToServer;
+        const S: Direction = Direction::ServerToClient;
+        let out = &mut self.transcript.entries;
+        let mut rest = |d, b: &mut BytesMut, kind| {
+            if !b.is_empty() {
+                push(out, d, b.split().freeze(), kind);
+            }
+        };
+        match &mut self.parser {
+            Parser::Smtp(p) => {
+                match &mut p.state {
+                    SmtpState::Data(content) | SmtpState::Bdat(_, content) => {
+                        content.extend_from_slice(&p.client.split());
+                        rest(C, content, EntryKind::Data);
+                    }
+                    SmtpState::Command => rest(C, &mut p.client, EntryKind::Unparsed),
+                }
+                rest(S, &mut p.server, EntryKind::Response);
+            }
+            Parser::Imap(p) => {
+                rest(C, &mut p.raw, EntryKind::Unparsed);
+                p.response.extend_from_slice(&p.server.split());
+                rest(S, &mut p.response, EntryKind::Response);
+            }
+            Parser::Pop3(p) => {
+                rest(C, &mut p.client, EntryKind::Unparsed);
+                if let Some(body) = &mut p.body {
+                    body.extend_from_slice(&p.server.split());
+                    rest(S, body, EntryKind::Data);
+                }
+                rest(S, &mut p.server, EntryKind::Response);
+            }
+        }
+    }
+}
+
+fn push(out: &mut Vec<Entry>, direction: Direction, data: Bytes, kind: EntryKind) {
+    out.push(Entry {
+        direction,
+        data,
+        kind,
+    });
+}
+
+/// Takes one line (through LF) off the front of `buf`; a partial line past
+/// [`MAX_PARTIAL`] comes out whole.
+fn take_line(buf: &mut BytesMut) -> Option<Bytes> {
+    match memchr_lf(buf) {
+        Some(i) => Some(buf.split_to(i + 1).freeze()),
+        None if buf.len() > MAX_PARTIAL => Some(buf.split().freeze()),
+        None => None,
+    }
+}
+
+fn memchr_lf(buf: &[u8]) -> Option<usize> {
+    buf.iter().position(|&b| b == b'\n')
+}
+
+fn trim_crlf(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// SMTP: command lines, DATA content after a 354, BDAT chunks, SASL
+/// responses after a 334; replies parsed whole (multi-line ones too).
+#[derive(Debug, Default)]
+struct SmtpParser {
+    client: BytesMut,
+    server: BytesMut,
+    state: SmtpState,
+    /// The server sent 334: the next client line is a SASL response.
+    sasl: bool,
+}
+
+#[derive(Debug, Default)]
+enum SmtpState {
+    #[default]
+    Command,
+    /// After 354: content lines up to `.`.
+    Data(BytesMut),
+    /// After `BDAT n`: that many octets.
+    Bdat(u64, BytesMut),
+}
+
+impl SmtpParser {
+    fn client(&mut self, bytes: &[u8], out: &mut Vec<Entry>) {
+        const C: Direction = Direction::ClientToServer;
+        self.client.extend_from_slice(bytes);
+        loop {
+            match &mut self.state {
+                SmtpState::Bdat(remaining, chunk) => {
+                    let n = (*remaining).min(self.client.len() as u64) as usize;
+                    chunk.extend_from_slice(&self.client.split_to(n));
+                    *remaining -= n as u64;
+                    if *remaining > 0 {
+                        return;
+                    }
+                    let data = std::mem::take(chunk).freeze();
+                    push(out, C, data, EntryKind::Data);
+                    self.state = SmtpState::Command;
+                }
+                SmtpState::Data(content) => {
+                    let Some(line) = take_line(&mut self.client) else {
+                        return;
+                    };
+                    content.extend_from_slice(&line);
+                    // Only CRLF.CRLF ends the data (RFC 5321 4.1.1.4); a
+                    // bare-LF line end is the session's business.
+                    if &line[..] == b".\r\n" {
+                        let data = std::mem::take(content).freeze();
+                        push(out, C, data, EntryKind::Data);
+                        self.state = SmtpState::Command;
+                    }
+                }
+                SmtpState::Command => {
+                    let Some(line) = take_line(&mut self.client) else {
+                        return;
+                    };
+                    if std::mem::take(&mut self.sasl) {
+                        push(out, C, line, EntryKind::Continuation);
+                        continue;
+                    }
+                    match smtp_proto::parse_command(&line) {
+                        Ok(command) => {
+                            if let smtp_proto::Command::Bdat { size, .. } = command {
+                                self.state = SmtpState::Bdat(size, BytesMut::new());
+                            }
+                            push(out, C, line, EntryKind::Command(Command::Smtp(command)));
+                        }
+                        Err(_) => push(out, C, line, EntryKind::Unparsed),
+                    }
+                }
+            }
+        }
+    }
+
+    fn server(&mut self, bytes: &[u8], out: &mut Vec<Entry>) {
+        const S: Direction = Direction::ServerToClient;
+        self.server.extend_from_slice(bytes);
+        loop {
+            match smtp_proto::parse_reply(&self.server) {
+                Ok(Some((reply, n))) => {
+                    let data = self.server.split_to(n).freeze();
+                    match reply.code().get() {
+                        354 => self.state = SmtpState::Data(BytesMut::new()),
+                        334 => self.sasl = true,
+                        _ => {}
+                    }
+                    push(out, S, data, EntryKind::Reply(reply));
+                }
+                Ok(None) if self.server.len() <= MAX_PARTIAL => return,
+                // Not a reply we can read (the fault injection cut it, say):
+                // keep the line as it is.
+                Ok(None) | Err(_) => match take_line(&mut self.server) {
+                    Some(line) => push(out, S, line, EntryKind::Response),
+                    None => return,
+                },
+            }
+        }
+    }
+}
+
+/// IMAP: commands through the server's own incremental decoder (literals
+/// included); responses as lines with their literals.
+#[derive(Debug)]
+struct ImapParser {
+    decoder: imap_proto::CommandDecoder,
+    /// Client bytes fed to the decoder but not yet part of an entry.
+    raw: BytesMut,
+    server: BytesMut,
+    /// A response in progress: the lines so far and the literal octets
+    /// still to come.
+    response: BytesMut,
+    literal: u64,
+    /// An IDLE or AUTHENTICATE waiting for its `+`, by tag.
+    open: Option<(imap_proto::types::Tag, imap_proto::Expect)>,
+}
+
+impl Default for ImapParser {
+    fn default() -> Self {
+        ImapParser {
+            decoder: imap_proto::CommandDecoder::new(imap_proto::Limits::default()),
+            raw: BytesMut::new(),
+            server: BytesMut::new(),
+            response: BytesMut::new(),
+            literal: 0,
+            open: None,
+        }
+    }
+}
+
+impl ImapParser {
+    fn client(&mut self, bytes: &[u8], out: &mut Vec<Entry>) {
+        use imap_proto::CommandEvent as E;
+        use imap_proto::types::CommandBody;
+        self.decoder.receive(bytes);
+        self.raw.extend_from_slice(bytes);
+        while let Some(event) = self.decoder.poll_event() {
+            let kind = match event {
+                E::LiteralRequest { .. } => {
+                    // The server decides; the record follows the client,
+                    // which sends the literal once it is allowed to.
+                    let _ = self.decoder.accept_literal();
+                    continue;
+                }
+                E::Command(c) => {
+                    match c.body {
+                        CommandBody::Idle => {
+                            self.open = Some((c.tag.clone(), imap_proto::Expect::IdleDone));
+                        }
+                        CommandBody::Authenticate { .. } => {
+                            self.open = Some((c.tag.clone(), imap_proto::Expect::AuthenticateData));
+                        }
+                        _ => {}
+                    }
+                    EntryKind::Command(Command::Imap(c))
+                }
+                E::Error(_) => EntryKind::Unparsed,
+                E::IdleDone | E::AuthenticateData(_) | E::AuthenticateCancel => {
+                    EntryKind::Continuation
+                }
+                _ => continue,
+            };
+            let used = self.raw.len().saturating_sub(self.decoder.buffered());
+            let data = self.raw.split_to(used).freeze();
+            push(out, Direction::ClientToServer, data, kind);
+        }
+    }
+
+    fn server(&mut self, bytes: &[u8], out: &mut Vec<Entry>) {
+        self.server.extend_from_slice(bytes);
+        loop {
+            if self.literal > 0 {
+                let n = self.literal.min(self.server.len() as u64) as usize;
+                if n == 0 {
+                    return;
+                }
+                self.response.extend_from_slice(&self.server.split_to(n));
+                self.literal -= n as u64;
+                continue;
+            }
+            let Some(line) = take_line(&mut self.server) else {
+                return;
+            };
+            self.response.extend_from_slice(&line);
+            if let Some(n) = literal_length(trim_crlf(&line)) {
+                self.literal = n;
+                continue;
+            }
+            let response = std::mem::take(&mut self.response).freeze();
+            self.after_response(&response);
+            push(
+                out,
+                Direction::ServerToClient,
+                response,
+                EntryKind::Response,
+            );
+        }
+    }
+
+    /// A `+` after IDLE or AUTHENTICATE makes the decoder expect `DONE`
+    /// or SASL data; the tagged completion ends that.
+    fn after_response(&mut self, response: &[u8]) {
+        let Some((tag, expect)) = &self.open else {
+            return;
+        };
+        if response.starts_with(b"+") {
+            self.decoder.expect(*expect);
+            if *expect == imap_proto::Expect::IdleDone {
+                self.open = None;
+            }
+        } else {
+            let t = tag.as_str().as_bytes();
+            if response.starts_with(t) && response.get(t.len()) == Some(&b' ') {
+                self.open = None;
+            }
+        }
+    }
+}
+
+/// `{n}` or `~{n}` (with `+` or `-` for non-synchronizing literals) at the
+/// end of a line announces n octets.
+fn literal_length(line: &[u8]) -> Option<u64> {
+    let inner = line.strip_suffix(b"}")?;
+    let open = inner.iter().rposition(|&b| b == b'{')?;
+    let digits = inner.get(open + 1..)?;
+    let digits = digits
+        .strip_suffix(b"+")
+        .or_else(|| digits.strip_suffix(b"-"))
+        .unwrap_or(digits);
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// POP3: command lines, SASL lines after `+`, status lines, and each
+/// multi-line body as one entry.
+#[derive(Debug, Default)]
+struct Pop3Parser {
+    client: BytesMut,
+    server: BytesMut,
+    /// For each command sent and not yet answered: whether a positive
+    /// answer is multi-line (RFC 1939 section 3; RFC 2449 PIPELINING lets
+    /// several be in flight).
+    pending: VecDeque<bool>,
+    /// A multi-line body in progress.
+    body: Option<BytesMut>,
+    /// The server sent `+ `: the next client line is a SASL response.
+    sasl: bool,
+}
+
+impl Pop3Parser {
+    fn client(&mut self, bytes: &[u8], out: &mut Vec<Entry>) {
+        use pop3_proto::Command as P;
+        const C: Direction = Direction::ClientToServer;
+        self.client.extend_from_slice(bytes);
+        while let Some(line) = take_line(&mut self.client) {
+            if std::mem::take(&mut self.sasl) {
+                push(out, C, line, EntryKind::Continuation);
+                continue;
+            }
+            match pop3_proto::parse::command(trim_crlf(&line)) {
+                Ok(command) => {
+                    let multi = matches!(
+                        command,
+                        P::List { msg: None }
+                            | P::Uidl { msg: None }
+                            | P::Retr { .. }
+                            | P::Top { .. }
+                            | P::Capa
+                    ) || matches!(&command, P::Auth { mechanism, .. } if mechanism.is_empty());
+                    self.pending.push_back(multi);
+                    push(out, C, line, EntryKind::Command(Command::Pop3(command)));
+                }
+                Err(_) => {
+                    self.pending.push_back(false);
+                    push(out, C, line, EntryKind::Unparsed);
+                }
+            }
+        }
+    }
+
+    fn server(&mut self, bytes: &[u8], out: &mut Vec<Entry>) {
+        const S: Direction = Direction::ServerToClient;
+        self.server.extend_from_slice(bytes);
+        while let Some(line) = take_line(&mut self.server) {
+            if let Some(body) = &mut self.body {
+                body.extend_from_slice(&line);
+                if &line[..] == b".\r\n" {
+                    let data = std::mem::take(body).freeze();
+                    self.body = None;
+                    push(out, S, data, EntryKind::Data);
+                }
+                continue;
+            }
+            if line.starts_with(b"+ ") || &line[..] == b"+\r\n" {
+                self.sasl = true;
+            } else {
+                // The greeting answers no command.
+                let multi = self.pending.pop_front().unwrap_or(false);
+                if multi && line.starts_with(b"+OK") {
+                    self.body = Some(BytesMut::new());
+                }
+            }
+            push(out, S, line, EntryKind::Response);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 1))
+    }
+
+    fn kinds(r: &Recorder) -> Vec<String> {
+        r.transcript
+            .entries
+            .iter()
+            .map(|e| match &e.kind {
+                EntryKind::Command(_) => "cmd",
+                EntryKind::Unparsed => "unparsed",
+                EntryKind::Continuation => "cont",
+                EntryKind::Data => "data",
+                EntryKind::Reply(_) => "reply",
+                EntryKind::Response => "resp",
+                EntryKind::Fault(_) => "fault",
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn smtp_data_and_bdat_are_content_not_commands() {
+        let mut r = Recorder::new(ConnectionId(1), Protocol::Smtp, peer());
+        r.server(b"220 localhost ESMTP\r\n");
+        // Split anywhere: a record is the same.
+        for b in b"EHLO x\r\nMAIL FROM:<a@b>\r\n" {
+            r.client(&[*b]);
+        }
+        r.server(b"250-localhost\r\n250 PIPELINING\r\n250 2.1.0 OK\r\n");
+        r.client(b"RCPT TO:<c@d>\r\nDATA\r\n");
+        r.server(b"250 OK\r\n354 go\r\n");
+        r.client(b"QUIT\r\n.");
+        r.client(b"\r\nBDAT 4 LAST\r\nab\r\n");
+        r.server(b"250 queued\r\n");
+        assert_eq!(
+            kinds(&r),
+            [
+                "reply", "cmd", "cmd", "reply", "reply", "cmd", "cmd", "reply", "reply", "data",
+                "cmd", "data", "reply"
+            ]
+        );
+        let data = &r.transcript.entries[9];
+        assert_eq!(&data.data[..], b"QUIT\r\n.\r\n");
+        let replies: Vec<u16> = r.transcript.replies().map(|r| r.code().get()).collect();
+        assert_eq!(replies, [220, 250, 250, 250, 354, 250]);
+    }
+
+    #[test]
+    fn smtp_sasl_lines_are_continuations() {
+        let mut r = Recorder::new(ConnectionId(1), Protocol::Smtp, peer());
+        r.client(b"AUTH LOGIN\r\n");
+        r.server(b"334 VXNlcm5hbWU6\r\n");
+        r.client(b"YWxpY2U=\r\n");
+        r.server(b"334 UGFzc3dvcmQ6\r\n");
+        r.client(b"cHc=\r\n");
+        r.server(b"235 2.7.0 OK\r\n");
+        assert_eq!(
+            kinds(&r),
+            ["cmd", "reply", "cont", "reply", "cont", "reply"]
+        );
+    }
+
+    #[test]
+    fn imap_literals_idle_and_errors() {
+        let mut r = Recorder::new(ConnectionId(1), Protocol::Imap, peer());
+        r.server(b"* OK ready\r\n");
+        r.client(b"a1 LOGIN {5}\r\n");
+        r.server(b"+ Ready\r\n");
+        r.client(b"alice pw\r\na2 IDLE\r\n");
+        r.server(b"a1 OK done\r\n+ idling\r\n");
+        r.client(b"DONE\r\n");
+        r.server(b"a2 OK IDLE done\r\n* 1 FETCH (BODY[] {3}\r\nx\r\n)\r\n");
+        r.client(b"a3 BOGUS\r\n");
+        assert_eq!(
+            kinds(&r),
+            [
+                "resp", "resp", "cmd", "cmd", "resp", "resp", "cont", "resp", "resp", "unparsed"
+            ]
+        );
+        let login = &r.transcript.entries[2];
+        assert_eq!(&login.data[..], b"a1 LOGIN {5}\r\nalice pw\r\n");
+        let fetch = &r.transcript.entries[8];
+        assert_eq!(&fetch.data[..], b"* 1 FETCH (BODY[] {3}\r\nx\r\n)\r\n");
+    }
+
+    #[test]
+    fn pop3_multiline_bodies_are_one_entry() {
+        let mut r = Recorder::new(ConnectionId(1), Protocol::Pop3, peer());
+        r.server(b"+OK ready\r\n");
+        r.client(b"USER a\r\nRETR 1\r\nSTAT\r\n");
+        r.server(b"+OK\r\n+OK 3 octets\r\nx\r\n..y\r\n.\r\n+OK 1 3\r\n");
+        r.client(b"AUTH PLAIN\r\n");
+        r.server(b"+ \r\n");
+        r.client(b"AGEAcHc=\r\n");
+        assert_eq!(
+            kinds(&r),
+            [
+                "resp", "cmd", "cmd", "cmd", "resp", "resp", "data", "resp", "cmd", "resp", "cont"
+            ]
+        );
+    }
+
+    #[test]
+    fn literal_lengths() {
+        assert_eq!(literal_length(b"* 1 FETCH (BODY[] {12}"), Some(12));
+        assert_eq!(literal_length(b"a APPEND x ~{3+}"), Some(3));
+        assert_eq!(literal_length(b"{}"), None);
+        assert_eq!(literal_length(b"{99999999999999999999999}"), None);
+        assert_eq!(literal_length(b"* OK {x}"), None);
+    }
+}

@@ -1,0 +1,406 @@
+//! missive::testing: start, users, delivery, envelopes, reset,
+//! transcripts, read back over IMAP and POP3 (our clients and Python's).
+#![cfg(feature = "testing")]
+
+mod testing_util;
+
+use std::time::Duration;
+
+use missive::testing::{Command, Direction, EntryKind, Protocol, TestServer};
+use testing_util::{Lines, TIMEOUT, python, send};
+
+#[tokio::test]
+async fn delivers_with_envelope_and_parsed_message() {
+    let server = TestServer::builder()
+        .user("alice@localhost", "pw")
+        .user("bob@localhost", "pw")
+        .start()
+        .await
+        .unwrap();
+    let outcome = send(
+        server.smtp_addr(),
+        "app@example.org",
+        &["alice@localhost", "BOB@localhost"],
+        b"From: App <app@example.org>\r\nSubject: Hello\r\n\r\nHi there\r\n.dot\r\n",
+    )
+    .await
+    .unwrap();
+    assert!(outcome.recipients.iter().all(|r| r.is_delivered()));
+    let all = server.wait_for_messages(1, TIMEOUT).await.unwrap();
+    assert_eq!(all.len(), 1);
+    for user in ["alice@localhost", "bob@localhost"] {
+        let got = server.messages_for(user);
+        assert_eq!(got.len(), 1, "{user}");
+        let m = &got[0];
+        assert_eq!(m.subject(), Some("Hello"));
+        assert_eq!(m.body_text().as_deref(), Some("Hi there\r\n.dot\r\n"));
+        assert_eq!(m.mail_from(), "<app@example.org>");
+        assert_eq!(m.rcpt_to(), ["<alice@localhost>", "<BOB@localhost>"]);
+        let from = m.parsed().unwrap().from().unwrap().first().unwrap();
+        assert_eq!(from.address(), Some("app@example.org"));
+    }
+    // On disk, in each INBOX's new/.
+    for user in ["alice@localhost", "bob@localhost"] {
+        let new = server.mail_dir().join(user).join("new");
+        assert_eq!(std::fs::read_dir(new).unwrap().count(), 1);
+    }
+}
+
+#[tokio::test]
+async fn null_reverse_path_is_captured() {
+    let server = TestServer::builder()
+        .user("alice@localhost", "pw")
+        .start()
+        .await
+        .unwrap();
+    send(
+        server.smtp_addr(),
+        "",
+        &["alice@localhost"],
+        b"Subject: bounce\r\n\r\nx\r\n",
+    )
+    .await
+    .unwrap();
+    let got = server.wait_for_messages(1, TIMEOUT).await.unwrap();
+    assert_eq!(got[0].mail_from(), "<>");
+}
+
+#[tokio::test]
+async fn unknown_recipients_get_550_unless_mailboxes_are_created() {
+    let strict = TestServer::builder()
+        .user("alice@localhost", "pw")
+        .start()
+        .await
+        .unwrap();
+    let outcome = send(
+        strict.smtp_addr(),
+        "a@example.org",
+        &["nobody@localhost", "alice@localhost"],
+        b"Subject: x\r\n\r\nx\r\n",
+    )
+    .await
+    .unwrap();
+    let rejected = &outcome.recipients[0].reply;
+    assert_eq!(rejected.code().get(), 550);
+    assert_eq!(
+        rejected.enhanced().map(|e| e.to_string()).as_deref(),
+        Some("5.1.1")
+    );
+    assert!(outcome.recipients[1].is_delivered());
+    let got = strict.wait_for_messages(1, TIMEOUT).await.unwrap();
+    assert_eq!(got[0].rcpt_to(), ["<alice@localhost>"]);
+    assert!(strict.messages_for("nobody@localhost").is_empty());
+
+    let open = TestServer::builder()
+        .create_mailboxes_on_delivery(true)
+        .start()
+        .await
+        .unwrap();
+    let outcome = send(
+        open.smtp_addr(),
+        "a@example.org",
+        &["new@example.com"],
+        b"\r\nx\r\n",
+    )
+    .await
+    .unwrap();
+    assert!(outcome.recipients[0].is_delivered());
+    open.wait_for_messages(1, TIMEOUT).await.unwrap();
+    assert_eq!(open.messages_for("new@example.com").len(), 1);
+    // The created user logs in with the address as password.
+    let mut pop = Lines::connect(open.pop3_addr()).await;
+    pop.line().await.unwrap();
+    pop.send("USER new@example.com\r\nPASS new@example.com\r\nSTAT\r\n")
+        .await;
+    assert!(pop.line().await.unwrap().starts_with("+OK"));
+    assert!(pop.line().await.unwrap().starts_with("+OK"));
+    assert!(pop.line().await.unwrap().starts_with("+OK 1 "));
+}
+
+#[tokio::test]
+async fn users_added_at_runtime_and_any_password() {
+    let server = TestServer::start().await.unwrap();
+    let outcome = send(
+        server.smtp_addr(),
+        "a@b.example",
+        &["carol@localhost"],
+        b"\r\nx\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.recipients[0].reply.code().get(), 550);
+    server.add_user("carol@localhost", "secret");
+    let outcome = send(
+        server.smtp_addr(),
+        "a@b.example",
+        &["carol@localhost"],
+        b"\r\nx\r\n",
+    )
+    .await
+    .unwrap();
+    assert!(outcome.recipients[0].is_delivered());
+
+    let mut imap = Lines::connect(server.imap_addr()).await;
+    imap.line().await.unwrap();
+    imap.send("a1 LOGIN carol@localhost wrong\r\n").await;
+    assert!(imap.line().await.unwrap().starts_with("a1 NO"));
+    imap.send("a2 LOGIN carol@localhost secret\r\n").await;
+    assert!(imap.line().await.unwrap().starts_with("a2 OK"));
+
+    let any = TestServer::builder()
+        .accept_any_password(true)
+        .start()
+        .await
+        .unwrap();
+    let mut imap = Lines::connect(any.imap_addr()).await;
+    imap.line().await.unwrap();
+    imap.send("a1 LOGIN whoever@localhost whatever\r\n").await;
+    assert!(imap.line().await.unwrap().starts_with("a1 OK"));
+}
+
+#[tokio::test]
+async fn wait_for_messages_times_out_with_the_count() {
+    let server = TestServer::start().await.unwrap();
+    let e = server
+        .wait_for_messages(1, Duration::from_millis(50))
+        .await
+        .unwrap_err();
+    assert_eq!((e.expected, e.received), (1, 0));
+}
+
+#[tokio::test]
+async fn reset_purges_mail_and_transcripts() {
+    let server = TestServer::builder()
+        .user("alice@localhost", "pw")
+        .start()
+        .await
+        .unwrap();
+    send(
+        server.smtp_addr(),
+        "a@b.example",
+        &["alice@localhost"],
+        b"\r\n1\r\n",
+    )
+    .await
+    .unwrap();
+    server.wait_for_messages(1, TIMEOUT).await.unwrap();
+    assert!(!server.transcripts().is_empty());
+    server.reset().await.unwrap();
+    assert!(server.messages().is_empty());
+    assert!(server.transcripts().is_empty());
+    let mut pop = Lines::connect(server.pop3_addr()).await;
+    pop.line().await.unwrap();
+    pop.send("USER alice@localhost\r\nPASS pw\r\nSTAT\r\nQUIT\r\n")
+        .await;
+    pop.line().await.unwrap();
+    pop.line().await.unwrap();
+    assert_eq!(pop.line().await.unwrap(), "+OK 0 0\r\n");
+    // Users stay; counting starts again.
+    send(
+        server.smtp_addr(),
+        "a@b.example",
+        &["alice@localhost"],
+        b"\r\n2\r\n",
+    )
+    .await
+    .unwrap();
+    let got = server.wait_for_messages(1, TIMEOUT).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(&got[0].raw[..], b"\r\n2\r\n");
+}
+
+#[tokio::test]
+async fn smtp_transcript_has_directions_parsed_commands_and_data() {
+    let server = TestServer::builder()
+        .user("alice@localhost", "pw")
+        .start()
+        .await
+        .unwrap();
+    send(
+        server.smtp_addr(),
+        "a@b.example",
+        &["alice@localhost"],
+        b"Subject: t\r\n\r\n.x\r\n",
+    )
+    .await
+    .unwrap();
+    let m = server
+        .wait_for_messages(1, TIMEOUT)
+        .await
+        .unwrap()
+        .remove(0);
+    let t = server.transcript(m.envelope.connection).unwrap();
+    assert_eq!(t.protocol, Protocol::Smtp);
+    let first = &t.entries[0];
+    assert_eq!(first.direction, Direction::ServerToClient);
+    assert!(matches!(&first.kind, EntryKind::Reply(r) if r.code().get() == 220));
+    let verbs: Vec<String> = t
+        .commands()
+        .map(|c| match c {
+            Command::Smtp(c) => format!("{c:?}")
+                .split([' ', '(', '{'])
+                .next()
+                .unwrap()
+                .to_owned(),
+            other => panic!("not SMTP: {other:?}"),
+        })
+        .collect();
+    // Our client uses CHUNKING: the content is one BDAT chunk, as sent.
+    assert_eq!(verbs, ["Ehlo", "Mail", "Rcpt", "Bdat", "Quit"]);
+    let data: Vec<_> = t
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Data)
+        .collect();
+    assert_eq!(data.len(), 1);
+    assert_eq!(data[0].direction, Direction::ClientToServer);
+    assert_eq!(&data[0].data[..], b"Subject: t\r\n\r\n.x\r\n");
+    let codes: Vec<u16> = t.replies().map(|r| r.code().get()).collect();
+    assert_eq!(codes, [220, 250, 250, 250, 250, 221]);
+    let text = t.to_string();
+    assert!(text.contains("C: RCPT TO:<alice@localhost>"), "{text}");
+
+    // DATA by hand: the content after 354 is data, not commands.
+    let mut c = Lines::connect(server.smtp_addr()).await;
+    let client = c.local_addr();
+    c.line().await.unwrap();
+    c.send("HELO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<alice@localhost>\r\nDATA\r\n")
+        .await;
+    for _ in 0..4 {
+        c.line().await.unwrap();
+    }
+    c.send("QUIT\r\n..\r\n.\r\n").await;
+    assert!(c.line().await.unwrap().starts_with("250"));
+    c.send("QUIT\r\n").await;
+    c.rest().await;
+    let t = server.transcript_for(client).unwrap();
+    let summary: Vec<String> = t
+        .entries
+        .iter()
+        .map(|e| match &e.kind {
+            EntryKind::Command(_) => format!("C {}", e.text().trim_end()),
+            EntryKind::Data => format!("D {:?}", e.text()),
+            EntryKind::Reply(r) => format!("S {}", r.code().get()),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "S 220",
+            "C HELO x",
+            "C MAIL FROM:<a@b.example>",
+            "C RCPT TO:<alice@localhost>",
+            "C DATA",
+            "S 250",
+            "S 250",
+            "S 250",
+            "S 354",
+            "D \"QUIT\\r\\n..\\r\\n.\\r\\n\"",
+            "S 250",
+            "C QUIT",
+            "S 221",
+        ]
+    );
+    assert!(t.closed);
+    assert_eq!(&server.messages()[1].raw[..], b"QUIT\r\n.\r\n");
+}
+
+#[tokio::test]
+async fn imap_and_pop3_transcripts_by_client_address() {
+    let server = TestServer::builder()
+        .user("alice@localhost", "pw")
+        .start()
+        .await
+        .unwrap();
+    let mut imap = Lines::connect(server.imap_addr()).await;
+    let client = imap.local_addr();
+    imap.line().await.unwrap();
+    imap.send("a1 LOGIN {15}\r\n").await;
+    assert!(imap.line().await.unwrap().starts_with('+'));
+    imap.send("alice@localhost pw\r\na2 SELECT INBOX\r\n").await;
+    while !imap.line().await.unwrap().starts_with("a2 ") {}
+    imap.send("a3 LOGOUT\r\n").await;
+    imap.rest().await;
+    let t = server.transcript_for(client).unwrap();
+    assert_eq!(t.protocol, Protocol::Imap);
+    let commands: Vec<_> = t.commands().collect();
+    assert_eq!(commands.len(), 3);
+    let Command::Imap(login) = commands[0] else {
+        panic!("{:?}", commands[0])
+    };
+    assert_eq!(login.tag.as_str(), "a1");
+    let raw = t.entries.iter().find(|e| e.command().is_some()).unwrap();
+    assert_eq!(&raw.data[..], b"a1 LOGIN {15}\r\nalice@localhost pw\r\n");
+
+    let mut pop = Lines::connect(server.pop3_addr()).await;
+    let client = pop.local_addr();
+    pop.line().await.unwrap();
+    pop.send("USER alice@localhost\r\nPASS pw\r\nBOGUS\r\nQUIT\r\n")
+        .await;
+    pop.rest().await;
+    let t = server.transcript_for(client).unwrap();
+    assert_eq!(t.protocol, Protocol::Pop3);
+    let kinds: Vec<(Direction, bool)> = t
+        .entries
+        .iter()
+        .map(|e| (e.direction, matches!(e.kind, EntryKind::Command(_))))
+        .collect();
+    assert_eq!(kinds[0], (Direction::ServerToClient, false));
+    assert!(
+        t.entries
+            .iter()
+            .any(|e| e.kind == EntryKind::Unparsed && e.text() == "BOGUS\r\n")
+    );
+    assert!(matches!(
+        t.commands().last(),
+        Some(Command::Pop3(missive::pop3::Command::Quit))
+    ));
+}
+
+const PY_SMTP_IMAP_POP3: &str = r#"
+import sys, smtplib, imaplib, poplib
+smtp_port, imap_port, pop_port = map(int, sys.argv[1:4])
+with smtplib.SMTP("127.0.0.1", smtp_port) as s:
+    s.login("alice@localhost", "pw")
+    s.sendmail("py@example.org", ["alice@localhost"], "Subject: from python\r\n\r\nhello\r\n")
+i = imaplib.IMAP4("127.0.0.1", imap_port)
+i.login("alice@localhost", "pw")
+i.select("INBOX")
+typ, data = i.fetch("1", "(BODY[HEADER.FIELDS (SUBJECT)])")
+print("IMAP", data[0][1].decode().strip())
+i.logout()
+p = poplib.POP3("127.0.0.1", pop_port)
+p.user("alice@localhost")
+p.pass_("pw")
+resp, lines, octets = p.retr(1)
+print("POP3", [l.decode() for l in lines if l.startswith(b"Subject")][0])
+p.quit()
+"#;
+
+#[tokio::test]
+async fn python_clients_send_and_read_back() {
+    let server = TestServer::builder()
+        .user("alice@localhost", "pw")
+        .start()
+        .await
+        .unwrap();
+    let args =
+        [server.smtp_addr(), server.imap_addr(), server.pop3_addr()].map(|a| a.port().to_string());
+    let Some(out) = python(PY_SMTP_IMAP_POP3, &args).await else {
+        return;
+    };
+    assert!(out.contains("IMAP Subject: from python"), "{out}");
+    assert!(out.contains("POP3 Subject: from python"), "{out}");
+    let got = server.messages_for("alice@localhost");
+    assert_eq!(got[0].mail_from(), "<py@example.org>");
+    // smtplib authenticated: its AUTH and the 235 are in the transcript.
+    let t = server.transcript(got[0].envelope.connection).unwrap();
+    assert!(
+        t.commands()
+            .any(|c| matches!(c, Command::Smtp(missive::smtp::Command::Auth { .. })))
+    );
+    assert!(t.replies().any(|r| r.code().get() == 235));
+    let protocols: Vec<Protocol> = server.transcripts().iter().map(|t| t.protocol).collect();
+    assert_eq!(protocols, [Protocol::Smtp, Protocol::Imap, Protocol::Pop3]);
+}

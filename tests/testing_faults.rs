@@ -1,0 +1,305 @@
+//! missive::testing fault injection: scripted SMTP replies, disconnects,
+//! slow and stalled peers, each seen by a client and in the transcript.
+#![cfg(feature = "testing")]
+
+mod testing_util;
+
+use std::time::Duration;
+
+use missive::smtp::Reply;
+use missive::testing::{ConnectionFault, FaultEvent, Protocol, SmtpCommand, SmtpFault, TestServer};
+use testing_util::{Lines, TIMEOUT, python, send};
+
+async fn server() -> TestServer {
+    TestServer::builder()
+        .user("alice@localhost", "pw")
+        .user("bob@localhost", "pw")
+        .start()
+        .await
+        .unwrap()
+}
+
+fn reply(code: u16, e: (u8, u16, u16), text: &str) -> Reply {
+    Reply::new(code, Some(e), text).unwrap()
+}
+
+#[tokio::test]
+async fn rcpt_for_one_recipient_fails_once() {
+    let server = server().await;
+    server.inject_smtp(
+        SmtpFault::reply(SmtpCommand::Rcpt, reply(451, (4, 3, 0), "Try again later"))
+            .for_recipient("bob@localhost")
+            .once(),
+    );
+    let to = ["alice@localhost", "bob@localhost"];
+    let first = send(server.smtp_addr(), "a@b.example", &to, b"\r\n1\r\n")
+        .await
+        .unwrap();
+    assert!(first.recipients[0].is_delivered());
+    assert_eq!(first.recipients[1].reply.code().get(), 451);
+    assert_eq!(first.recipients[1].reply.lines(), ["Try again later"]);
+    let second = send(server.smtp_addr(), "a@b.example", &to, b"\r\n2\r\n")
+        .await
+        .unwrap();
+    assert!(second.recipients.iter().all(|r| r.is_delivered()));
+    server.wait_for_messages(2, TIMEOUT).await.unwrap();
+    assert_eq!(server.messages_for("bob@localhost").len(), 1);
+    assert_eq!(server.messages_for("alice@localhost").len(), 2);
+    let m = &server.messages_for("alice@localhost")[0];
+    assert_eq!(m.rcpt_to(), ["<alice@localhost>"]);
+}
+
+#[tokio::test]
+async fn data_and_end_of_data_replies() {
+    let server = server().await;
+    server.inject_smtp(
+        SmtpFault::reply(SmtpCommand::Data, reply(550, (5, 7, 1), "Content refused")).once(),
+    );
+    let out = send(
+        server.smtp_addr(),
+        "a@b.example",
+        &["alice@localhost"],
+        b"\r\nx\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.recipients[0].reply.code().get(), 550);
+
+    server.inject_smtp(
+        SmtpFault::reply(SmtpCommand::DataEnd, reply(452, (4, 3, 1), "Disk full")).once(),
+    );
+    let out = send(
+        server.smtp_addr(),
+        "a@b.example",
+        &["alice@localhost"],
+        b"\r\nx\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.recipients[0].reply.code().get(), 452);
+    // Neither was delivered.
+    assert!(server.messages().is_empty());
+    assert!(
+        server
+            .wait_for_messages(1, Duration::from_millis(50))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn greeting_and_ehlo_replies() {
+    let server = server().await;
+    server.inject_smtp(
+        SmtpFault::reply(SmtpCommand::Connect, reply(554, (5, 3, 2), "Not now")).once(),
+    );
+    let mut c = Lines::connect(server.smtp_addr()).await;
+    assert!(c.line().await.unwrap().starts_with("554 "));
+    server.inject_smtp(SmtpFault::reply(SmtpCommand::Ehlo, reply(421, (4, 3, 2), "Bye")).once());
+    let e = send(
+        server.smtp_addr(),
+        "a@b.example",
+        &["alice@localhost"],
+        b"\r\nx\r\n",
+    )
+    .await;
+    assert!(e.is_err(), "{e:?}");
+    // Used up: the next session goes through.
+    send(
+        server.smtp_addr(),
+        "a@b.example",
+        &["alice@localhost"],
+        b"\r\nx\r\n",
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn scripted_disconnect_at_a_command() {
+    let server = server().await;
+    server.inject_smtp(SmtpFault::disconnect(SmtpCommand::Mail).once());
+    let mut c = Lines::connect(server.smtp_addr()).await;
+    let client = c.local_addr();
+    c.line().await.unwrap();
+    c.send("HELO x\r\n").await;
+    c.line().await.unwrap();
+    c.send("MAIL FROM:<a@b.example>\r\n").await;
+    // No reply: the end of the stream.
+    assert_eq!(c.rest().await, b"");
+    let t = server.transcript_for(client).unwrap();
+    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Disconnected]);
+    assert!(t.closed);
+    // A client sees an error.
+    server.inject_smtp(SmtpFault::disconnect(SmtpCommand::DataEnd).once());
+    let e = send(
+        server.smtp_addr(),
+        "a@b.example",
+        &["alice@localhost"],
+        b"\r\nx\r\n",
+    )
+    .await;
+    assert!(e.is_err(), "{e:?}");
+    assert!(server.messages().is_empty());
+}
+
+#[tokio::test]
+async fn scripted_stall_and_delay() {
+    let server = server().await;
+    server.inject_smtp(SmtpFault::stall(SmtpCommand::DataEnd));
+    server.inject_smtp(SmtpFault::delay(
+        SmtpCommand::Mail,
+        Duration::from_millis(20),
+    ));
+    let mut c = Lines::connect(server.smtp_addr()).await;
+    let client = c.local_addr();
+    c.line().await.unwrap();
+    c.send("HELO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<alice@localhost>\r\nDATA\r\n")
+        .await;
+    for _ in 0..4 {
+        c.line().await.unwrap();
+    }
+    c.send("Subject: s\r\n\r\nx\r\n.\r\n").await;
+    assert!(c.silent_for(Duration::from_millis(300)).await);
+    let t = server.transcript_for(client).unwrap();
+    assert_eq!(
+        t.faults().collect::<Vec<_>>(),
+        [
+            FaultEvent::Delayed(Duration::from_millis(20)),
+            FaultEvent::Stalled
+        ]
+    );
+    assert!(!t.closed);
+    assert!(server.messages().is_empty());
+}
+
+#[tokio::test]
+async fn disconnect_after_server_bytes_then_normal() {
+    let server = server().await;
+    server.inject_connection(ConnectionFault::disconnect_after_bytes(Protocol::Imap, 10).once());
+    let mut c = Lines::connect(server.imap_addr()).await;
+    let client = c.local_addr();
+    let got = c.rest().await;
+    assert_eq!(got.len(), 10);
+    assert!(got.starts_with(b"* OK"));
+    let t = server.transcript_for(client).unwrap();
+    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Disconnected]);
+    assert_eq!(&t.entries[0].data[..], &got[..]);
+    // Once only.
+    let mut c = Lines::connect(server.imap_addr()).await;
+    assert!(c.line().await.unwrap().ends_with("\r\n"));
+
+    // Mid-session, for POP3: the greeting and a few octets of the next reply.
+    let greeting = {
+        let mut c = Lines::connect(server.pop3_addr()).await;
+        c.line().await.unwrap()
+    };
+    let cut = greeting.len() as u64 + 2;
+    server.inject_connection(ConnectionFault::disconnect_after_bytes(Protocol::Pop3, cut));
+    let mut c = Lines::connect(server.pop3_addr()).await;
+    c.line().await.unwrap();
+    c.send("CAPA\r\n").await;
+    assert_eq!(c.rest().await, b"+O");
+}
+
+#[tokio::test]
+async fn disconnect_after_client_bytes() {
+    let server = server().await;
+    server.inject_connection(ConnectionFault::disconnect_after_client_bytes(
+        Protocol::Smtp,
+        12,
+    ));
+    let mut c = Lines::connect(server.smtp_addr()).await;
+    let client = c.local_addr();
+    c.line().await.unwrap();
+    c.send("HELO x\r\n").await;
+    assert!(c.line().await.unwrap().starts_with("250"));
+    // 8 octets read so far: the server reads 4 more of this and hangs up.
+    c.send("MAIL FROM:<a@b.example>\r\n").await;
+    assert_eq!(c.rest().await, b"");
+    let t = server.transcript_for(client).unwrap();
+    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Disconnected]);
+}
+
+#[tokio::test]
+async fn stalled_peers() {
+    let server = server().await;
+    // No greeting at all.
+    server.inject_connection(ConnectionFault::stall_after_bytes(Protocol::Pop3, 0).once());
+    let mut c = Lines::connect(server.pop3_addr()).await;
+    let client = c.local_addr();
+    assert!(c.silent_for(Duration::from_millis(200)).await);
+    let t = server.transcript_for(client).unwrap();
+    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Stalled]);
+    assert!(t.entries.iter().all(|e| e.data.is_empty()));
+
+    // Half a greeting, then silence: the client's command is not read.
+    server.inject_connection(ConnectionFault::stall_after_bytes(Protocol::Imap, 4).once());
+    let mut c = Lines::connect(server.imap_addr()).await;
+    let client = c.local_addr();
+    c.send("a1 CAPABILITY\r\n").await;
+    assert_eq!(c.bytes(4).await, b"* OK");
+    assert!(c.silent_for(Duration::from_millis(200)).await);
+    let t = server.transcript_for(client).unwrap();
+    assert!(t.commands().next().is_none());
+    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Stalled]);
+}
+
+#[tokio::test]
+async fn slow_peer_delays_every_write() {
+    let server = server().await;
+    let delay = Duration::from_millis(5);
+    server.inject_connection(ConnectionFault::slow(Protocol::Smtp, delay).once());
+    send(
+        server.smtp_addr(),
+        "a@b.example",
+        &["alice@localhost"],
+        b"\r\nx\r\n",
+    )
+    .await
+    .unwrap();
+    let got = server.wait_for_messages(1, TIMEOUT).await.unwrap();
+    let t = server.transcript(got[0].envelope.connection).unwrap();
+    let delays = t
+        .faults()
+        .filter(|f| *f == FaultEvent::Delayed(delay))
+        .count();
+    // One before each write: greeting, EHLO, MAIL/RCPT/BDAT, QUIT at least.
+    assert!(delays >= 4, "{t}");
+    assert_eq!(delays, t.faults().count());
+}
+
+const PY_FAULTS: &str = r#"
+import sys, smtplib
+port = int(sys.argv[1])
+with smtplib.SMTP("127.0.0.1", port) as s:
+    refused = s.sendmail("py@example.org", ["alice@localhost", "bob@localhost"], "Subject: a\r\n\r\nx\r\n")
+    print("REFUSED", sorted((k, v[0]) for k, v in refused.items()))
+    try:
+        s.sendmail("py@example.org", ["alice@localhost"], "Subject: b\r\n\r\nx\r\n")
+        print("DATA accepted")
+    except smtplib.SMTPDataError as e:
+        print("DATA", e.smtp_code, e.smtp_error.decode())
+"#;
+
+#[tokio::test]
+async fn python_smtplib_sees_scripted_replies() {
+    let server = server().await;
+    server.inject_smtp(
+        SmtpFault::reply(SmtpCommand::Rcpt, reply(451, (4, 3, 0), "Try again later"))
+            .for_recipient("bob@localhost")
+            .once(),
+    );
+    // The first transaction's DATA passes; the second's is refused.
+    server.inject_smtp(SmtpFault::delay(SmtpCommand::Data, Duration::ZERO).once());
+    server.inject_smtp(SmtpFault::reply(
+        SmtpCommand::Data,
+        reply(550, (5, 7, 1), "No"),
+    ));
+    let Some(out) = python(PY_FAULTS, &[server.smtp_addr().port().to_string()]).await else {
+        return;
+    };
+    assert!(out.contains("REFUSED [('bob@localhost', 451)]"), "{out}");
+    assert!(out.contains("DATA 550 5.7.1 No"), "{out}");
+    assert_eq!(server.messages().len(), 1);
+}
