@@ -22,10 +22,14 @@ const EXAMPLES: &[&str] = &["full_server", "sendmail", "mailq"];
 /// cargo that runs the tests, into the same target directory and profile
 /// and with the features of the project's test command (`cargo test
 /// --workspace --all-features`), which makes this a no-op after that
-/// command built them.
+/// command built them. `MISSIVE_EXAMPLES_DIR` names a directory of
+/// examples built beforehand instead.
 pub fn examples_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("MISSIVE_EXAMPLES_DIR") {
+            return PathBuf::from(dir);
+        }
         // <target>/<profile>/deps/<this test>
         let exe = std::env::current_exe().expect("test executable path");
         let profile_dir = exe
