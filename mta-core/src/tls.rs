@@ -295,6 +295,18 @@ where
     }
 }
 
+#[async_trait]
+impl<S> imap_proto::tokio::StartTls<S> for Acceptor
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    type Stream = tokio_rustls::server::TlsStream<S>;
+
+    async fn upgrade(&self, stream: S) -> io::Result<Self::Stream> {
+        self.inner.accept(stream).await
+    }
+}
+
 /// The relay's client side of TLS after STARTTLS (RFC 3207).
 #[derive(Clone)]
 pub struct Connector {

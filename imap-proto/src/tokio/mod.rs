@@ -17,6 +17,7 @@
 //!     // Loopback counts as a secure link for plaintext passwords.
 //!     options.config.plaintext_auth = peer.ip().is_loopback();
 //!     ::tokio::spawn(async move { serve(&backend, stream, options).await });
+//!     // With a TLS acceptor, serve_with_starttls offers STARTTLS.
 //! }
 //! # }
 //! ```
@@ -70,30 +71,77 @@ fn owner_error(e: crate::server::SessionError) -> io::Error {
 
 /// Serves one connection until LOGOUT, autologout, too many errors, or
 /// the peer hanging up.
+///
+/// STARTTLS is not offered here (set `config.tls` for a connection that
+/// is already TLS); [`serve_with_starttls`] offers it.
 pub async fn serve<B, S>(backend: &B, mut stream: S, options: Options) -> io::Result<()>
 where
     B: Backend,
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let mut config = options.config.clone();
-    // STARTTLS needs a TLS acceptor, which this entry point does not have.
-    config.starttls = false;
-    let session = Session::new(config, now());
-    let mut conn = Connection {
-        backend,
-        session,
-        mailboxes: None,
-        options,
-        idling: false,
-        upload: None,
-    };
-    let r = conn.drive(&mut stream).await;
-    // A streamed APPEND cut off by the connection's end leaves nothing.
-    conn.append_abort().await;
-    if let Some(mb) = conn.mailboxes.as_mut() {
-        let _ = mb.unselect(false).await;
-    }
+    let mut conn = Connection::new(backend, options, false);
+    let r = conn.drive(&mut stream, false).await.map(|_| ());
+    conn.end().await;
     r
+}
+
+/// Upgrades a connection to TLS after STARTTLS (RFC 3501 section 6.2.1),
+/// for example with tokio-rustls' `TlsAcceptor`.
+#[async_trait::async_trait]
+pub trait StartTls<S>: Send + Sync {
+    /// The stream after the handshake.
+    type Stream: AsyncRead + AsyncWrite + Unpin + Send;
+
+    /// Runs the server side of the TLS handshake on `stream`.
+    async fn upgrade(&self, stream: S) -> io::Result<Self::Stream>;
+}
+
+/// Like [`serve`], and offers STARTTLS while the connection is not TLS:
+/// on the client's STARTTLS the driver sends the tagged OK, hands the
+/// stream to `tls` for the handshake and goes on over TLS. Bytes the
+/// client pipelined after STARTTLS are discarded (RFC 3501 section 6.2.1,
+/// CVE-2011-0411); afterwards CAPABILITY no longer lists STARTTLS nor
+/// LOGINDISABLED, and LOGIN and AUTHENTICATE PLAIN are allowed.
+pub async fn serve_with_starttls<B, S, T>(
+    backend: &B,
+    mut stream: S,
+    options: Options,
+    tls: &T,
+) -> io::Result<()>
+where
+    B: Backend,
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    T: StartTls<S>,
+{
+    // A handshake that never finishes must not hold the connection
+    // forever: it gets the time allowed before login.
+    let limit = options.config.login_timeout;
+    let mut conn = Connection::new(backend, options, true);
+    let r = match conn.drive(&mut stream, true).await {
+        Ok(Flow::StartTls) => match ::tokio::time::timeout(limit, tls.upgrade(stream)).await {
+            Ok(Ok(mut stream)) => match conn.session.tls_established(now()) {
+                Ok(()) => conn.drive(&mut stream, false).await.map(|_| ()),
+                Err(e) => Err(owner_error(e)),
+            },
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "TLS handshake timed out",
+            )),
+        },
+        Ok(Flow::Done) => Ok(()),
+        Err(e) => Err(e),
+    };
+    conn.end().await;
+    r
+}
+
+/// How [`Connection::drive`] ended.
+enum Flow {
+    /// The session is over (or the peer left).
+    Done,
+    /// STARTTLS was accepted: the handshake comes next.
+    StartTls,
 }
 
 pub(crate) struct Connection<'a, B: Backend> {
@@ -115,8 +163,34 @@ pub(crate) async fn flush<S: AsyncWrite + Unpin>(
     Ok(())
 }
 
+impl<'a, B: Backend> Connection<'a, B> {
+    fn new(backend: &'a B, options: Options, starttls: bool) -> Self {
+        let mut config = options.config.clone();
+        config.starttls = starttls && !config.tls;
+        Connection {
+            backend,
+            session: Session::new(config, now()),
+            mailboxes: None,
+            options,
+            idling: false,
+            upload: None,
+        }
+    }
+
+    /// Releases what the connection holds once it is over.
+    async fn end(&mut self) {
+        // A streamed APPEND cut off by the connection's end leaves nothing.
+        self.append_abort().await;
+        if let Some(mb) = self.mailboxes.as_mut() {
+            let _ = mb.unselect(false).await;
+        }
+    }
+}
+
 impl<B: Backend> Connection<'_, B> {
-    async fn drive<S>(&mut self, stream: &mut S) -> io::Result<()>
+    /// Runs the session over `stream` until it ends, or until STARTTLS
+    /// was accepted when `upgrade` is allowed.
+    async fn drive<S>(&mut self, stream: &mut S, upgrade: bool) -> io::Result<Flow>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
@@ -124,13 +198,24 @@ impl<B: Backend> Connection<'_, B> {
         loop {
             flush(&mut self.session, stream).await?;
             if let Some(event) = self.session.poll_event() {
+                if event == Event::StartTls {
+                    if !upgrade {
+                        // The session offers STARTTLS only when asked to.
+                        return Err(io::Error::other("STARTTLS without a TLS acceptor"));
+                    }
+                    // The tagged OK goes out in the clear, then nothing
+                    // more is read before the handshake.
+                    flush(&mut self.session, stream).await?;
+                    stream.flush().await?;
+                    return Ok(Flow::StartTls);
+                }
                 self.handle(event, stream).await?;
                 continue;
             }
             if self.session.is_closed() {
                 stream.flush().await?;
                 let _ = stream.shutdown().await;
-                return Ok(());
+                return Ok(Flow::Done);
             }
             stream.flush().await?;
             let deadline = self
@@ -143,7 +228,7 @@ impl<B: Backend> Connection<'_, B> {
                 r = stream.read(&mut buf) => {
                     let n = r?;
                     if n == 0 {
-                        return Ok(());
+                        return Ok(Flow::Done);
                     }
                     self.session.receive(now(), buf.get(..n).unwrap_or_default());
                 }
@@ -173,10 +258,8 @@ impl<B: Backend> Connection<'_, B> {
                     .login_complete(now(), ok)
                     .map_err(owner_error)?;
             }
-            Event::StartTls => {
-                // Not offered by this entry point (config.starttls is off).
-                return Err(io::Error::other("STARTTLS without a TLS acceptor"));
-            }
+            // Taken care of in `drive`.
+            Event::StartTls => {}
             Event::Command(c) => self.execute(c, stream).await?,
             Event::Idle => {
                 self.idling = true;
