@@ -124,6 +124,7 @@ pub struct Agents {
     resolver: Arc<dyn Resolver>,
     options: AgentOptions,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    batcher: local::LocalBatcher,
 }
 
 impl std::fmt::Debug for Agents {
@@ -185,6 +186,7 @@ impl Agents {
             resolver,
             options,
             limits: Mutex::new(HashMap::new()),
+            batcher: local::LocalBatcher::default(),
         }
     }
 
@@ -332,15 +334,38 @@ impl Agents {
             .map(|home| (home.join(relative), relative.ends_with('/'))))
     }
 
+    /// A delivery into a mailbox, group-committed with the others waiting
+    /// (see [`local`]).
+    async fn local(
+        &self,
+        target: local::Target,
+        reverse_path: String,
+        recipient: String,
+        content: &Bytes,
+        what: String,
+    ) -> Outcome {
+        self.batcher
+            .deliver(local::Job {
+                target,
+                reverse_path,
+                recipient,
+                content: content.clone(),
+                what,
+            })
+            .await
+    }
+
     async fn single(&self, env: &Envelope, index: usize, route: Route, content: &Bytes) -> Report {
         let address = route.recipient().to_string();
         let sender = env.reverse_path.clone();
         let (relay, outcome) = match route {
             Route::Local { user, .. } => {
-                let boxes = self.mailboxes.clone();
-                let (c, a) = (content.clone(), address.clone());
-                let home_mailbox = match self.home_mailbox(&user) {
-                    Ok(m) => m,
+                let target = match self.home_mailbox(&user) {
+                    Ok(Some((path, maildir))) => local::Target::Path { path, maildir },
+                    Ok(None) => local::Target::Mailbox {
+                        mailboxes: self.mailboxes.clone(),
+                        user,
+                    },
                     Err(e) => {
                         let o = Outcome::deferred(format!("451 4.3.0 {e}"));
                         return Report {
@@ -351,52 +376,36 @@ impl Agents {
                         };
                     }
                 };
-                let limit = self.limit("local");
-                let _permit = limit.acquire_owned().await.ok();
-                let o = tokio::task::spawn_blocking(move || match home_mailbox {
-                    Some((path, maildir)) => local::deliver_path(&path, maildir, &sender, &a, &c),
-                    None => match boxes.store(&user) {
-                        Ok(store) => local::deliver_store(&store, &sender, &a, &c, "mailbox"),
-                        Err(e) if e.is_temporary() => {
-                            Outcome::deferred(format!("451 4.2.0 cannot open the mailbox: {e}"))
-                        }
-                        Err(e) => {
-                            Outcome::bounced(format!("550 5.2.0 cannot open the mailbox: {e}"))
-                        }
-                    },
-                })
-                .await
-                .unwrap_or_else(|e| {
-                    Outcome::deferred(format!("451 4.3.0 local delivery failed: {e}"))
-                });
+                let what = match &target {
+                    local::Target::Path { path, .. } => path.display().to_string(),
+                    local::Target::Mailbox { .. } => "mailbox".to_owned(),
+                };
+                let o = self
+                    .local(target, sender, address.clone(), content, what)
+                    .await;
                 ("local".to_owned(), o)
             }
             Route::VirtualMailbox {
                 maildrop, maildir, ..
             } => {
-                let (c, a) = (content.clone(), address.clone());
-                let relay = "virtual".to_owned();
-                let o = tokio::task::spawn_blocking(move || {
-                    local::deliver_path(&maildrop, maildir, &sender, &a, &c)
-                })
-                .await
-                .unwrap_or_else(|e| {
-                    Outcome::deferred(format!("451 4.3.0 virtual delivery failed: {e}"))
-                });
-                (relay, o)
+                let what = maildrop.display().to_string();
+                let target = local::Target::Path {
+                    path: maildrop,
+                    maildir,
+                };
+                let o = self
+                    .local(target, sender, address.clone(), content, what)
+                    .await;
+                ("virtual".to_owned(), o)
             }
             Route::File { path, .. } => {
                 if self.options.allow_files {
-                    let (c, a) = (content.clone(), address.clone());
                     let maildir = path.to_string_lossy().ends_with('/');
                     let relay = path.display().to_string();
-                    let o = tokio::task::spawn_blocking(move || {
-                        local::deliver_path(&path, maildir, &sender, &a, &c)
-                    })
-                    .await
-                    .unwrap_or_else(|e| {
-                        Outcome::deferred(format!("451 4.3.0 file delivery failed: {e}"))
-                    });
+                    let target = local::Target::Path { path, maildir };
+                    let o = self
+                        .local(target, sender, address.clone(), content, relay.clone())
+                        .await;
                     (relay, o)
                 } else {
                     (
