@@ -303,3 +303,58 @@ async fn python_smtplib_sees_scripted_replies() {
     assert!(out.contains("DATA 550 5.7.1 No"), "{out}");
     assert_eq!(server.messages().len(), 1);
 }
+
+const PY_STREAM_FAULTS: &str = r#"
+import sys, socket, imaplib, poplib
+imap_port, pop_port = map(int, sys.argv[1:3])
+try:
+    imaplib.IMAP4("127.0.0.1", imap_port, timeout=0.5)
+    print("IMAP connected")
+except (TimeoutError, socket.timeout):
+    print("IMAP timeout")
+p = poplib.POP3("127.0.0.1", pop_port, timeout=5)
+p.user("alice@localhost")
+try:
+    p.pass_("pw")
+    p.stat()
+    print("POP3 ok")
+except (poplib.error_proto, EOFError, ConnectionError) as e:
+    print("POP3 dropped")
+"#;
+
+#[tokio::test]
+async fn python_imaplib_and_poplib_see_stream_faults() {
+    let server = server().await;
+    // imaplib waits for a greeting that never comes.
+    server.inject_connection(ConnectionFault::stall_after_bytes(Protocol::Imap, 0).once());
+    // poplib's PASS is answered by a closed connection: the greeting and
+    // USER's reply go out, then nothing.
+    let pop_greeting = {
+        let mut c = Lines::connect(server.pop3_addr()).await;
+        let g = c.line().await.unwrap();
+        c.send("USER alice@localhost\r\n").await;
+        g.len() + c.line().await.unwrap().len()
+    };
+    server.inject_connection(
+        ConnectionFault::disconnect_after_bytes(Protocol::Pop3, pop_greeting as u64).once(),
+    );
+    let args = [server.imap_addr(), server.pop3_addr()].map(|a| a.port().to_string());
+    let Some(out) = python(PY_STREAM_FAULTS, &args).await else {
+        return;
+    };
+    assert!(out.contains("IMAP timeout"), "{out}");
+    assert!(out.contains("POP3 dropped"), "{out}");
+    let faults: Vec<(Protocol, Vec<FaultEvent>)> = server
+        .transcripts()
+        .iter()
+        .map(|t| (t.protocol, t.faults().collect()))
+        .filter(|(_, f): &(Protocol, Vec<FaultEvent>)| !f.is_empty())
+        .collect();
+    assert_eq!(
+        faults,
+        [
+            (Protocol::Imap, vec![FaultEvent::Stalled]),
+            (Protocol::Pop3, vec![FaultEvent::Disconnected])
+        ]
+    );
+}

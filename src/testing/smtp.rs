@@ -214,3 +214,29 @@ impl Handler for TestHandler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fixed_replies_are_valid() {
+        for (code, e) in [
+            (503, (5, 5, 1)),
+            (451, (4, 3, 0)),
+            (421, (4, 4, 2)),
+            (550, (5, 1, 1)),
+            (535, (5, 7, 8)),
+        ] {
+            assert!(Reply::new(code, Some(e), "text").is_ok(), "{code}");
+        }
+        assert_eq!(reply(550, (5, 1, 1), "x").code().get(), 550);
+    }
+
+    #[test]
+    fn postmaster_and_case() {
+        assert_eq!(recipient_key(&ForwardPath::Postmaster), "postmaster");
+        let m = smtp_proto::Mailbox::parse("Alice@LocalHost").unwrap();
+        assert_eq!(recipient_key(&ForwardPath::Mailbox(m)), "alice@localhost");
+    }
+}
