@@ -9,7 +9,7 @@ use imap_proto::tokio::{
 };
 use imap_proto::types::{Atom, Flag, MailboxAttribute, StoreKind};
 use maildir::{Flag as MdFlag, FlagOp, Flags, Folder, Keywords, Store};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Semaphore;
@@ -28,6 +28,7 @@ pub struct MaildirMailboxes {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) store: Store,
+    vsizes: VirtualSizes,
     selected: Option<Selected>,
     /// The last folder closed, kept to be refreshed (a few stats and the
     /// new names) rather than rescanned when the client selects it again,
@@ -40,6 +41,67 @@ struct Selected {
     folder: Folder,
     read_only: bool,
     recent: HashSet<u32>,
+}
+
+/// Most sizes [`VirtualSizes`] keeps before it starts over.
+const VSIZE_CACHE: usize = 100_000;
+
+/// RFC822.SIZE of messages whose file name has no `,W=`, counted once by
+/// reading them (RFC 9051 section 2.3.4: the server "often stores it for
+/// later use"), by base name.
+#[derive(Debug, Default)]
+pub(crate) struct VirtualSizes(HashMap<String, u64>);
+
+impl VirtualSizes {
+    /// The size of message `uid` of `folder` with every line ending
+    /// counted as CRLF, as BODY[] serves it (see [`crlf`]): the `,W=` of
+    /// its name, or counted from its bytes. The stored size if it cannot
+    /// be read (it is gone).
+    fn of(&mut self, folder: &mut Folder, uid: u32) -> u64 {
+        let Some(m) = folder.message(uid) else {
+            return 0;
+        };
+        if let Some(v) = m.virtual_size() {
+            return v;
+        }
+        if let Some(&v) = self.0.get(m.base()) {
+            return v;
+        }
+        let (base, stored) = (m.base().to_owned(), m.size());
+        let Some(v) = folder
+            .open_message(uid)
+            .ok()
+            .and_then(|r| crlf_size(r).ok())
+        else {
+            return stored;
+        };
+        if self.0.len() >= VSIZE_CACHE {
+            self.0.clear();
+        }
+        self.0.insert(base, v);
+        v
+    }
+}
+
+/// The size of a message once each bare LF is sent as CRLF.
+fn crlf_size(mut r: impl std::io::Read) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut size, mut prev) = (0u64, 0u8);
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok(size),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        for &b in buf.get(..n).unwrap_or_default() {
+            if b == b'\n' && prev != b'\r' {
+                size += 1;
+            }
+            size += 1;
+            prev = b;
+        }
+    }
 }
 
 pub(crate) fn err(e: maildir::Error) -> BackendError {
@@ -187,6 +249,7 @@ impl MaildirMailboxes {
         MaildirMailboxes {
             inner: Arc::new(Mutex::new(Inner {
                 store,
+                vsizes: VirtualSizes::default(),
                 selected: None,
                 closed: None,
             })),
@@ -239,7 +302,11 @@ fn read_one(sel: &mut Selected, uid: u32) -> BackendResult<Option<Bytes>> {
     }
 }
 
-fn status_of(folder: &Folder) -> MailboxStatus {
+fn status_of(folder: &mut Folder, vsizes: &mut VirtualSizes) -> MailboxStatus {
+    // SIZE: at least the sum of the messages' RFC822.SIZE (RFC 9051
+    // section 6.3.11), so the sizes with CRLF line ends.
+    let uids: Vec<u32> = folder.messages().iter().map(|m| m.uid()).collect();
+    let size = uids.into_iter().map(|u| vsizes.of(folder, u)).sum();
     let msgs = folder.messages();
     let count = |p: &dyn Fn(&maildir::MessageInfo) -> bool| {
         u32::try_from(msgs.iter().filter(|m| p(m)).count()).unwrap_or(u32::MAX)
@@ -251,7 +318,7 @@ fn status_of(folder: &Folder) -> MailboxStatus {
         uid_validity: folder.uid_validity(),
         unseen: count(&|m| !m.flags().contains(MdFlag::Seen)),
         deleted: count(&|m| m.flags().contains(MdFlag::Trashed)),
-        size: msgs.iter().map(|m| m.size()).sum(),
+        size,
     }
 }
 
@@ -343,10 +410,10 @@ impl Mailboxes for MaildirMailboxes {
                 && maildir::is_inbox(&name) == maildir::is_inbox(sel.folder.name())
                 && (maildir::is_inbox(&name) || sel.folder.name() == name)
             {
-                return Ok(status_of(&sel.folder));
+                return Ok(status_of(&mut sel.folder, &mut i.vsizes));
             }
-            let folder = i.store.open_folder(&name).map_err(err)?;
-            Ok(status_of(&folder))
+            let mut folder = i.store.open_folder(&name).map_err(err)?;
+            Ok(status_of(&mut folder, &mut i.vsizes))
         })
         .await
     }
@@ -517,14 +584,22 @@ impl Mailboxes for MaildirMailboxes {
     async fn metadata(&mut self, uids: &[u32]) -> BackendResult<Vec<MessageMeta>> {
         let uids = uids.to_vec();
         self.with(move |i| {
-            let sel = selected(i)?;
+            let Inner {
+                selected, vsizes, ..
+            } = i;
+            let sel = selected
+                .as_mut()
+                .ok_or_else(|| BackendError::Cannot("no mailbox selected".into()))?;
             Ok(uids
                 .iter()
                 .filter_map(|&u| {
-                    sel.folder.message(u).map(|m| MessageMeta {
+                    let internal_date = unix(sel.folder.message(u)?.internal_date());
+                    Some(MessageMeta {
                         uid: u,
-                        internal_date: unix(m.internal_date()),
-                        size: m.size(),
+                        internal_date,
+                        // RFC822.SIZE matches what BODY[] serves: CRLF
+                        // line ends (RFC 9051 section 2.3.4).
+                        size: vsizes.of(&mut sel.folder, u),
                     })
                 })
                 .collect())
