@@ -105,3 +105,108 @@ impl Changes {
             && !self.uid_validity_changed
     }
 }
+
+/// Snapshots of recently used Maildir folders, shared by the sessions of
+/// one process (IMAP and POP3 servers).
+///
+/// A [`Store`](crate::Store) given a cache (with
+/// [`Store::with_snapshot_cache`](crate::Store::with_snapshot_cache))
+/// starts a folder from the cached snapshot and refreshes it, rather than
+/// listing the folder and `stat`ing every message: a new session on an
+/// unchanged folder costs a few `stat`s. Sessions share one copy of the
+/// snapshot until one of them changes its own (copy on write), so many
+/// sessions on one big folder do not each hold it. A folder's snapshot is
+/// put into the cache when a session opens it and again when the session
+/// drops it (with whatever that session learned meanwhile).
+///
+/// The refresh is the same one a session makes after every command
+/// ([`Folder::refresh`](crate::Folder::refresh)): a cached snapshot shows
+/// nothing the folder no longer holds. The cache holds at most
+/// `max_messages` messages over all folders, dropping the least recently
+/// used folders first.
+#[derive(Clone)]
+pub struct SnapshotCache {
+    inner: std::sync::Arc<std::sync::Mutex<CacheInner>>,
+}
+
+struct CacheInner {
+    max_messages: usize,
+    held: usize,
+    /// Least recently used first.
+    entries: Vec<(std::path::PathBuf, crate::folder::MaildirFolder)>,
+}
+
+impl std::fmt::Debug for SnapshotCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (folders, held) = self
+            .inner
+            .lock()
+            .map(|g| (g.entries.len(), g.held))
+            .unwrap_or_default();
+        f.debug_struct("SnapshotCache")
+            .field("folders", &folders)
+            .field("messages", &held)
+            .finish()
+    }
+}
+
+impl Default for SnapshotCache {
+    /// A cache of up to 1,000,000 messages (a few hundred MB at most).
+    fn default() -> Self {
+        SnapshotCache::new(1_000_000)
+    }
+}
+
+impl SnapshotCache {
+    /// A cache holding up to `max_messages` messages in all.
+    pub fn new(max_messages: usize) -> SnapshotCache {
+        SnapshotCache {
+            inner: std::sync::Arc::new(std::sync::Mutex::new(CacheInner {
+                max_messages,
+                held: 0,
+                entries: Vec::new(),
+            })),
+        }
+    }
+
+    /// The number of folders held.
+    pub fn len(&self) -> usize {
+        self.inner.lock().map_or(0, |g| g.entries.len())
+    }
+
+    /// True if no folder is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The cached snapshot of the folder at `path` (a cheap clone).
+    pub(crate) fn get(&self, path: &std::path::Path) -> Option<crate::folder::MaildirFolder> {
+        let mut g = self.inner.lock().ok()?;
+        let i = g.entries.iter().position(|(p, _)| p == path)?;
+        let e = g.entries.remove(i);
+        let f = e.1.detached();
+        g.entries.push(e);
+        Some(f)
+    }
+
+    /// Puts the snapshot of the folder at `path`, replacing an older one.
+    pub(crate) fn put(&self, path: &std::path::Path, folder: crate::folder::MaildirFolder) {
+        let Ok(mut g) = self.inner.lock() else {
+            return;
+        };
+        if let Some(i) = g.entries.iter().position(|(p, _)| p == path) {
+            let (_, old) = g.entries.remove(i);
+            g.held = g.held.saturating_sub(old.messages().len());
+        }
+        let n = folder.messages().len();
+        if n > g.max_messages {
+            return;
+        }
+        g.held += n;
+        g.entries.push((path.to_owned(), folder));
+        while g.held > g.max_messages && !g.entries.is_empty() {
+            let (_, old) = g.entries.remove(0);
+            g.held = g.held.saturating_sub(old.messages().len());
+        }
+    }
+}

@@ -68,6 +68,7 @@ const SUBSCRIPTIONS: &str = "subscriptions";
 pub struct Store {
     location: MailLocation,
     fs: SharedFs,
+    cache: Option<crate::SnapshotCache>,
 }
 
 impl Store {
@@ -93,7 +94,21 @@ impl Store {
                 }
             }
         }
-        Ok(Store { location, fs })
+        Ok(Store {
+            location,
+            fs,
+            cache: None,
+        })
+    }
+
+    /// Folders opened by this store (and its clones) start from, and
+    /// leave their snapshots in, `cache` (see [`SnapshotCache`]); a server
+    /// gives every session's store the same cache.
+    ///
+    /// [`SnapshotCache`]: crate::SnapshotCache
+    pub fn with_snapshot_cache(mut self, cache: crate::SnapshotCache) -> Store {
+        self.cache = Some(cache);
+        self
     }
 
     /// Opens a Maildir++ tree rooted at `root`.
@@ -462,7 +477,10 @@ impl Store {
         let inner = match self.location.format {
             Format::Maildir => {
                 let md = Maildir::open_with(&p, self.fs.clone())?;
-                Inner::Maildir(Box::new(MaildirFolder::open(md)?))
+                Inner::Maildir(Box::new(MaildirFolder::open_cached(
+                    md,
+                    self.cache.clone(),
+                )?))
             }
             Format::Mbox => Inner::Mbox(Box::new(MboxFolder::open(p, self.fs.clone())?)),
         };

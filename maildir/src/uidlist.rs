@@ -31,9 +31,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
@@ -262,12 +263,16 @@ pub(crate) enum ListState {
 /// The open handle is kept so that the inode cannot be reused while we
 /// remember it: a file with the same inode and a larger size is then
 /// certainly the same file with lines appended.
-#[derive(Debug)]
+///
+/// A clone shares the parsed list (copied on its first change) and the
+/// handle (read with `pread`, so clones never disturb each other's file
+/// offset): cloning a folder's snapshot costs no copy of a big list.
+#[derive(Debug, Clone)]
 pub(crate) struct UidListFile {
     path: PathBuf,
-    pub list: UidList,
+    pub list: Arc<UidList>,
     pub state: ListState,
-    handle: Option<File>,
+    handle: Option<Arc<File>>,
     ino: (u64, u64),
     /// Bytes parsed so far (complete lines only).
     offset: u64,
@@ -283,7 +288,7 @@ impl UidListFile {
     pub fn new(dir: &Path) -> UidListFile {
         UidListFile {
             path: dir.join(UIDLIST_NAME),
-            list: UidList::default(),
+            list: Arc::default(),
             state: ListState::Missing,
             handle: None,
             ino: (0, 0),
@@ -319,15 +324,12 @@ impl UidListFile {
             && (meta.dev(), meta.ino()) == self.ino
             && meta.len() >= self.offset
             && self.state == ListState::Valid;
-        if same_file && let Some(handle) = self.handle.as_mut() {
-            let mut data = Vec::new();
-            handle
-                .seek(SeekFrom::Start(self.offset))
-                .and_then(|_| handle.read_to_end(&mut data))
+        if same_file && let Some(handle) = self.handle.as_ref() {
+            let data = read_from(handle, self.offset, meta.len())
                 .map_err(|e| Error::io("read", &self.path, e))?;
             let mut pos = 0;
             let v1 = self.list.from_v1;
-            match self.list.parse_lines(&data, &mut pos, v1) {
+            match Arc::make_mut(&mut self.list).parse_lines(&data, &mut pos, v1) {
                 Some(done) => {
                     self.offset += done as u64;
                     self.partial_tail = done < data.len();
@@ -360,11 +362,11 @@ impl UidListFile {
         self.ino = (meta.dev(), meta.ino());
         match UidList::parse(&data) {
             Some((list, consumed)) => {
-                self.list = list;
+                self.list = Arc::new(list);
                 self.offset = consumed as u64;
                 self.partial_tail = consumed < data.len();
                 self.state = ListState::Valid;
-                self.handle = Some(file);
+                self.handle = Some(Arc::new(file));
             }
             None => {
                 self.state = ListState::Corrupt;
@@ -438,6 +440,28 @@ impl UidListFile {
         }
         Ok(())
     }
+}
+
+/// The bytes of `file` from `offset` to its end (`len` is the size a
+/// `stat` just gave; bytes appended since are read too). Positioned
+/// reads: the handle may be shared.
+fn read_from(file: &File, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+    let mut data = vec![0; usize::try_from(len.saturating_sub(offset)).unwrap_or(0) + 4096];
+    let mut have = 0;
+    loop {
+        if have == data.len() {
+            data.resize(have * 2, 0);
+        }
+        let buf = data.get_mut(have..).unwrap_or_default();
+        match file.read_at(buf, offset + have as u64) {
+            Ok(0) => break,
+            Ok(n) => have += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    data.truncate(have);
+    Ok(data)
 }
 
 /// The UID list as it was just before a delivery linked its file: the

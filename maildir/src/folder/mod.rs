@@ -25,6 +25,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::os::unix::fs::MetadataExt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
@@ -33,7 +34,7 @@ use crate::fs::SharedFs;
 use crate::lock::FolderLock;
 use crate::maildir::{MailEntry, Maildir, Subdir, TMP_MAX_AGE};
 use crate::name;
-use crate::snapshot::{Changes, Location, MessageInfo};
+use crate::snapshot::{Changes, Location, MessageInfo, SnapshotCache};
 use crate::uidlist::{ListState, UidList, UidListFile, entry_line};
 
 /// A directory modified less than this before it was listed is listed
@@ -62,6 +63,11 @@ impl DirStamp {
 }
 
 /// A Maildir folder opened for use by a server.
+///
+/// A detached copy ([`MaildirFolder::detached`]) shares the snapshot and
+/// the UID list with the original until one of them changes (copy on
+/// write): handing a cached snapshot to a new session costs no copy (see
+/// [`crate::SnapshotCache`]).
 #[derive(Debug)]
 pub(crate) struct MaildirFolder {
     md: Maildir,
@@ -69,34 +75,49 @@ pub(crate) struct MaildirFolder {
     keywords: Keywords,
     keywords_stamp: Option<(u64, i64, i64, u64)>,
     /// Sorted by UID.
-    messages: Vec<MessageInfo>,
-    uid_by_base: HashMap<String, u32>,
+    messages: Arc<Vec<MessageInfo>>,
     new_stamp: DirStamp,
     cur_stamp: DirStamp,
     validity: u32,
     /// Changes found by internal refreshes, not yet handed out.
     pending: Changes,
+    /// Where the snapshot goes when this handle is dropped.
+    cache: Option<SnapshotCache>,
+}
+
+impl Drop for MaildirFolder {
+    fn drop(&mut self) {
+        if let Some(cache) = self.cache.take()
+            && self.uidfile.state == ListState::Valid
+            && self.validity != 0
+        {
+            cache.put(self.md.path(), self.detached());
+        }
+    }
 }
 
 impl MaildirFolder {
     /// Opens a folder: cleans `tmp/`, makes sure a UID list exists, and
     /// takes the first snapshot.
+    #[cfg(test)]
     pub fn open(md: Maildir) -> Result<MaildirFolder> {
+        MaildirFolder::open_cached(md, None)
+    }
+
+    /// Like [`MaildirFolder::open`], starting from the snapshot `cache`
+    /// holds for this folder if it holds one; the snapshot is put back
+    /// into `cache` now and when the handle is dropped.
+    pub fn open_cached(md: Maildir, cache: Option<SnapshotCache>) -> Result<MaildirFolder> {
         // Leftovers of failed deliveries (courier maildir(5), "READING
         // MAIL FROM MAILDIRS"); failing to clean is not failing to open.
         let _ = md.clean_tmp(TMP_MAX_AGE);
-        let uidfile = UidListFile::new(md.path());
-        let mut folder = MaildirFolder {
-            md,
-            uidfile,
-            keywords: Keywords::default(),
-            keywords_stamp: None,
-            messages: Vec::new(),
-            uid_by_base: HashMap::new(),
-            new_stamp: DirStamp::default(),
-            cur_stamp: DirStamp::default(),
-            validity: 0,
-            pending: Changes::default(),
+        let mut folder = match cache.as_ref().and_then(|c| c.get(md.path())) {
+            Some(mut cached) => {
+                // This store's file system, the cached snapshot.
+                cached.md = md;
+                cached
+            }
+            None => MaildirFolder::for_delivery(md),
         };
         folder.sync()?;
         if folder.uidfile.state != ListState::Valid {
@@ -105,7 +126,28 @@ impl MaildirFolder {
         }
         // The first snapshot is the baseline, not a change.
         folder.pending = Changes::default();
+        if let Some(cache) = cache {
+            cache.put(folder.md.path(), folder.detached());
+            folder.cache = Some(cache);
+        }
         Ok(folder)
+    }
+
+    /// A clone for the cache: shares the snapshot, carries no pending
+    /// changes and no cache of its own.
+    pub(crate) fn detached(&self) -> MaildirFolder {
+        MaildirFolder {
+            md: self.md.clone(),
+            uidfile: self.uidfile.clone(),
+            keywords: self.keywords.clone(),
+            keywords_stamp: self.keywords_stamp,
+            messages: self.messages.clone(),
+            new_stamp: self.new_stamp,
+            cur_stamp: self.cur_stamp,
+            validity: self.validity,
+            pending: Changes::default(),
+            cache: None,
+        }
     }
 
     /// A folder handle for delivery only: no snapshot is taken, so
@@ -117,12 +159,12 @@ impl MaildirFolder {
             uidfile,
             keywords: Keywords::default(),
             keywords_stamp: None,
-            messages: Vec::new(),
-            uid_by_base: HashMap::new(),
+            messages: Arc::default(),
             new_stamp: DirStamp::default(),
             cur_stamp: DirStamp::default(),
             validity: 0,
             pending: Changes::default(),
+            cache: None,
         }
     }
 
@@ -144,7 +186,7 @@ impl MaildirFolder {
     }
 
     pub fn messages(&self) -> &[MessageInfo] {
-        &self.messages
+        self.messages.as_slice()
     }
 
     pub fn keywords(&self) -> &Keywords {
@@ -258,8 +300,7 @@ impl MaildirFolder {
                 changes.uid_validity_changed = true;
                 changes.expunged = self.messages.iter().map(|m| m.uid).collect();
             }
-            self.messages.clear();
-            self.uid_by_base.clear();
+            self.messages = Arc::default();
             self.new_stamp = DirStamp::default();
             self.cur_stamp = DirStamp::default();
             self.validity = self.uidfile.list.validity;
@@ -285,7 +326,7 @@ impl MaildirFolder {
                     found.insert(e.base().to_owned(), e);
                 }
             } else {
-                for m in &self.messages {
+                for m in self.messages.iter() {
                     if let Location::Maildir(e) = &m.location
                         && e.subdir == sub
                     {
@@ -319,15 +360,14 @@ impl MaildirFolder {
                     changes.uid_validity_changed = true;
                     changes.expunged.extend(self.messages.iter().map(|m| m.uid));
                 }
-                self.messages.clear();
-                self.uid_by_base.clear();
+                self.messages = Arc::default();
                 self.validity = self.uidfile.list.validity;
             }
         }
 
         let mut dirty = false;
         let mut kept = Vec::with_capacity(found.len());
-        for mut m in std::mem::take(&mut self.messages) {
+        for mut m in Arc::unwrap_or_clone(std::mem::take(&mut self.messages)) {
             match found.remove(&m.base) {
                 Some(e) => {
                     // Same name, same flags: the common case costs no parse.
@@ -341,10 +381,7 @@ impl MaildirFolder {
                     }
                     kept.push(m);
                 }
-                None => {
-                    changes.expunged.push(m.uid);
-                    self.uid_by_base.remove(&m.base);
-                }
+                None => changes.expunged.push(m.uid),
             }
         }
         let mut added = Vec::new();
@@ -366,7 +403,6 @@ impl MaildirFolder {
             };
             let size = name::size_from_base(&base).unwrap_or(meta.len());
             let internal_date = meta.modified().unwrap_or(UNIX_EPOCH);
-            self.uid_by_base.insert(base.clone(), uid);
             added.push(MessageInfo {
                 uid,
                 base,
@@ -380,7 +416,7 @@ impl MaildirFolder {
         changes.added = added.iter().map(|m| m.uid).collect();
         kept.extend(added);
         kept.sort_by_key(|m| m.uid);
-        self.messages = kept;
+        self.messages = Arc::new(kept);
         changes.expunged.sort_unstable();
         changes.flags_changed.sort_unstable();
 
@@ -422,7 +458,7 @@ impl MaildirFolder {
                 .flatten()
                 .filter(|v| *v != 0)
                 .max();
-            self.uidfile.list = UidList::new(previous);
+            self.uidfile.list = Arc::new(UidList::new(previous));
             rewrite = true;
             for e in self.md.list()? {
                 todo.push((e.base().to_owned(), e.name));
@@ -436,10 +472,11 @@ impl MaildirFolder {
             return Ok(());
         }
         let mut text = String::new();
+        let list = Arc::make_mut(&mut self.uidfile.list);
         for (_, file_name) in todo {
-            let uid = self.uidfile.list.next_uid;
-            self.uidfile.list.push(uid, file_name, String::new());
-            if let Some(e) = self.uidfile.list.entries.get(&uid) {
+            let uid = list.next_uid;
+            list.push(uid, file_name, String::new());
+            if let Some(e) = list.entries.get(&uid) {
                 text.push_str(&entry_line(uid, e));
             }
         }
@@ -479,14 +516,13 @@ impl MaildirFolder {
             .copied()
             .filter(|uid| *uid <= horizon && self.index_of(*uid).is_none())
             .collect();
+        let list = Arc::make_mut(&mut self.uidfile.list);
         for uid in drop {
-            self.uidfile.list.remove(uid);
+            list.remove(uid);
         }
         // Write the current names, so the list stays a good guess.
-        for m in &self.messages {
-            if let (Some(e), Location::Maildir(me)) =
-                (self.uidfile.list.entries.get_mut(&m.uid), &m.location)
-            {
+        for m in self.messages.iter() {
+            if let (Some(e), Location::Maildir(me)) = (list.entries.get_mut(&m.uid), &m.location) {
                 e.name.clone_from(&me.name);
             }
         }
@@ -605,8 +641,7 @@ impl MaildirFolder {
             location: Location::Maildir(entry.clone()),
         };
         let at = self.messages.partition_point(|m| m.uid < uid);
-        self.messages.insert(at, info);
-        self.uid_by_base.insert(base.to_owned(), uid);
+        Arc::make_mut(&mut self.messages).insert(at, info);
         self.merge_pending(Changes {
             added: vec![uid],
             ..Changes::default()
@@ -626,7 +661,7 @@ impl MaildirFolder {
             let new_flags = m.flags.apply(op, flags);
             match self.md.set_flags(entry, new_flags) {
                 Ok(to) => {
-                    if let Some(m) = self.messages.get_mut(i) {
+                    if let Some(m) = Arc::make_mut(&mut self.messages).get_mut(i) {
                         m.flags = new_flags;
                         m.location = Location::Maildir(to);
                     }
@@ -677,8 +712,7 @@ impl MaildirFolder {
                 match self.md.delete(&e) {
                     Ok(()) => {
                         if let Some(i) = self.index_of(uid) {
-                            let m = self.messages.remove(i);
-                            self.uid_by_base.remove(&m.base);
+                            Arc::make_mut(&mut self.messages).remove(i);
                         }
                         done.push(uid);
                         break;

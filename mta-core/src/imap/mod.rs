@@ -11,6 +11,9 @@
 //!   `P` flag, as Dovecot maps it.
 //! - SELECT moves new mail from `new/` to `cur/`; those messages are
 //!   `\Recent` for that session (RFC 3501 section 2.3.2).
+//! - Sessions start from a snapshot shared through a
+//!   [`maildir::SnapshotCache`] (a folder no one changed is not listed
+//!   again; copied only when a session changes its own).
 //! - Each session has its own snapshot of the selected folder; changes by
 //!   other sessions and processes are found by a cheap `stat` check
 //!   ([`maildir::Folder::has_changed`]) after every command and while
@@ -30,7 +33,7 @@ pub use mailboxes::MaildirMailboxes;
 
 use crate::passwd::PasswdFile;
 use imap_proto::tokio::{Backend, Options};
-use maildir::Store;
+use maildir::{SnapshotCache, Store};
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -64,6 +67,9 @@ pub struct MaildirBackend {
     users: Arc<RwLock<PasswdFile>>,
     mail_location: Arc<str>,
     appends: Arc<Semaphore>,
+    /// Folder snapshots shared by all sessions: a new session selecting
+    /// an unchanged folder does not list it again.
+    snapshots: SnapshotCache,
 }
 
 impl MaildirBackend {
@@ -73,6 +79,7 @@ impl MaildirBackend {
             users: Arc::new(RwLock::new(users)),
             mail_location: mail_location.into(),
             appends: Arc::new(Semaphore::new(CONCURRENT_APPENDS)),
+            snapshots: SnapshotCache::default(),
         }
     }
 
@@ -93,8 +100,13 @@ fn safe_user(user: &str) -> bool {
             .any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
-fn open_store(spec: &str, user: &str, home: Option<PathBuf>) -> maildir::Result<Store> {
-    let store = Store::open(spec, user, home.as_deref())?;
+fn open_store(
+    spec: &str,
+    user: &str,
+    home: Option<PathBuf>,
+    snapshots: SnapshotCache,
+) -> maildir::Result<Store> {
+    let store = Store::open(spec, user, home.as_deref())?.with_snapshot_cache(snapshots);
     for name in SPECIAL_FOLDERS {
         if !store.folder_exists(name)? {
             store.create_folder(name)?;
@@ -120,7 +132,8 @@ impl Backend for MaildirBackend {
         }
         let spec = self.mail_location.clone();
         let user = username.to_owned();
-        let store = tokio::task::spawn_blocking(move || open_store(&spec, &user, home))
+        let snapshots = self.snapshots.clone();
+        let store = tokio::task::spawn_blocking(move || open_store(&spec, &user, home, snapshots))
             .await
             .ok()?
             .ok()?;
