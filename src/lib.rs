@@ -22,3 +22,8 @@ pub use smtp_proto as smtp;
 
 #[cfg(feature = "testing")]
 pub mod testing;
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
