@@ -1,5 +1,7 @@
 //! What the test server received over SMTP.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use mail_parser::{Message, MessageParser};
 use smtp_proto::{ForwardPath, ReversePath};
@@ -28,14 +30,15 @@ pub struct ReceivedMessage {
     pub raw: Bytes,
     /// The users (lower-cased addresses) whose INBOX it was delivered to.
     pub delivered_to: Vec<String>,
-    parsed: Option<Message<'static>>,
+    /// Shared: the list of received messages is cloned for every caller.
+    parsed: Option<Arc<Message<'static>>>,
 }
 
 impl ReceivedMessage {
     pub(crate) fn new(envelope: Envelope, raw: Bytes, delivered_to: Vec<String>) -> Self {
         let parsed = MessageParser::default()
             .parse(&raw[..])
-            .map(Message::into_owned);
+            .map(|m| Arc::new(m.into_owned()));
         ReceivedMessage {
             envelope,
             raw,
@@ -47,7 +50,7 @@ impl ReceivedMessage {
     /// The message parsed by mail-parser; `None` only when the content
     /// was empty.
     pub fn parsed(&self) -> Option<&Message<'static>> {
-        self.parsed.as_ref()
+        self.parsed.as_deref()
     }
 
     /// The Subject header, if there is one.
