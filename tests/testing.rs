@@ -404,3 +404,66 @@ async fn python_clients_send_and_read_back() {
     let protocols: Vec<Protocol> = server.transcripts().iter().map(|t| t.protocol).collect();
     assert_eq!(protocols, [Protocol::Smtp, Protocol::Imap, Protocol::Pop3]);
 }
+
+#[tokio::test]
+async fn sasl_exchanges_are_continuations() {
+    let server = TestServer::builder()
+        .user("alice@localhost", "pw")
+        .start()
+        .await
+        .unwrap();
+    // "\0alice@localhost\0pw" in base64.
+    let plain = "AGFsaWNlQGxvY2FsaG9zdABwdw==";
+
+    let mut imap = Lines::connect(server.imap_addr()).await;
+    let client = imap.local_addr();
+    imap.line().await.unwrap();
+    imap.send("a1 AUTHENTICATE PLAIN\r\n").await;
+    assert!(imap.line().await.unwrap().starts_with('+'));
+    imap.send(&format!("{plain}\r\n")).await;
+    while !imap.line().await.unwrap().starts_with("a1 ") {}
+    imap.send("a2 NOOP\r\n").await;
+    assert!(imap.line().await.unwrap().starts_with("a2 OK"));
+    let t = server.transcript_for(client).unwrap();
+    let client_side: Vec<&EntryKind> = t
+        .entries
+        .iter()
+        .filter(|e| e.direction == Direction::ClientToServer)
+        .map(|e| &e.kind)
+        .collect();
+    assert!(matches!(
+        client_side[..],
+        [
+            EntryKind::Command(_),
+            EntryKind::Continuation,
+            EntryKind::Command(_)
+        ]
+    ));
+
+    let mut pop = Lines::connect(server.pop3_addr()).await;
+    let client = pop.local_addr();
+    pop.line().await.unwrap();
+    pop.send("AUTH PLAIN\r\n").await;
+    assert!(pop.line().await.unwrap().starts_with('+'));
+    pop.send(&format!("{plain}\r\n")).await;
+    assert!(pop.line().await.unwrap().starts_with("+OK"));
+    pop.send("QUIT\r\n").await;
+    pop.rest().await;
+    let t = server.transcript_for(client).unwrap();
+    let kinds: Vec<&EntryKind> = t.entries.iter().map(|e| &e.kind).collect();
+    assert!(
+        matches!(
+            kinds[..],
+            [
+                EntryKind::Response,
+                EntryKind::Command(_),
+                EntryKind::Response,
+                EntryKind::Continuation,
+                EntryKind::Response,
+                EntryKind::Command(_),
+                EntryKind::Response,
+            ]
+        ),
+        "{t}"
+    );
+}
