@@ -158,7 +158,7 @@ impl SmtpFault {
 ///
 /// // The next IMAP connection is cut after 10 octets of the greeting.
 /// let cut = ConnectionFault::disconnect_after_bytes(Protocol::Imap, 10).once();
-/// // POP3 goes silent after its greeting... (`+OK` and CRLF at least)
+/// // POP3 goes silent five octets into its greeting...
 /// let stall = ConnectionFault::stall_after_bytes(Protocol::Pop3, 5);
 /// // ...and SMTP writes slowly.
 /// let slow = ConnectionFault::slow(Protocol::Smtp, Duration::from_millis(20));

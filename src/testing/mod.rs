@@ -19,6 +19,10 @@
 //!   peer ([`ConnectionFault`]), so an application's error paths can be
 //!   tested deterministically.
 //!
+//! It is made for tests, not for service: no TLS (STARTTLS is not
+//! offered), any domain accepted, and transcripts kept in memory whole
+//! until [`TestServer::reset`] or drop.
+//!
 //! # Examples
 //!
 //! ```
