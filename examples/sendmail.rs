@@ -12,7 +12,12 @@
 //! The message is read from standard input and submitted over SMTP to a
 //! running server: 127.0.0.1:10025 (full_server's SMTP listener), or
 //! `--server HOST:PORT`, or the `MISSIVE_SMTP_SERVER` environment
-//! variable. It does not write into the queue directory itself: the
+//! variable. STARTTLS is used when the server offers it (the certificate
+//! is not checked, as Postfix's `smtp_tls_security_level = may`). For a
+//! submission port that requires AUTH, `--user NAME` (or
+//! `MISSIVE_SMTP_USER`) with the password in `MISSIVE_SMTP_PASSWORD` (not
+//! on the command line, where `ps` shows it) authenticates after
+//! STARTTLS. It does not write into the queue directory itself: the
 //! engine's journal belongs to the process that opened it (see
 //! `mta_core::queue::snapshot`), so a second process submits over SMTP,
 //! which also puts the message through the same policy as any other.
@@ -28,6 +33,7 @@
 //! | `-i`, `-oi` | a line with a single `.` does not end the message (without it, it does) |
 //! | `-bm` | read the message and deliver it (the default) |
 //! | `-bs` | speak SMTP on stdin/stdout, relayed to the server |
+//! | `--server HOST:PORT`, `--origin DOMAIN`, `--user NAME` | missive's own: where to submit, the domain of unqualified addresses, the AUTH user |
 //! | `-o...`, `-O ...`, `-B type`, `-N dsn`, `-R ret`, `-V envid`, `-L tag`, `-h hops`, `-C file`, `-X file`, `-p proto`, `-q...`, `-v`, `-n`, `-U`, `-m`, `-em`, `-ee`, `-ep`, `-eq`, `-ew`, `-d...` | accepted and ignored, as by Postfix |
 //!
 //! Addresses without a domain get `@localhost` (full_server's domain), or
@@ -49,8 +55,9 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use mta_core::tls::Connector;
 use smtp_proto::client::{Config, Envelope};
-use smtp_proto::{ForwardPath, Host, Mailbox, ReversePath};
+use smtp_proto::{ForwardPath, Host, Mailbox, ReversePath, Secret};
 use tokio::io::AsyncWriteExt;
 
 #[path = "support/date.rs"]
@@ -80,6 +87,8 @@ struct Options {
     server: Option<String>,
     /// `--origin`.
     origin: Option<String>,
+    /// `--user`.
+    user: Option<String>,
     /// The recipients on the command line.
     recipients: Vec<String>,
 }
@@ -120,6 +129,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             match name {
                 "server" => o.server = Some(value),
                 "origin" => o.origin = Some(value),
+                "user" => o.user = Some(value),
                 _ => return Err(format!("unknown option --{name}")),
             }
             continue;
@@ -383,6 +393,22 @@ async fn relay_stdio(server: &str) -> Result<(), std::io::Error> {
     stdout.flush().await
 }
 
+/// The client configuration: opportunistic STARTTLS, and AUTH when a user
+/// is given (only over TLS).
+fn client_config(helo: Host, user: Option<String>) -> Result<Config, (u8, String)> {
+    let mut config = Config::new(helo);
+    if let Some(user) = user {
+        let password = std::env::var("MISSIVE_SMTP_PASSWORD").map_err(|_| {
+            (
+                EX_USAGE,
+                format!("--user {user}: set the password in MISSIVE_SMTP_PASSWORD"),
+            )
+        })?;
+        config.credentials = Some((user, Secret::new(password)));
+    }
+    Ok(config)
+}
+
 async fn submit(o: Options, server: &str) -> Result<u8, (u8, String)> {
     let origin = o.origin.clone().unwrap_or_else(|| "localhost".to_owned());
     let mut input = Vec::new();
@@ -423,18 +449,18 @@ async fn submit(o: Options, server: &str) -> Result<u8, (u8, String)> {
         recipients: forward,
     };
     let helo = Host::parse(&origin).map_err(|e| (EX_USAGE, format!("--origin: {e}")))?;
+    let user = o.user.or_else(|| std::env::var("MISSIVE_SMTP_USER").ok());
+    let config = client_config(helo, user)?;
+    let host = server.rsplit_once(':').map_or(server, |(h, _)| h);
+    let tls = Connector::opportunistic(host.trim_matches(['[', ']']))
+        .map_err(|e| (EX_UNAVAILABLE, format!("TLS: {e}")))?;
     let socket = tokio::net::TcpStream::connect(server)
         .await
         .map_err(|e| (EX_UNAVAILABLE, format!("connect to {server}: {e}")))?;
-    let outcome = smtp_proto::tokio::send_message(
-        socket,
-        Config::new(helo),
-        envelope,
-        Bytes::from(message),
-        None,
-    )
-    .await
-    .map_err(|e| (EX_UNAVAILABLE, format!("{server}: {e}")))?;
+    let outcome =
+        smtp_proto::tokio::send_message(socket, config, envelope, Bytes::from(message), Some(&tls))
+            .await
+            .map_err(|e| (EX_UNAVAILABLE, format!("{server}: {e}")))?;
     let mut status = 0;
     for r in &outcome.recipients {
         if !r.is_delivered() {
@@ -512,7 +538,11 @@ mod tests {
         assert!(parse_args(&args("-bp")).is_err());
         assert!(parse_args(&args("-Z")).is_err());
         assert!(parse_args(&args("-f")).is_err());
-        let o = parse_args(&args("--server 127.0.0.1:1 --origin=example.org -r x a b")).unwrap();
+        let o = parse_args(&args(
+            "--server 127.0.0.1:1 --origin=example.org --user u -r x a b",
+        ))
+        .unwrap();
+        assert_eq!(o.user.as_deref(), Some("u"));
         assert_eq!(o.server.as_deref(), Some("127.0.0.1:1"));
         assert_eq!(o.origin.as_deref(), Some("example.org"));
         assert_eq!(o.sender.as_deref(), Some("x"));

@@ -41,6 +41,8 @@ fn sendmail_flags_deliver_through_a_running_server() {
     assert!(m.contains("Subject: first\r\n"), "{m}");
     assert!(m.contains("Date: ") && m.contains("Message-ID: <"), "{m}");
     assert!(m.contains("line one\r\n") && !m.contains("not part"), "{m}");
+    // STARTTLS, as offered on full_server's port 10025.
+    assert!(m.contains(" with ESMTPS "), "{m}");
 
     // -t -oi: recipients from To/Cc/Bcc, Bcc removed, dots kept (and
     // dot-stuffed on the wire, so the "." line arrives intact).
