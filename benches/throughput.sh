@@ -10,6 +10,7 @@
 #   benches/throughput.sh [SESSIONS] [MESSAGES] [SIZE] [ROUNDS]
 #   (defaults 20 5000 4096 1)
 #   FULL_SERVER=target/release/examples/full_server benches/throughput.sh  # no build
+#   SKIP_POSTFIX=1 benches/throughput.sh          # full_server alone
 #
 # full_server (zero configuration, ephemeral ports, data in a temporary
 # directory) delivers to alice@localhost in data/mail/alice/Maildir.
@@ -169,6 +170,7 @@ EOF
 
 # --- full_server: zero configuration, ephemeral ports --------------------
 start_full_server() {
+    : > "$WORK/full_server.log"
     "$BIN" --data "$WORK/data" --ephemeral-ports > "$WORK/full_server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 100); do
@@ -182,11 +184,15 @@ start_full_server() {
 }
 
 echo "load: smtp-source -s $SESSIONS -m $MESSAGES -l $SIZE, $(nproc) cores, $(uname -r)"
-PF_PORT=$(free_port)
-start_postfix "$PF_PORT"
+if [ -z "${SKIP_POSTFIX:-}" ]; then
+    PF_PORT=$(free_port)
+    start_postfix "$PF_PORT"
+fi
 start_full_server
 for round in $(seq "$ROUNDS"); do
     [ "$ROUNDS" -gt 1 ] && echo "round $round"
-    drive "Postfix" "$PF_PORT" bench@pf.example "$PF/mail/bench/new"
+    if [ -z "${SKIP_POSTFIX:-}" ]; then
+        drive "Postfix" "$PF_PORT" bench@pf.example "$PF/mail/bench/new"
+    fi
     drive "full_server" "$FS_PORT" alice@localhost "$WORK/data/mail/alice/Maildir/new"
 done
