@@ -358,3 +358,109 @@ async fn python_imaplib_and_poplib_see_stream_faults() {
         ]
     );
 }
+
+#[tokio::test]
+async fn faults_at_a_client_command() {
+    let server = server().await;
+    send(
+        server.smtp_addr(),
+        "a@b.example",
+        &["alice@localhost"],
+        b"Subject: 1\r\n\r\nx\r\n",
+    )
+    .await
+    .unwrap();
+    server.wait_for_messages(1, TIMEOUT).await.unwrap();
+
+    // POP3 dies when RETR arrives; the session before it went normally.
+    server.inject_connection(ConnectionFault::disconnect_at_command(Protocol::Pop3, "retr").once());
+    let mut pop = Lines::connect(server.pop3_addr()).await;
+    let client = pop.local_addr();
+    pop.line().await.unwrap();
+    pop.send("USER alice@localhost\r\nPASS pw\r\n").await;
+    pop.line().await.unwrap();
+    assert!(pop.line().await.unwrap().starts_with("+OK"));
+    pop.send("RETR 1\r\n").await;
+    assert_eq!(pop.rest().await, b"");
+    let t = server.transcript_for(client).unwrap();
+    let last: Vec<String> = t.commands().map(|c| c.name()).collect();
+    assert_eq!(last, ["USER", "PASS", "RETR"]);
+    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Disconnected]);
+    // The maildrop was not changed. (The cut session releases its lock
+    // just after the client sees the end: retry while it says IN-USE.)
+    let mut stat = String::new();
+    for _ in 0..50 {
+        let mut pop = Lines::connect(server.pop3_addr()).await;
+        pop.line().await.unwrap();
+        pop.send("USER alice@localhost\r\nPASS pw\r\nSTAT\r\n")
+            .await;
+        pop.line().await.unwrap();
+        if pop.line().await.unwrap().starts_with("+OK") {
+            stat = pop.line().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(stat.starts_with("+OK 1 "), "{stat:?}");
+
+    // IMAP goes silent at UID FETCH, after SELECT was answered.
+    server.inject_connection(ConnectionFault::stall_at_command(Protocol::Imap, "UID FETCH").once());
+    let mut imap = Lines::connect(server.imap_addr()).await;
+    let client = imap.local_addr();
+    imap.line().await.unwrap();
+    imap.send("a1 LOGIN alice@localhost pw\r\na2 SELECT INBOX\r\n")
+        .await;
+    while !imap.line().await.unwrap().starts_with("a2 OK") {}
+    imap.send("a3 UID FETCH 1:* FLAGS\r\n").await;
+    assert!(imap.silent_for(Duration::from_millis(200)).await);
+    let t = server.transcript_for(client).unwrap();
+    let names: Vec<String> = t.commands().map(|c| c.name()).collect();
+    assert_eq!(names, ["LOGIN", "SELECT", "UID FETCH"]);
+    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Stalled]);
+
+    // SMTP commands the handler never sees (RSET) can be faulted too.
+    server.inject_connection(ConnectionFault::disconnect_at_command(
+        Protocol::Smtp,
+        "RSET",
+    ));
+    let mut smtp = Lines::connect(server.smtp_addr()).await;
+    smtp.line().await.unwrap();
+    smtp.send("HELO x\r\n").await;
+    smtp.line().await.unwrap();
+    smtp.send("RSET\r\n").await;
+    assert_eq!(smtp.rest().await, b"");
+}
+
+const PY_POP_RETR: &str = r#"
+import sys, poplib
+p = poplib.POP3("127.0.0.1", int(sys.argv[1]), timeout=5)
+p.user("alice@localhost")
+p.pass_("pw")
+try:
+    p.retr(1)
+    print("RETR ok")
+except (poplib.error_proto, EOFError, ConnectionError) as e:
+    print("RETR failed")
+"#;
+
+#[tokio::test]
+async fn python_poplib_sees_a_disconnect_at_retr() {
+    let server = server().await;
+    send(
+        server.smtp_addr(),
+        "a@b.example",
+        &["alice@localhost"],
+        b"Subject: 1\r\n\r\nx\r\n",
+    )
+    .await
+    .unwrap();
+    server.wait_for_messages(1, TIMEOUT).await.unwrap();
+    server.inject_connection(ConnectionFault::disconnect_at_command(
+        Protocol::Pop3,
+        "RETR",
+    ));
+    let Some(out) = python(PY_POP_RETR, &[server.pop3_addr().port().to_string()]).await else {
+        return;
+    };
+    assert!(out.contains("RETR failed"), "{out}");
+}

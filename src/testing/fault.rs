@@ -172,7 +172,7 @@ pub struct ConnectionFault {
 }
 
 /// What a [`ConnectionFault`] does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConnectionFaultKind {
     /// Close after the server has sent this many octets (a write that
@@ -184,6 +184,13 @@ pub enum ConnectionFaultKind {
     StallAfterServerBytes(u64),
     /// Wait this long before each write.
     DelayPerWrite(Duration),
+    /// Close when the client sends this command (by name, such as `RETR`,
+    /// `UID FETCH` or `RSET`; see [`Command::name`](super::Command::name)):
+    /// the server never sees it, nor anything read with it.
+    DisconnectAtCommand(String),
+    /// Stop answering (and reading) when the client sends this command;
+    /// the server never sees it.
+    StallAtCommand(String),
 }
 
 impl ConnectionFault {
@@ -218,6 +225,19 @@ impl ConnectionFault {
         Self::new(protocol, ConnectionFaultKind::StallAfterServerBytes(bytes))
     }
 
+    /// Closes the connection when the client sends `command` (a name
+    /// such as `RETR`, `FETCH`, `UID FETCH`, `RSET`; any case).
+    pub fn disconnect_at_command(protocol: Protocol, command: &str) -> Self {
+        let name = command.to_ascii_uppercase();
+        Self::new(protocol, ConnectionFaultKind::DisconnectAtCommand(name))
+    }
+
+    /// Stops answering when the client sends `command`.
+    pub fn stall_at_command(protocol: Protocol, command: &str) -> Self {
+        let name = command.to_ascii_uppercase();
+        Self::new(protocol, ConnectionFaultKind::StallAtCommand(name))
+    }
+
     /// A slow peer: every write waits `delay` first.
     pub fn slow(protocol: Protocol, delay: Duration) -> Self {
         Self::new(protocol, ConnectionFaultKind::DelayPerWrite(delay))
@@ -241,17 +261,19 @@ impl ConnectionFault {
         if let Some(n) = &mut self.remaining {
             *n -= 1;
         }
-        Some(self.kind)
+        Some(self.kind.clone())
     }
 }
 
 /// The stream faults of one connection, merged.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct StreamPlan {
     pub(crate) disconnect_write: Option<u64>,
     pub(crate) disconnect_read: Option<u64>,
     pub(crate) stall_write: Option<u64>,
     pub(crate) delay: Option<Duration>,
+    pub(crate) disconnect_at: Vec<String>,
+    pub(crate) stall_at: Vec<String>,
 }
 
 impl StreamPlan {
@@ -270,7 +292,14 @@ impl StreamPlan {
             ConnectionFaultKind::DelayPerWrite(d) => {
                 self.delay = Some(self.delay.map_or(d, |e| e.max(d)));
             }
+            ConnectionFaultKind::DisconnectAtCommand(c) => self.disconnect_at.push(c),
+            ConnectionFaultKind::StallAtCommand(c) => self.stall_at.push(c),
         }
+    }
+
+    /// Whether commands are watched at all (else reads are not inspected).
+    pub(crate) fn watches_commands(&self) -> bool {
+        !self.disconnect_at.is_empty() || !self.stall_at.is_empty()
     }
 }
 

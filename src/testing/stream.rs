@@ -138,10 +138,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for FaultStream<S> {
         ready!(Pin::new(&mut this.inner).poll_read(cx, &mut sub))?;
         let got = sub.filled();
         let n = got.len();
-        if n > 0 {
+        this.read += n as u64;
+        if n > 0 && this.plan.watches_commands() {
+            let names = this
+                .conn
+                .record(|r| r.client_commands(got))
+                .unwrap_or_default();
+            let hit = |list: &[String]| names.iter().any(|n| list.contains(n));
+            // The server never sees the command (nor what came with it).
+            if hit(&this.plan.disconnect_at) {
+                this.conn.kill();
+                ready!(this.poll_close(cx));
+                return Poll::Ready(Ok(()));
+            }
+            if hit(&this.plan.stall_at) {
+                this.stall();
+                return Poll::Pending;
+            }
+        } else if n > 0 {
             this.conn.record(|r| r.client(got));
         }
-        this.read += n as u64;
         buf.advance(n);
         Poll::Ready(Ok(()))
     }

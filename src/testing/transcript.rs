@@ -51,6 +51,19 @@ pub enum Command {
     Pop3(pop3_proto::Command),
 }
 
+impl Command {
+    /// The command's name in upper case, as on the wire: `MAIL`, `RCPT`,
+    /// `UID FETCH`, `RETR`...
+    pub fn name(&self) -> String {
+        match self {
+            Command::Smtp(c) => c.verb().to_owned(),
+            Command::Imap(c) => c.body.name().to_owned(),
+            // CommandKind's variants are the commands' names.
+            Command::Pop3(c) => format!("{:?}", c.kind()).to_ascii_uppercase(),
+        }
+    }
+}
+
 /// Something the fault injection did to a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -219,6 +232,20 @@ impl Recorder {
             Parser::Imap(p) => p.client(bytes, out),
             Parser::Pop3(p) => p.client(bytes, out),
         }
+    }
+
+    /// Like [`Recorder::client`], returning the names of the commands the
+    /// bytes completed.
+    pub(crate) fn client_commands(&mut self, bytes: &[u8]) -> Vec<String> {
+        let from = self.transcript.entries.len();
+        self.client(bytes);
+        self.transcript
+            .entries
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| e.command().map(Command::name))
+            .collect()
     }
 
     /// Bytes the server wrote to the client.
