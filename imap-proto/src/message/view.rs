@@ -40,8 +40,19 @@ pub enum SequenceError {
     /// A message sequence number beyond the last message, `*` in an
     /// empty mailbox included (RFC 9051 section 6.4.x: tagged BAD).
     OutOfRange,
-    /// `$` (SEARCHRES) is not supported.
-    SearchResult,
+}
+
+/// How [`MailboxView::take_updates_as`] writes what it owes the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdateStyle {
+    /// Send `EXPUNGE` (not during FETCH, STORE or SEARCH by sequence
+    /// number, RFC 9051 section 7.5.1).
+    pub allow_expunge: bool,
+    /// Send `RECENT` and `\Recent` (IMAP4rev1 only: RFC 9051 removed them).
+    pub recent: bool,
+    /// Put the UID in every unsolicited `FETCH` (RFC 9051 section 7.5.2
+    /// requires it of IMAP4rev2).
+    pub uid: bool,
 }
 
 /// The selected mailbox's message list for one session.
@@ -65,6 +76,11 @@ pub struct MailboxView {
     entries: Vec<Entry>,
     added: Vec<Entry>,
     expunged: usize,
+    /// The UIDs of the last `SEARCH RETURN (SAVE)`, what `$` stands for
+    /// (RFC 5182, RFC 9051 section 6.4.4.1).
+    saved: Vec<u32>,
+    /// No message is `\Recent` (IMAP4rev2).
+    no_recent: bool,
 }
 
 fn nz(n: usize) -> Option<NonZeroU32> {
@@ -90,7 +106,37 @@ impl MailboxView {
             entries,
             added: Vec::new(),
             expunged: 0,
+            saved: Vec::new(),
+            no_recent: false,
         }
+    }
+
+    /// Drops `\Recent` from every message, now and to come: IMAP4rev2 has
+    /// no such flag (RFC 9051 Appendix E, item 12).
+    pub fn without_recent(mut self) -> Self {
+        self.no_recent = true;
+        for e in &mut self.entries {
+            e.recent = false;
+        }
+        self
+    }
+
+    /// Saves a search result for `$` (RFC 5182 section 2.1): the UIDs of
+    /// the messages found, as seen by the client.
+    pub fn save_result(&mut self, mut uids: Vec<u32>) {
+        uids.sort_unstable();
+        uids.dedup();
+        self.saved = uids;
+    }
+
+    /// The UIDs `$` stands for now: the saved ones not expunged since
+    /// (RFC 5182 section 2.1).
+    pub fn saved_result(&self) -> Vec<u32> {
+        self.saved
+            .iter()
+            .copied()
+            .filter(|&u| self.index_of(u).is_some_and(|i| !self.is_expunged(i)))
+            .collect()
     }
 
     /// Messages the client knows of (its `EXISTS`), including expunged
@@ -153,9 +199,15 @@ impl MailboxView {
     /// `uid`, numbers are UIDs: `*` is the highest UID, and UIDs without
     /// a message are left out (RFC 3501 section 6.4.8); otherwise a
     /// number beyond the last message is an error.
+    /// `$` is the saved search result ([`MailboxView::save_result`]),
+    /// whichever of the two numberings the command uses.
     pub fn resolve(&self, set: &SequenceSet, uid: bool) -> Result<Vec<usize>, SequenceError> {
         let SequenceSet::List(items) = set else {
-            return Err(SequenceError::SearchResult);
+            return Ok(self
+                .saved_result()
+                .into_iter()
+                .filter_map(|u| self.index_of(u))
+                .collect());
         };
         let n = self.entries.len();
         let mut out = Vec::new();
@@ -208,7 +260,13 @@ impl MailboxView {
     /// last message or the highest UID).
     pub fn contains(&self, set: &SequenceSet, value: u32, uid: bool) -> bool {
         let SequenceSet::List(items) = set else {
-            return false;
+            // `$`: the saved result, by UID.
+            let u = if uid {
+                Some(value)
+            } else {
+                (value as usize).checked_sub(1).and_then(|i| self.uid(i))
+            };
+            return u.is_some_and(|u| self.saved.binary_search(&u).is_ok());
         };
         let max = if uid {
             self.max_uid()
@@ -237,7 +295,7 @@ impl MailboxView {
         self.added.push(Entry {
             uid: message.uid,
             flags: message.flags,
-            recent: message.recent,
+            recent: message.recent && !self.no_recent,
             expunged: false,
             flags_changed: false,
         });
@@ -290,6 +348,20 @@ impl MailboxView {
     /// others, then `EXISTS` and (with `recent`, IMAP4rev1) `RECENT` for
     /// new messages. The view then matches what the client knows.
     pub fn take_updates(&mut self, allow_expunge: bool, recent: bool) -> Vec<Data> {
+        self.take_updates_as(UpdateStyle {
+            allow_expunge,
+            recent,
+            uid: false,
+        })
+    }
+
+    /// [`MailboxView::take_updates`] in a chosen style.
+    pub fn take_updates_as(&mut self, style: UpdateStyle) -> Vec<Data> {
+        let UpdateStyle {
+            allow_expunge,
+            recent,
+            uid,
+        } = style;
         let mut out = Vec::new();
         if allow_expunge && self.expunged > 0 {
             let mut seq = 0usize;
@@ -309,13 +381,16 @@ impl MailboxView {
             if e.flags_changed && !e.expunged {
                 e.flags_changed = false;
                 if let Some(seq) = nz(i + 1) {
-                    out.push(Data::Fetch {
-                        seq,
-                        items: Vec1::one(MessageDataItem::Flags(flag_fetch(
-                            &e.flags,
-                            e.recent && recent,
-                        ))),
-                    });
+                    let mut items = vec![MessageDataItem::Flags(flag_fetch(
+                        &e.flags,
+                        e.recent && recent,
+                    ))];
+                    if uid && let Some(u) = NonZeroU32::new(e.uid) {
+                        items.push(MessageDataItem::Uid(u));
+                    }
+                    if let Ok(items) = Vec1::new(items) {
+                        out.push(Data::Fetch { seq, items });
+                    }
                 }
             }
         }

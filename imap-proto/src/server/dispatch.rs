@@ -7,7 +7,8 @@ use super::{Event, Pending, PendingKind, SERVER_NAME, Session, State, status};
 use crate::message::{SequenceError, charset_supported};
 use crate::parse::{DecodeOptions, Expect};
 use crate::types::{
-    Code, Command, CommandBody, Continuation, Data, Response, Secret, StatusKind, Tag, Vec1,
+    Code, Command, CommandBody, Continuation, Data, Response, SearchReturnOption, Secret,
+    StatusKind, Tag, Vec1,
 };
 
 impl Session {
@@ -160,9 +161,13 @@ impl Session {
             B::Enable { capabilities } => {
                 let mut enabled = Vec::new();
                 for cap in capabilities.iter() {
-                    if cap.eq_ignore_case("UTF8=ACCEPT") {
+                    let rev2 = cap.eq_ignore_case("IMAP4rev2");
+                    if rev2 || cap.eq_ignore_case("UTF8=ACCEPT") {
+                        // IMAP4rev2 mailbox names are UTF-8 (RFC 9051
+                        // section 5.1), as with UTF8=ACCEPT (RFC 6855).
                         self.utf8 = true;
                         self.decoder.set_options(DecodeOptions { utf8: true });
+                        self.rev2 |= rev2;
                         enabled.push(cap.clone());
                     }
                 }
@@ -185,7 +190,11 @@ impl Session {
             }
             B::Select { .. } | B::Examine { .. } => {
                 // Selecting closes the current mailbox without expunging
-                // (RFC 3501 section 6.3.1).
+                // (RFC 3501 section 6.3.1); IMAP4rev2 says so with
+                // `[CLOSED]` (RFC 9051 section 6.3.2).
+                if self.rev2 && self.view.is_some() {
+                    self.send(&status(None, StatusKind::Ok, Some(Code::Closed), "Closed"));
+                }
                 self.view = None;
                 self.state = State::Authenticated;
                 self.hand_over(c, PendingKind::Select, true);
@@ -213,7 +222,19 @@ impl Session {
                     "Mailbox is read-only",
                 );
             }
-            B::Search { charset, .. } if !charset_supported(charset.as_ref()) => {
+            B::Search {
+                charset,
+                return_options,
+                ..
+            } if !charset_supported(charset.as_ref()) => {
+                // A failed SEARCH with SAVE empties `$` (RFC 5182 section 2.1).
+                if return_options
+                    .as_ref()
+                    .is_some_and(|r| r.contains(&SearchReturnOption::Save))
+                    && let Some(v) = self.view.as_mut()
+                {
+                    v.save_result(Vec::new());
+                }
                 let cs = vec![b"UTF-8".to_vec(), b"US-ASCII".to_vec()];
                 self.tagged(
                     &tag,
@@ -241,9 +262,6 @@ impl Session {
                 match check {
                     Some(Err(SequenceError::OutOfRange)) => {
                         self.bad(&tag, "Invalid message sequence number");
-                    }
-                    Some(Err(SequenceError::SearchResult)) => {
-                        self.bad(&tag, "SEARCHRES is not supported");
                     }
                     _ => {
                         let moving = matches!(c.body, B::Move { .. });

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::message::MailboxView;
+use crate::message::{MailboxView, UpdateStyle};
 use crate::parse::{CommandDecoder, CommandEvent, DecodeOptions};
 use crate::serialize::{EncodeOptions, Fragment, encode_response, response_fragments};
 use crate::types::{
@@ -83,6 +83,8 @@ pub struct Session {
     tls: bool,
     awaiting_tls: bool,
     utf8: bool,
+    /// `ENABLE IMAP4rev2` was issued (RFC 9051 Appendix A).
+    rev2: bool,
     auth_failures: u32,
     bad_commands: u32,
     deadline: Instant,
@@ -170,6 +172,7 @@ impl Session {
             tls,
             awaiting_tls: false,
             utf8: false,
+            rev2: false,
             auth_failures: 0,
             bad_commands: 0,
             deadline,
@@ -201,10 +204,19 @@ impl Session {
         self.utf8
     }
 
+    /// Whether the client issued `ENABLE IMAP4rev2`: responses follow RFC
+    /// 9051 rather than RFC 3501 (Appendix A): no `\Recent`, SEARCH
+    /// answered with ESEARCH, LIST and `[CLOSED]` in SELECT.
+    pub fn rev2_enabled(&self) -> bool {
+        self.rev2
+    }
+
     /// The capabilities for the current state (RFC 3501 section 7.2.1):
     /// STARTTLS, LOGINDISABLED and AUTH= only before authentication.
     pub fn capabilities(&self) -> Vec<Atom> {
-        let mut caps = vec!["IMAP4rev1"];
+        // Both revisions: IMAP4rev1 until the client enables IMAP4rev2
+        // (RFC 9051 Appendix A).
+        let mut caps = vec!["IMAP4rev1", "IMAP4rev2"];
         if self.state == State::NotAuthenticated {
             if self.config.starttls && !self.tls {
                 caps.push("STARTTLS");
@@ -230,6 +242,7 @@ impl Session {
             "LIST-STATUS",
             "SPECIAL-USE",
             "ESEARCH",
+            "SEARCHRES",
             "STATUS=SIZE",
             "UTF8=ACCEPT",
         ]);
@@ -371,7 +384,12 @@ impl Session {
         if !view.has_updates() {
             return;
         }
-        for d in view.take_updates(allow_expunge, true) {
+        let style = UpdateStyle {
+            allow_expunge,
+            recent: !self.rev2,
+            uid: self.rev2,
+        };
+        for d in view.take_updates_as(style) {
             self.send(&Response::Data(d));
         }
     }
@@ -497,7 +515,10 @@ impl Session {
                 self.tagged(&p.tag, StatusKind::No, code, &text);
             }
             Ok(info) => {
-                let view = MailboxView::new(info.messages);
+                let mut view = MailboxView::new(info.messages);
+                if self.rev2 {
+                    view = view.without_recent();
+                }
                 let mut flags = vec![
                     Flag::Answered,
                     Flag::Flagged,
@@ -508,10 +529,16 @@ impl Session {
                 flags.extend(info.keywords.iter().cloned());
                 self.respond(Data::Flags(flags.clone()));
                 self.respond(Data::Exists(u32::try_from(view.len()).unwrap_or(u32::MAX)));
-                self.respond(Data::Recent(
-                    u32::try_from(view.recent_count()).unwrap_or(u32::MAX),
-                ));
-                if let Some(n) = view.first_unseen() {
+                // RECENT and UNSEEN are IMAP4rev1 only (RFC 9051
+                // Appendix E, items 11 and 12).
+                if !self.rev2 {
+                    self.respond(Data::Recent(
+                        u32::try_from(view.recent_count()).unwrap_or(u32::MAX),
+                    ));
+                }
+                if !self.rev2
+                    && let Some(n) = view.first_unseen()
+                {
                     self.send(&status(
                         None,
                         StatusKind::Ok,

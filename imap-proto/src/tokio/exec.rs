@@ -104,6 +104,11 @@ impl<B: Backend> Connection<'_, B> {
                     .select(&name(&mailbox), ro)
                     .await
                     .map_err(|e| e.response(false));
+                if r.is_ok() && self.session.rev2_enabled() {
+                    // RFC 9051 section 6.3.2: a LIST response with the
+                    // mailbox's attributes.
+                    self.list_selected(mb, &mailbox).await;
+                }
                 self.session
                     .select_complete(now(), r)
                     .map_err(owner_error)?;
@@ -284,8 +289,14 @@ impl<B: Backend> Connection<'_, B> {
                 criteria,
                 ..
             } => {
-                self.search(mb, &c.tag, uid, return_options.as_deref(), &criteria)
-                    .await
+                let returns = return_options.as_deref();
+                let outcome = self.search(mb, &c.tag, uid, returns, &criteria).await;
+                if outcome.0 != StatusKind::Ok
+                    && returns.is_some_and(|r| r.contains(&crate::types::SearchReturnOption::Save))
+                {
+                    self.clear_saved_result();
+                }
+                outcome
             }
             _ => (StatusKind::Bad, None, "Command not supported".into()),
         };
@@ -481,8 +492,10 @@ impl<B: Backend> Connection<'_, B> {
             } else {
                 if nonexistent {
                     // RFC 5258: \NonExistent implies \Noselect; basic
-                    // LIST writes \Noselect.
-                    if selection.is_empty() && returns.is_empty() {
+                    // LIST writes \Noselect for IMAP4rev1, IMAP4rev2
+                    // \NonExistent (RFC 9051 section 6.3.9.5).
+                    let rev2 = self.session.rev2_enabled();
+                    if selection.is_empty() && returns.is_empty() && !rev2 {
                         out.push(MailboxAttribute::NoSelect);
                     } else {
                         out.push(MailboxAttribute::NonExistent);
@@ -536,6 +549,35 @@ impl<B: Backend> Connection<'_, B> {
             }
         }
         Ok(())
+    }
+
+    /// The LIST response for the mailbox just selected: its special-use
+    /// attributes and whether it has children.
+    async fn list_selected(&mut self, mb: &mut B::Mailboxes, mailbox: &Mailbox) {
+        let Ok(all) = mb.list().await else {
+            return;
+        };
+        let delim = self.options.delimiter;
+        let wanted = name(mailbox);
+        let same = |n: &str| {
+            n == wanted || (n.eq_ignore_ascii_case("INBOX") && wanted.eq_ignore_ascii_case("INBOX"))
+        };
+        let Some(entry) = all.iter().find(|m| same(&m.name)) else {
+            return;
+        };
+        let prefix = format!("{}{delim}", entry.name);
+        let mut attributes = entry.attributes.clone();
+        attributes.push(if all.iter().any(|m| m.name.starts_with(&prefix)) {
+            MailboxAttribute::HasChildren
+        } else {
+            MailboxAttribute::HasNoChildren
+        });
+        self.session.respond(Data::List(ListData {
+            attributes,
+            delimiter: Some(delim),
+            mailbox: mailbox.clone(),
+            extended: Vec::new(),
+        }));
     }
 
     async fn store(

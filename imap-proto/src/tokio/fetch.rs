@@ -2,19 +2,17 @@
 //! matches computed by [`crate::message`].
 
 use std::io;
-use std::num::NonZeroU32;
 
 use ::tokio::io::{AsyncRead, AsyncWrite};
 
-use super::exec::{Outcome, no, ok, seq_set};
+use super::exec::{Outcome, no, ok};
 use super::{Backend, BackendError, Connection, Mailboxes, MessageMeta, flush};
 use crate::message::{
     Candidate, FetchError, FetchInput, Message, SearchContext, fetch_items, fetch_needs_message,
     matches_all, needs_message, sets_seen,
 };
 use crate::types::{
-    Code, Data, ESearchItem, FetchAttribute, Flag, SearchReturnOption, SequenceSet, StatusKind,
-    StoreKind,
+    Code, FetchAttribute, Flag, SearchReturnOption, SequenceSet, StatusKind, StoreKind,
 };
 
 /// Flush to the socket after this many octets of FETCH responses, so a
@@ -166,9 +164,6 @@ impl<B: Backend> Connection<'_, B> {
         returns: Option<&[SearchReturnOption]>,
         keys: &[crate::types::SearchKey],
     ) -> Outcome {
-        if returns.is_some_and(|r| r.contains(&SearchReturnOption::Save)) {
-            return (StatusKind::Bad, None, "SEARCHRES is not supported".into());
-        }
         let Some(view) = self.session.view() else {
             return ok("SEARCH completed");
         };
@@ -235,43 +230,7 @@ impl<B: Backend> Connection<'_, B> {
                 found.push(if uid { u } else { seq });
             }
         }
-        match returns {
-            None => {
-                let numbers = found.iter().filter_map(|&n| NonZeroU32::new(n)).collect();
-                self.session.respond(Data::Search {
-                    numbers,
-                    modseq: None,
-                });
-            }
-            Some(opts) => {
-                // ESEARCH (RFC 4731): RETURN () means ALL.
-                let all_opt = opts.is_empty() || opts.contains(&SearchReturnOption::All);
-                let mut items = Vec::new();
-                if opts.contains(&SearchReturnOption::Min)
-                    && let Some(n) = found.first().and_then(|&n| NonZeroU32::new(n))
-                {
-                    items.push(ESearchItem::Min(n));
-                }
-                if opts.contains(&SearchReturnOption::Max)
-                    && let Some(n) = found.last().and_then(|&n| NonZeroU32::new(n))
-                {
-                    items.push(ESearchItem::Max(n));
-                }
-                if all_opt && let Some(set) = seq_set(&found) {
-                    items.push(ESearchItem::All(set));
-                }
-                if opts.contains(&SearchReturnOption::Count) {
-                    items.push(ESearchItem::Count(
-                        u32::try_from(found.len()).unwrap_or(u32::MAX),
-                    ));
-                }
-                self.session.respond(Data::ESearch {
-                    tag: Some(tag.as_str().as_bytes().to_vec()),
-                    uid,
-                    items,
-                });
-            }
-        }
+        self.search_results(tag, uid, returns, &found);
         ok("SEARCH completed")
     }
 }

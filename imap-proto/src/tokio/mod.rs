@@ -26,6 +26,7 @@ mod append;
 mod backend;
 mod exec;
 mod fetch;
+mod search;
 
 pub use backend::{
     AppendSink, Backend, BackendError, BackendResult, Change, CopyInfo, MailboxInfo, MailboxStatus,
