@@ -23,13 +23,15 @@
 //!
 //! - [`server`]: the Sans-IO server [`Session`](server::Session): the
 //!   four states, continuations, AUTHENTICATE PLAIN, IDLE, STARTTLS,
-//!   ENABLE, the autologout timer, and when EXPUNGE, EXISTS and FETCH
-//!   FLAGS may be sent.
+//!   ENABLE (IMAP4rev2, UTF8=ACCEPT), the autologout timer, big APPEND
+//!   messages handed out as they arrive, and when EXPUNGE, EXISTS and
+//!   FETCH FLAGS may be sent.
 //! - [`message`]: what any backend needs from a message's bytes
 //!   (ENVELOPE, BODYSTRUCTURE, sections, BINARY, SEARCH) and the session's
-//!   view of the selected mailbox (sequence numbers and UIDs).
+//!   view of the selected mailbox (sequence numbers and UIDs, the saved
+//!   `$` search result).
 //! - `tokio` (feature `tokio`): a driver that serves one connection from
-//!   an async `Backend`.
+//!   an async `Backend`, with STARTTLS through a `StartTls` upgrader.
 //!
 //! # Example: the server's decoding loop
 //!

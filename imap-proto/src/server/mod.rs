@@ -40,8 +40,13 @@ const SERVER_NAME: &str = "missive";
 ///    after [`Event::StartTls`], and for [`Event::Command`] the data
 ///    ([`respond`](Session::respond), [`fetch_response`](Session::fetch_response))
 ///    then [`complete`](Session::complete) or
-///    [`select_complete`](Session::select_complete). Nothing further is
-///    read until then, so responses keep command order under pipelining;
+///    [`select_complete`](Session::select_complete); for a streamed APPEND,
+///    [`append_accept`](Session::append_accept) or
+///    [`append_reject`](Session::append_reject) for [`Event::AppendStart`],
+///    the octets of [`Event::AppendData`] stored, and
+///    [`complete`](Session::complete) after [`Event::AppendEnd`]. Nothing
+///    further is read until then, so responses keep command order under
+///    pipelining;
 /// 3. feed bytes from the peer to [`receive`](Session::receive);
 /// 4. sleep no later than [`poll_timeout`](Session::poll_timeout) and call
 ///    [`handle_timeout`](Session::handle_timeout);
@@ -495,7 +500,9 @@ impl Session {
 
     /// Completes SELECT or EXAMINE. On success the mailbox is selected and
     /// the RFC 3501 section 6.3.1 responses are sent (FLAGS, EXISTS, RECENT,
-    /// UNSEEN, UIDVALIDITY, UIDNEXT, PERMANENTFLAGS); on failure
+    /// UNSEEN, UIDVALIDITY, UIDNEXT, PERMANENTFLAGS; after `ENABLE
+    /// IMAP4rev2` without RECENT and UNSEEN, and the owner sends the LIST
+    /// response RFC 9051 section 6.3.2 asks for); on failure
     /// (`Err((code, text))`) no mailbox is selected.
     pub fn select_complete(
         &mut self,
