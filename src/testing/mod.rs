@@ -62,6 +62,7 @@
 mod access;
 mod fault;
 mod message;
+mod record;
 mod smtp;
 mod stream;
 mod transcript;
@@ -84,8 +85,8 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use access::{Accounts, ImapBackend, Pop3Maildrop};
 use fault::StreamPlan;
+use record::Recorder;
 use stream::{Conn, FaultStream};
-use transcript::Recorder;
 
 /// How a [`TestServer`] starts: users, and how strict it is.
 ///

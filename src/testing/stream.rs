@@ -11,7 +11,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
 use super::fault::StreamPlan;
-use super::transcript::{FaultEvent, Recorder, Transcript};
+use super::record::Recorder;
+use super::transcript::{FaultEvent, Transcript};
 
 /// What a connection's stream and its protocol handler share.
 #[derive(Debug)]
