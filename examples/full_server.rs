@@ -15,23 +15,29 @@
 //! | port  | service                                                     |
 //! |-------|-------------------------------------------------------------|
 //! | 10025 | SMTP with STARTTLS (the engine: delivery, relay restrictions) |
+//! | 10587 | submission: STARTTLS, then AUTH PLAIN/LOGIN before MAIL     |
+//! | 10465 | SMTPS (submissions), implicit TLS (RFC 8314), AUTH required |
 //! | 10110 | POP3 with STLS (RFC 2595)                                   |
 //! | 10995 | POP3S, implicit TLS (RFC 8314)                              |
 //! | 10143 | IMAP with STARTTLS (RFC 3501 section 6.2.1)                 |
 //! | 10993 | IMAPS, implicit TLS (RFC 8314)                              |
 //!
-//! Not yet served: submission (10587) and SMTPS (10465), which need SMTP
-//! AUTH in the engine's smtpd.
-//!
-//! Plaintext passwords are accepted over TLS, and from loopback clients
-//! without it, as Dovecot treats them; `--no-loopback-plaintext` turns the
-//! loopback exception off.
+//! One passwd-file serves SMTP AUTH, POP3 and IMAP alike, and its users
+//! are the local recipients; their home directories are the `~` of
+//! mail_location. Plaintext passwords are accepted over TLS, and from
+//! loopback clients without it, as Dovecot treats them;
+//! `--no-loopback-plaintext` turns the loopback exception off. A failed
+//! login waits (2 s, doubling to 15 s; dovecot.conf's auth_failure_delay)
+//! and an address with 10 failures in 10 minutes is refused for 10
+//! minutes, on every protocol at once.
 //!
 //! With `--config DIR`: `DIR/main.cf` (Postfix's parameters; the alias,
 //! access, transport and virtual tables it names, relative paths taken
 //! from DIR), `DIR/dovecot.conf` if present (mail_location, ssl_cert,
-//! ssl_key, disable_plaintext_auth) and `DIR/passwd` (a Dovecot passwd-file:
-//! PLAIN, SHA512-CRYPT, ARGON2ID). Data still goes under `--data`.
+//! ssl_key, disable_plaintext_auth, auth_failure_delay) and the Dovecot
+//! passwd-file (`user:{SCHEME}hash:uid:gid::home::`; PLAIN, SHA512-CRYPT,
+//! ARGON2ID) named by dovecot.conf's passdb, else `DIR/passwd-file`, else
+//! `DIR/passwd`. Data still goes under `--data`.
 //!
 //! Ctrl-C stops accepting connections, lets deliveries in progress finish
 //! and closes the queue; every message acknowledged with 250 is on disk.
@@ -40,12 +46,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
+use mta_core::auth::{AuthLimits, PasswdMailboxes, PasswordAuth, PlaintextAuth as Plaintext};
 use mta_core::config::{AccessConfig, Environment, MainCf, MainConfig};
-use mta_core::engine::Engine;
+use mta_core::engine::{Engine, EngineOptions};
 use mta_core::imap::MaildirBackend;
 use mta_core::passwd::{PasswdFile, hash_argon2id};
 use mta_core::pop3::MaildirMaildrop;
-use mta_core::router::StaticUsers;
+use mta_core::smtpd::SmtpService;
 use mta_core::tls::{Acceptor, Identity};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -62,7 +69,7 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     listen: IpAddr,
-    /// Added to each standard port (25, 110, 143, 993, 995).
+    /// Added to each standard port (25, 587, 465, 110, 995, 143, 993).
     #[arg(long, default_value_t = 10000)]
     port_offset: u16,
     /// Bind every listener to a free port instead (they are printed).
@@ -71,19 +78,6 @@ struct Args {
     /// Refuse plaintext authentication without TLS even from loopback.
     #[arg(long)]
     no_loopback_plaintext: bool,
-}
-
-/// Where plaintext authentication is allowed without TLS.
-#[derive(Debug, Clone, Copy)]
-struct Plaintext {
-    anywhere: bool,
-    loopback: bool,
-}
-
-impl Plaintext {
-    fn allowed(self, peer: IpAddr) -> bool {
-        self.anywhere || (self.loopback && peer.is_loopback())
-    }
 }
 
 const DEMO_USERS: [&str; 2] = ["alice", "bob"];
@@ -114,9 +108,10 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     f.sync_all()
 }
 
-/// The demo users: created at first start (ARGON2ID hashes in
-/// `data/passwd`, the passwords in `data/demo-passwords`, both mode 0600),
-/// read back afterwards. Returns the file and the `user password` lines.
+/// The demo users: created at first start (a passwd-file `data/passwd`
+/// with ARGON2ID hashes and homes `data/mail/USER`, the passwords in
+/// `data/demo-passwords`, both mode 0600), read back afterwards. Returns
+/// the file and the `user password address` lines.
 fn demo_users(data: &Path) -> Result<(PasswdFile, String), Box<dyn std::error::Error>> {
     let passwd = data.join("passwd");
     let shown = data.join("demo-passwords");
@@ -124,7 +119,12 @@ fn demo_users(data: &Path) -> Result<(PasswdFile, String), Box<dyn std::error::E
         let (mut lines, mut plain) = (String::new(), String::new());
         for user in DEMO_USERS {
             let password = random_password()?;
-            lines.push_str(&format!("{user}:{}\n", hash_argon2id(&password)?));
+            let home = data.join("mail").join(user);
+            lines.push_str(&format!(
+                "{user}:{}::::{}::\n",
+                hash_argon2id(&password)?,
+                home.display()
+            ));
             plain.push_str(&format!("{user} {password} {user}@localhost\n"));
         }
         write_private(&shown, &plain)?;
@@ -162,7 +162,7 @@ async fn pop3(
 ) {
     let mut sessions = JoinSet::new();
     while let Ok((stream, peer)) = listener.accept().await {
-        let (maildrop, tls) = (maildrop.clone(), tls.clone());
+        let (maildrop, tls) = (maildrop.for_client(peer.ip()), tls.clone());
         sessions.spawn(async move {
             let mut options = pop3_proto::tokio::Options::default();
             options.config.implementation = Some("missive".into());
@@ -193,7 +193,7 @@ async fn imap(
 ) {
     let mut sessions = JoinSet::new();
     while let Ok((stream, peer)) = listener.accept().await {
-        let (backend, tls) = (backend.clone(), tls.clone());
+        let (backend, tls) = (backend.for_client(peer.ip()), tls.clone());
         sessions.spawn(async move {
             let mut options = imap_proto::tokio::Options::default();
             options.config.greeting = "missive IMAP ready".into();
@@ -236,7 +236,8 @@ impl Running {
 }
 
 fn read_users(dir: &Path, access: &AccessConfig) -> Result<PasswdFile, Box<dyn std::error::Error>> {
-    // dovecot.conf's passdb passwd-file if it names one, else DIR/passwd.
+    // dovecot.conf's passdb passwd-file if it names one, else
+    // DIR/passwd-file, else DIR/passwd.
     match access.passdbs.iter().find_map(|db| db.passwd_file()) {
         Some(args) => {
             let text = std::fs::read_to_string(&args.path)
@@ -244,6 +245,7 @@ fn read_users(dir: &Path, access: &AccessConfig) -> Result<PasswdFile, Box<dyn s
             let scheme = args.scheme.as_deref().unwrap_or("PLAIN");
             Ok(PasswdFile::parse_with_scheme(&text, scheme)?)
         }
+        None if dir.join("passwd-file").exists() => Ok(PasswdFile::load(dir.join("passwd-file"))?),
         None => Ok(PasswdFile::load(dir.join("passwd"))?),
     }
 }
@@ -311,6 +313,10 @@ async fn start(args: &Args) -> Result<Running, Box<dyn std::error::Error>> {
         anywhere: !access.disable_plaintext_auth,
         loopback: !args.no_loopback_plaintext,
     };
+    // One password database and failure count for every protocol.
+    let mut limits = AuthLimits::default();
+    limits.failure_delay = access.auth_failure_delay;
+    let auth = PasswordAuth::new(users, limits);
 
     let location = mail_location_spec(&access, &data);
     let port = |p: u16| {
@@ -321,21 +327,43 @@ async fn start(args: &Args) -> Result<Running, Box<dyn std::error::Error>> {
         }
     };
 
+    let mut options = EngineOptions::default();
+    options.plaintext_auth = plaintext;
     let engine = Engine::builder(config)
         .queue_directory(data.join("queue"))
-        .mail_location(location.clone())
-        .users(StaticUsers::new(users.entries().map(|e| e.user.clone())))
+        // The passwd-file's users are the local recipients; `~` in
+        // mail_location is each one's home.
+        .mailboxes(std::sync::Arc::new(PasswdMailboxes::new(
+            location.clone(),
+            auth.clone(),
+        )))
+        .users(auth.clone())
+        .auth(auth.clone())
+        .options(options)
         .listen(SocketAddr::new(args.listen, port(25)))
-        // STARTTLS when main.cf's smtpd_tls_security_level is may or
-        // encrypt (may in the zero-configuration defaults).
+        .listen_submission(SocketAddr::new(args.listen, port(587)))
+        .listen_smtps(SocketAddr::new(args.listen, port(465)))
+        // STARTTLS on port 25 when main.cf's smtpd_tls_security_level is
+        // may or encrypt (may in the zero-configuration defaults); always
+        // on submission; the handshake on SMTPS.
         .tls_acceptor(tls.clone())
         .start()
         .await?;
-    let mut listeners: Vec<(&'static str, SocketAddr)> =
-        engine.smtp_addrs().iter().map(|a| ("SMTP", *a)).collect();
+    let mut listeners: Vec<(&'static str, SocketAddr)> = engine
+        .listener_addrs()
+        .iter()
+        .map(|(service, a)| {
+            let name = match service {
+                SmtpService::Submission => "submission",
+                SmtpService::Smtps => "SMTPS",
+                _ => "SMTP",
+            };
+            (name, *a)
+        })
+        .collect();
 
-    let maildrop = MaildirMaildrop::new(users.clone(), &location);
-    let backend = MaildirBackend::new(users, &location);
+    let maildrop = MaildirMaildrop::with_auth(auth.clone(), &location);
+    let backend = MaildirBackend::with_auth(auth, &location);
     let mut services = JoinSet::new();
     let mut bind = async |what: &'static str, p: u16| -> Result<TcpListener, String> {
         let addr = SocketAddr::new(args.listen, port(p));
@@ -523,7 +551,18 @@ print("imap starttls", m.select("INBOX")[0], "STARTTLS" in m.capabilities); m.lo
         let running = start(&args(dir.path(), None)).await.unwrap();
         assert!(running.generated_certificate);
         let names: Vec<_> = running.listeners.iter().map(|(w, _)| *w).collect();
-        assert_eq!(names, ["SMTP", "POP3 (STLS)", "POP3S", "IMAP", "IMAPS"]);
+        assert_eq!(
+            names,
+            [
+                "SMTP",
+                "submission",
+                "SMTPS",
+                "POP3 (STLS)",
+                "POP3S",
+                "IMAP",
+                "IMAPS"
+            ]
+        );
         let demo = running.demo.clone();
         let mut lines = demo.lines().map(|l| l.split(' ').collect::<Vec<_>>());
         let alice = lines.next().unwrap();
@@ -591,6 +630,141 @@ print("imap starttls", m.select("INBOX")[0], "STARTTLS" in m.capabilities); m.lo
         assert!(out.contains("pop3s 1"), "{out}");
         assert!(out.contains("imaps hello carol"), "{out}");
         assert!(data.path().join("vmail/carol").is_dir());
+        running.shutdown().await;
+    }
+
+    /// Submission (STARTTLS, then AUTH) and SMTPS with smtplib; the
+    /// recipient reads both over IMAPS. argv: submission, SMTPS and IMAPS
+    /// addresses, sender and password, recipient user, password, address.
+    const SUBMIT: &str = r#"
+import imaplib, smtplib, ssl, sys, time
+sub, smtps, imaps, user, pw, ruser, rpw, rcpt = sys.argv[1:9]
+port = lambda a: int(a.rsplit(":", 1)[1])
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP("127.0.0.1", port(sub), timeout=10)
+s.ehlo()
+code, text = s.mail(user + "@localhost")
+print("submission before auth:", code, text.decode())
+s.rset()
+s.starttls(context=ctx)
+s.ehlo()
+s.login(user, pw)
+s.sendmail(user + "@localhost", [rcpt], "Subject: one\r\n\r\nvia submission\r\n")
+s.quit()
+s = smtplib.SMTP_SSL("127.0.0.1", port(smtps), context=ctx, timeout=10)
+s.login(user, pw)
+s.sendmail(user + "@localhost", [rcpt], "Subject: two\r\n\r\nvia smtps\r\n")
+s.quit()
+for _ in range(200):
+    m = imaplib.IMAP4_SSL("127.0.0.1", port(imaps), ssl_context=ctx, timeout=10)
+    m.login(ruser, rpw)
+    count = int(m.select("INBOX")[1][0])
+    if count >= 2:
+        break
+    m.logout()
+    time.sleep(0.05)
+for i in (1, 2):
+    text = m.fetch(str(i), "(BODY.PEEK[])")[1][0][1].decode()
+    print("message", i, "ESMTPSA" if " with ESMTPSA id " in text else "no ESMTPSA", text.split("\r\n\r\n", 1)[1].strip())
+m.logout()
+"#;
+
+    async fn submit(running: &Running, from: (&str, &str), to: (&str, &str, &str)) -> String {
+        let a = |w| addr(running, w).to_string();
+        let out = tokio::process::Command::new("python3")
+            .args(["-c", SUBMIT])
+            .args([a("submission"), a("SMTPS"), a("IMAPS")])
+            .args([from.0, from.1, to.0, to.1, to.2])
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+
+    fn demo_password(running: &Running, user: &str) -> String {
+        running
+            .demo
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{user} ")))
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap()
+            .to_owned()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn submission_and_smtps_between_the_demo_users() {
+        if !python_available() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let running = start(&args(dir.path(), None)).await.unwrap();
+        let passwd = std::fs::read_to_string(running.data.join("passwd")).unwrap();
+        let home = running.data.join("mail/bob");
+        assert!(
+            passwd.contains(&format!(":::{}::", home.display())),
+            "{passwd}"
+        );
+        let (alice, bob) = (
+            demo_password(&running, "alice"),
+            demo_password(&running, "bob"),
+        );
+        let out = submit(&running, ("alice", &alice), ("bob", &bob, "bob@localhost")).await;
+        assert!(
+            out.contains("submission before auth: 530 5.7.0 Authentication required"),
+            "{out}"
+        );
+        assert!(out.contains("message 1 ESMTPSA via submission"), "{out}");
+        assert!(out.contains("message 2 ESMTPSA via smtps"), "{out}");
+        assert!(home.join("Maildir/cur").is_dir());
+        running.shutdown().await;
+    }
+
+    /// DIR/passwd-file with home directories and mail_location `~/Maildir`:
+    /// delivery, SMTP AUTH and IMAP all use the homes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn config_dir_passwd_file_homes_hold_the_mail() {
+        if !python_available() {
+            return;
+        }
+        let data = tempfile::tempdir().unwrap();
+        let etc = tempfile::tempdir().unwrap();
+        let homes = tempfile::tempdir().unwrap();
+        let h = homes.path().display();
+        std::fs::write(
+            etc.path().join("main.cf"),
+            "myhostname = mx.example.test\nmydestination = $myhostname, localhost, example.test\nalias_maps =\n",
+        )
+        .unwrap();
+        std::fs::write(
+            etc.path().join("passwd-file"),
+            format!(
+                "dave:{{PLAIN}}dave-pw:1000:1000::{h}/dave::\nerin:{{PLAIN}}erin-pw:1001:1001::{h}/erin::\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            etc.path().join("dovecot.conf"),
+            "mail_location = maildir:~/Maildir\nauth_failure_delay = 100 msecs\n",
+        )
+        .unwrap();
+        let running = start(&args(data.path(), Some(etc.path()))).await.unwrap();
+        let out = submit(
+            &running,
+            ("dave", "dave-pw"),
+            ("erin", "erin-pw", "erin@example.test"),
+        )
+        .await;
+        assert!(out.contains("message 2 ESMTPSA via smtps"), "{out}");
+        let cur = homes.path().join("erin/Maildir/cur");
+        assert_eq!(std::fs::read_dir(&cur).unwrap().count(), 2);
         running.shutdown().await;
     }
 }

@@ -15,7 +15,12 @@
 //! - RETR and TOP read the file on a blocking thread in 64 KiB chunks; a
 //!   message is never held whole in memory.
 //! - Deletions are applied (expunged from the store) only after QUIT.
+//! - Passwords are checked through [`PasswordAuth`]: on the blocking pool,
+//!   each failure delayed, and a client address that failed too often
+//!   refused (`-ERR [AUTH]`) until its block ends. Give each connection
+//!   its client's address with [`MaildirMaildrop::for_client`].
 
+use crate::auth::{Attempt, AuthLimits, PasswordAuth};
 use crate::passwd::PasswdFile;
 use maildir::{Format, MailLocation, Store};
 use pop3_proto::tokio::{LockedMaildrop, Maildrop, MessageReader, Options, Refusal};
@@ -23,9 +28,10 @@ use pop3_proto::{Credentials, MessageInfo, UniqueId};
 use std::collections::HashMap;
 use std::fs::{File, TryLockError};
 use std::io::{self, Read};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::mpsc;
@@ -49,7 +55,9 @@ const CHUNK: usize = 64 * 1024;
 /// ```
 #[derive(Debug, Clone)]
 pub struct MaildirMaildrop {
-    users: Arc<RwLock<PasswdFile>>,
+    auth: PasswordAuth,
+    /// The client of this connection, for the failure limit.
+    client: Option<IpAddr>,
     mail_location: Arc<str>,
     sizes: SizeCache,
 }
@@ -60,32 +68,48 @@ pub struct MaildirMaildrop {
 type SizeCache = Arc<Mutex<HashMap<(PathBuf, String), u64>>>;
 
 impl MaildirMaildrop {
-    /// A backend over `users` with maildrops at `mail_location`.
+    /// A backend over `users` with maildrops at `mail_location`, failures
+    /// limited by [`AuthLimits::default`].
     pub fn new(users: PasswdFile, mail_location: &str) -> Self {
+        Self::with_auth(
+            PasswordAuth::new(users, AuthLimits::default()),
+            mail_location,
+        )
+    }
+
+    /// A backend checking passwords through `auth` (shared with the other
+    /// listeners, so failures add up per client across protocols).
+    pub fn with_auth(auth: PasswordAuth, mail_location: &str) -> Self {
         MaildirMaildrop {
-            users: Arc::new(RwLock::new(users)),
+            auth,
+            client: None,
             mail_location: mail_location.into(),
             sizes: SizeCache::default(),
         }
     }
 
+    /// This backend for one connection from `client`: its failures are
+    /// counted against that address.
+    #[must_use]
+    pub fn for_client(&self, client: IpAddr) -> Self {
+        MaildirMaildrop {
+            client: Some(client),
+            ..self.clone()
+        }
+    }
+
     /// Replaces the user database (for a reload on SIGHUP, say).
     pub fn set_users(&self, users: PasswdFile) {
-        if let Ok(mut u) = self.users.write() {
-            *u = users;
-        }
+        self.auth.set_users(users);
     }
 
     /// Whether APOP can work (some password is stored in plaintext).
     pub fn supports_apop(&self) -> bool {
-        self.users
-            .read()
-            .map(|u| u.supports_apop())
-            .unwrap_or(false)
+        self.auth.supports_apop()
     }
 
     fn home(&self, user: &str) -> Option<PathBuf> {
-        self.users.read().ok()?.get(user)?.home.clone()
+        self.auth.entry(user)?.home
     }
 }
 
@@ -104,25 +128,33 @@ impl Maildrop for MaildirMaildrop {
     type Lock = MaildirLock;
 
     async fn authenticate(&self, credentials: &Credentials) -> Result<String, Refusal> {
-        let users = self.users.read().map_err(|_| Refusal::Temporary)?;
-        let entry = match credentials {
+        let (auth, client) = (&self.auth, self.client);
+        let attempt = match credentials {
             Credentials::User { user, pass } | Credentials::Login { user, pass } => {
-                users.verify(user, pass.expose())
+                auth.verify_password(client, user, pass.expose()).await
             }
             // No proxy authorization: an authzid must name the same user.
             Credentials::Plain {
                 authzid,
                 authcid,
                 pass,
-            } if authzid.is_empty() || authzid == authcid => users.verify(authcid, pass.expose()),
+            } if authzid.is_empty() || authzid == authcid => {
+                auth.verify_password(client, authcid, pass.expose()).await
+            }
             Credentials::Apop {
                 user,
                 digest,
                 timestamp,
-            } => users.verify_apop(user, timestamp, digest),
-            _ => None,
+            } => auth.verify_apop(client, user, timestamp, digest).await,
+            // A proxy authorization (another authzid) is not offered.
+            _ => auth.fail(client).await,
         };
-        entry.map(|e| e.user.clone()).ok_or(Refusal::BadCredentials)
+        match attempt {
+            Attempt::Success(entry) => Ok(entry.user),
+            // A blocked address learns nothing more than a wrong password
+            // tells it (RFC 3206 section 4: [AUTH]).
+            Attempt::Failure | Attempt::Blocked { .. } => Err(Refusal::BadCredentials),
+        }
     }
 
     async fn open(&self, user: &str) -> Result<MaildirLock, Refusal> {
@@ -360,7 +392,7 @@ pub async fn run(listener: tokio::net::TcpListener, maildrop: MaildirMaildrop) -
         .unwrap_or_else(|_| "localhost".into());
     loop {
         let (stream, peer) = listener.accept().await?;
-        let maildrop = maildrop.clone();
+        let maildrop = maildrop.for_client(peer.ip());
         let mut options = Options::default();
         options.config.plaintext_auth = peer.ip().is_loopback();
         options.config.implementation = Some("missive".into());

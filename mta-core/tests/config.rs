@@ -548,6 +548,7 @@ service imap-login {
     port = 10143
   }
 }
+auth_failure_delay = 500 msecs
 "#;
 
 #[test]
@@ -561,6 +562,7 @@ fn dovecot_settings() {
     assert_eq!(loc.path, "/srv/mail/%n/Maildir");
     assert_eq!(loc.params, [("INDEX".into(), "/srv/index/%n".into())]);
     assert!(!c.disable_plaintext_auth);
+    assert_eq!(c.auth_failure_delay, std::time::Duration::from_millis(500));
     assert_eq!(c.ssl, SslMode::Required);
     assert_eq!(c.ssl_cert, Some(PathBuf::from("/etc/ssl/certs/mail.pem")));
     assert_eq!(c.ssl_key, Some(PathBuf::from("/etc/ssl/private/mail.key")));
@@ -594,6 +596,15 @@ fn dovecot_defaults_and_errors() {
     assert_eq!(c.listen, ["*", "::"]);
     assert_eq!(c.ssl, SslMode::Yes);
     assert!(c.disable_plaintext_auth);
+    assert_eq!(c.auth_failure_delay, std::time::Duration::from_secs(2));
+    assert!(
+        AccessConfig::parse_str(
+            "auth_failure_delay = 2 fortnights
+",
+            "d.conf"
+        )
+        .is_err()
+    );
     assert!(c.mail_location.is_none());
     // passdb with the driver in the section header (old syntax).
     let c = AccessConfig::parse_str("passdb passwd-file {\nargs = /etc/u\n}\n", "d.conf")

@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 mod password;
 
-pub use password::{Attempt, PasswordAuth, PlaintextAuth};
+pub use password::{Attempt, PasswdMailboxes, PasswordAuth, PlaintextAuth};
 
 /// The limits of a [`FailureLimiter`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,11 +2,14 @@
 //! [`FailureLimiter`], hashes verified on tokio's blocking pool.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Instant;
 
 use super::{AuthLimits, FailureLimiter, Verdict};
+use crate::delivery::Mailboxes;
 use crate::passwd::{Entry, PasswdFile};
+use crate::router::{LocalUsers, UserLookupError};
 
 /// Where a password may be sent without TLS.
 ///
@@ -172,6 +175,13 @@ impl PasswordAuth {
         .await
     }
 
+    /// Counts a failure that needs no password check (credentials that
+    /// cannot be right, such as a password that is not UTF-8 or a proxy
+    /// authorization), waiting the delay like any other.
+    pub async fn fail(&self, client: Option<IpAddr>) -> Attempt {
+        self.attempt(client, |_| None).await
+    }
+
     fn read<R>(&self, f: impl FnOnce(&PasswdFile) -> R) -> R {
         f(&self.users.read().unwrap_or_else(PoisonError::into_inner))
     }
@@ -207,6 +217,62 @@ impl PasswordAuth {
         };
         tokio::time::sleep(delay).await;
         Attempt::Failure
+    }
+}
+
+/// The passwd-file's users are the local users (the router's recipient
+/// check and home_mailbox), and a reload through
+/// [`PasswordAuth::set_users`] reaches them too.
+impl LocalUsers for PasswordAuth {
+    fn exists(&self, user: &str) -> Result<bool, UserLookupError> {
+        Ok(self.read(|u| u.get(user).is_some()))
+    }
+
+    fn home(&self, user: &str) -> Result<Option<PathBuf>, UserLookupError> {
+        Ok(self.entry(user).and_then(|e| e.home))
+    }
+}
+
+/// Local users' mailboxes at a Dovecot-style `mail_location` in which `~`
+/// (and `%h`) is each user's home from the passwd-file, as Dovecot's
+/// userdb gives it: `maildir:~/Maildir`.
+///
+/// # Examples
+///
+/// ```
+/// use mta_core::auth::{AuthLimits, PasswdMailboxes, PasswordAuth};
+/// use mta_core::delivery::Mailboxes;
+/// use mta_core::passwd::PasswdFile;
+///
+/// let home = tempfile::tempdir().unwrap();
+/// let line = format!("alice:{{PLAIN}}pw::::{}::\n", home.path().display());
+/// let auth = PasswordAuth::new(PasswdFile::parse(&line).unwrap(), AuthLimits::default());
+/// let boxes = PasswdMailboxes::new("maildir:~/Maildir", auth);
+/// boxes.store("alice").unwrap().deliver("INBOX", b"Subject: hi\r\n\r\nhello\r\n").unwrap();
+/// assert!(home.path().join("Maildir/new").read_dir().unwrap().next().is_some());
+/// assert!(boxes.store("nobody").is_err(), "no home to expand ~ with");
+/// ```
+#[derive(Debug, Clone)]
+pub struct PasswdMailboxes {
+    spec: String,
+    auth: PasswordAuth,
+}
+
+impl PasswdMailboxes {
+    /// Mailboxes at `spec` for the users of `auth`.
+    #[must_use]
+    pub fn new(spec: impl Into<String>, auth: PasswordAuth) -> Self {
+        PasswdMailboxes {
+            spec: spec.into(),
+            auth,
+        }
+    }
+}
+
+impl Mailboxes for PasswdMailboxes {
+    fn store(&self, user: &str) -> Result<maildir::Store, maildir::Error> {
+        let home = self.auth.entry(user).and_then(|e| e.home);
+        maildir::Store::open(&self.spec, user, home.as_deref())
     }
 }
 

@@ -8,6 +8,7 @@
 //! Defaults are Dovecot 2.3's built-in ones (master and login settings).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::error::{ConfigError, Location, SyntaxProblem, ValueProblem, Warning, WarningKind};
 use super::parse::read_limited;
@@ -150,6 +151,10 @@ pub struct AccessConfig {
     /// authentication over an unencrypted connection, except from the
     /// local machine (Dovecot counts loopback as secure).
     pub disable_plaintext_auth: bool,
+    /// `auth_failure_delay` (default `2 secs`): the wait before a failed
+    /// authentication is answered (doubling with each further failure from
+    /// the same address, see [`crate::auth::AuthLimits`]).
+    pub auth_failure_delay: Duration,
 }
 
 impl Default for AccessConfig {
@@ -164,6 +169,7 @@ impl Default for AccessConfig {
             ssl_cert: None,
             ssl_key: None,
             disable_plaintext_auth: true,
+            auth_failure_delay: Duration::from_secs(2),
         }
     }
 }
@@ -353,6 +359,9 @@ impl AccessConfig {
             "disable_plaintext_auth" => {
                 self.disable_plaintext_auth = parse_bool(value).map_err(fail)?;
             }
+            "auth_failure_delay" => {
+                self.auth_failure_delay = parse_dovecot_time(value).map_err(fail)?;
+            }
             _ => warnings.push(Warning {
                 location: location.clone(),
                 kind: WarningKind::UnknownParameter(key.to_owned()),
@@ -360,6 +369,30 @@ impl AccessConfig {
         }
         Ok(())
     }
+}
+
+/// A Dovecot time value: a number and a unit (`2 secs`, `500 msecs`,
+/// `1 min`; seconds without one).
+fn parse_dovecot_time(value: &str) -> Result<Duration, ValueProblem> {
+    let bad = || ValueProblem::Word {
+        value: value.to_owned(),
+        allowed: "a number with msecs, secs, mins, hours or days",
+    };
+    let v = value.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (number, unit) = v.split_at(split);
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let millis = match unit.trim().to_ascii_lowercase().as_str() {
+        "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => 1,
+        "" | "s" | "sec" | "secs" | "second" | "seconds" => 1_000,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60_000,
+        "h" | "hour" | "hours" => 3_600_000,
+        "d" | "day" | "days" => 86_400_000,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(millis)
+        .map(Duration::from_millis)
+        .ok_or_else(bad)
 }
 
 /// `<path` (file contents) or a plain path.

@@ -25,18 +25,24 @@
 //!   off leaves no file behind. A message APPENDed to the selected
 //!   folder is `\Recent` for the session that stored it.
 //! - Every store call runs on tokio's blocking pool.
+//! - Passwords are checked through [`PasswordAuth`]: on the blocking pool,
+//!   each failure delayed, and a client address that failed too often
+//!   refused (`NO [AUTHENTICATIONFAILED]`) until its block ends. Give each
+//!   connection its client's address with [`MaildirBackend::for_client`].
 
 mod append;
 mod mailboxes;
 
 pub use mailboxes::MaildirMailboxes;
 
+use crate::auth::{Attempt, AuthLimits, PasswordAuth};
 use crate::passwd::PasswdFile;
 use imap_proto::tokio::{Backend, Options};
 use maildir::{SnapshotCache, Store};
 use std::io;
+use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 /// Streamed APPENDs one backend writes at once (each holds a thread of
@@ -64,7 +70,9 @@ pub const SPECIAL_FOLDERS: [&str; 5] = ["Sent", "Trash", "Drafts", "Junk", "Arch
 /// ```
 #[derive(Debug, Clone)]
 pub struct MaildirBackend {
-    users: Arc<RwLock<PasswdFile>>,
+    auth: PasswordAuth,
+    /// The client of this connection, for the failure limit.
+    client: Option<IpAddr>,
     mail_location: Arc<str>,
     appends: Arc<Semaphore>,
     /// Folder snapshots shared by all sessions: a new session selecting
@@ -73,21 +81,40 @@ pub struct MaildirBackend {
 }
 
 impl MaildirBackend {
-    /// A backend over `users` with mailboxes at `mail_location`.
+    /// A backend over `users` with mailboxes at `mail_location`, failures
+    /// limited by [`AuthLimits::default`].
     pub fn new(users: PasswdFile, mail_location: &str) -> Self {
+        Self::with_auth(
+            PasswordAuth::new(users, AuthLimits::default()),
+            mail_location,
+        )
+    }
+
+    /// A backend checking passwords through `auth` (shared with the other
+    /// listeners, so failures add up per client across protocols).
+    pub fn with_auth(auth: PasswordAuth, mail_location: &str) -> Self {
         MaildirBackend {
-            users: Arc::new(RwLock::new(users)),
+            auth,
+            client: None,
             mail_location: mail_location.into(),
             appends: Arc::new(Semaphore::new(CONCURRENT_APPENDS)),
             snapshots: SnapshotCache::default(),
         }
     }
 
+    /// This backend for one connection from `client`: its failures are
+    /// counted against that address.
+    #[must_use]
+    pub fn for_client(&self, client: IpAddr) -> Self {
+        MaildirBackend {
+            client: Some(client),
+            ..self.clone()
+        }
+    }
+
     /// Replaces the user database.
     pub fn set_users(&self, users: PasswdFile) {
-        if let Ok(mut u) = self.users.write() {
-            *u = users;
-        }
+        self.auth.set_users(users);
     }
 }
 
@@ -121,11 +148,19 @@ impl Backend for MaildirBackend {
     type Mailboxes = MaildirMailboxes;
 
     async fn login(&self, username: &str, password: &[u8]) -> Option<MaildirMailboxes> {
-        let home = {
-            let users = self.users.read().ok()?;
-            let password = std::str::from_utf8(password).ok()?;
-            let entry = users.verify(username, password)?;
-            entry.home.clone()
+        let attempt = match std::str::from_utf8(password) {
+            Ok(password) => {
+                self.auth
+                    .verify_password(self.client, username, password)
+                    .await
+            }
+            // A password that is not UTF-8 matches nothing stored.
+            Err(_) => self.auth.fail(self.client).await,
+        };
+        let home = match attempt {
+            Attempt::Success(entry) => entry.home,
+            // imap-proto answers NO [AUTHENTICATIONFAILED] (RFC 5530).
+            Attempt::Failure | Attempt::Blocked { .. } => return None,
         };
         if !safe_user(username) {
             return None;
@@ -165,7 +200,7 @@ async fn serve_all(
 ) -> io::Result<()> {
     loop {
         let (stream, peer) = listener.accept().await?;
-        let (backend, tls) = (backend.clone(), tls.clone());
+        let (backend, tls) = (backend.for_client(peer.ip()), tls.clone());
         let mut options = Options::default();
         options.config.plaintext_auth = peer.ip().is_loopback();
         options.config.greeting = "missive IMAP ready".into();
