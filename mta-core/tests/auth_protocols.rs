@@ -1,0 +1,195 @@
+//! One failure count for SMTP AUTH, POP3 and IMAP: a [`PasswordAuth`]
+//! shared by the engine's submission listener and the POP3 and IMAP
+//! listeners, driven by Python's smtplib, poplib and imaplib (clients we
+//! did not write). Failures on any protocol add up per client address;
+//! past the limit every protocol refuses even the right password (SMTP
+//! 454 4.7.0, POP3 `-ERR [AUTH]`, IMAP `NO [AUTHENTICATIONFAILED]`) until
+//! the block ends.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use mta_core::auth::{AuthLimits, PasswordAuth, Verdict};
+use mta_core::imap::MaildirBackend;
+use mta_core::passwd::PasswdFile;
+use mta_core::pop3::MaildirMaildrop;
+use mta_core::smtpd::SmtpService;
+use mta_core::tls::{Acceptor, Identity};
+use support::builder;
+
+fn python() -> bool {
+    let found = Command::new("python3").arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var("CI").is_err(),
+            "python3 is required under CI (.ci/run installs it)"
+        );
+        eprintln!("skipping: python3 not found");
+    }
+    found
+}
+
+/// argv: submission, POP3 and IMAP ports. One wrong password on each
+/// protocol (limit 3), then the right one on each while blocked, then
+/// IMAP again once the block is over.
+const CLIENTS: &str = r#"
+import imaplib, poplib, smtplib, ssl, sys, time
+sub, pop, imap = (int(a) for a in sys.argv[1:4])
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+
+def smtp(password):
+    s = smtplib.SMTP("127.0.0.1", sub, timeout=10)
+    s.starttls(context=ctx)
+    s.ehlo("client.example.net")
+    try:
+        s.auth("PLAIN", lambda challenge=None: "\0bob\0" + password)
+        return "ok"
+    except smtplib.SMTPAuthenticationError as e:
+        return "%d %s" % (e.smtp_code, e.smtp_error.decode())
+    finally:
+        s.close()
+
+def pop3(password):
+    p = poplib.POP3("127.0.0.1", pop, timeout=10)
+    try:
+        p.user("bob")
+        p.pass_(password)
+        return "ok"
+    except poplib.error_proto as e:
+        return e.args[0].decode()
+    finally:
+        p.close()
+
+def imap4(password):
+    m = imaplib.IMAP4("127.0.0.1", imap, timeout=10)
+    try:
+        m.login("bob", password)
+        return "ok"
+    except imaplib.IMAP4.error as e:
+        return str(e)
+    finally:
+        m.shutdown()
+
+print("pop3 wrong:", pop3("guess1"))
+print("imap wrong:", imap4("guess2"))
+print("smtp wrong:", smtp("guess3"))
+print("smtp blocked:", smtp("hunter2"))
+print("pop3 blocked:", pop3("hunter2"))
+print("imap blocked:", imap4("hunter2"))
+deadline = time.time() + 20
+while True:
+    r = imap4("hunter2")
+    if r == "ok" or time.time() > deadline:
+        break
+    time.sleep(0.2)
+print("imap after the block:", r)
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_add_up_across_smtp_pop3_and_imap() {
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut limits = AuthLimits::default();
+    limits.failure_delay = Duration::from_millis(10);
+    limits.max_failure_delay = Duration::from_millis(40);
+    limits.max_failures = 3;
+    limits.block_for = Duration::from_millis(1500);
+    let auth = PasswordAuth::new(PasswdFile::parse("bob:{PLAIN}hunter2\n").unwrap(), limits);
+    let (identity, _, _) = Identity::self_signed(&["localhost".into()]).unwrap();
+    let engine = builder(dir.path(), "")
+        .tls_acceptor(Acceptor::new(&identity).unwrap())
+        .listen_submission("127.0.0.1:0".parse().unwrap())
+        .auth(auth.clone())
+        .start()
+        .await
+        .unwrap();
+    let location = format!("maildir:{}/%u/Maildir", dir.path().display());
+    let pop3 = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let imap = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ports = [
+        engine.addr_of(SmtpService::Submission).unwrap().port(),
+        pop3.local_addr().unwrap().port(),
+        imap.local_addr().unwrap().port(),
+    ];
+    tokio::spawn(mta_core::pop3::run(
+        pop3,
+        MaildirMaildrop::with_auth(auth.clone(), &location),
+    ));
+    tokio::spawn(mta_core::imap::run(
+        imap,
+        MaildirBackend::with_auth(auth.clone(), &location),
+    ));
+    let out = tokio::task::spawn_blocking(move || {
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(CLIENTS)
+            .args(ports.map(|p| p.to_string()))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("pop3 wrong: -ERR [AUTH]"), "{out}");
+    assert!(
+        out.contains("imap wrong: b'[AUTHENTICATIONFAILED]"),
+        "{out}"
+    );
+    assert!(out.contains("smtp wrong: 535 5.7.8"), "{out}");
+    assert!(
+        out.contains("smtp blocked: 454 4.7.0 Temporary authentication failure"),
+        "{out}"
+    );
+    assert!(out.contains("pop3 blocked: -ERR [AUTH]"), "{out}");
+    assert!(
+        out.contains("imap blocked: b'[AUTHENTICATIONFAILED]"),
+        "{out}"
+    );
+    assert!(out.contains("imap after the block: ok"), "{out}");
+    assert_eq!(auth.check("127.0.0.1".parse().unwrap()), Verdict::Allow);
+    engine.shutdown().await;
+}
+
+/// Addresses are counted apart, and a client whose address is not known
+/// waits the delay without being counted.
+#[tokio::test(start_paused = true)]
+async fn unknown_clients_wait_but_are_not_counted() {
+    let mut limits = AuthLimits::default();
+    limits.max_failures = 2;
+    let auth = PasswordAuth::new(PasswdFile::parse("bob:{PLAIN}pw\n").unwrap(), limits);
+    let a = Some("192.0.2.1".parse().unwrap());
+    let b = Some("192.0.2.2".parse().unwrap());
+    let start = tokio::time::Instant::now();
+    for _ in 0..5 {
+        let _ = auth.verify_password(None, "bob", "x").await;
+    }
+    // The delay is waited each time (2 s, never doubled without an address).
+    assert_eq!(start.elapsed(), Duration::from_secs(10));
+    for _ in 0..2 {
+        let _ = auth.verify_password(a, "bob", "x").await;
+    }
+    assert!(matches!(
+        auth.verify_password(a, "bob", "pw").await,
+        mta_core::auth::Attempt::Blocked { .. }
+    ));
+    assert!(matches!(
+        auth.verify_password(b, "bob", "pw").await,
+        mta_core::auth::Attempt::Success(_)
+    ));
+    assert!(matches!(
+        auth.verify_password(None, "bob", "pw").await,
+        mta_core::auth::Attempt::Success(_)
+    ));
+}
