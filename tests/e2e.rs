@@ -12,6 +12,7 @@ use support::{Server, have, text};
 
 const SEND: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/send.py");
 const READ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/read.py");
+const SUBMIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/submit.py");
 
 /// smtplib: sends one message; returns what send.py printed.
 fn send(smtp: std::net::SocketAddr, from: &str, to: &[&str], subject: &str, body: &str) -> String {
@@ -356,4 +357,39 @@ fn mbsync_syncs_an_account_both_ways() {
         &[server.port("IMAPS").to_string(), pw],
     );
     assert_eq!(flags.matches("\\Seen").count(), 2, "{flags}");
+}
+
+#[test]
+fn smtplib_submission_with_auth_after_starttls_and_over_smtps() {
+    if !have("python3") {
+        return;
+    }
+    let server = Server::zero_config();
+    let alice = demo(&server, "alice");
+    let bob = demo(&server, "bob");
+    let out = python_file(
+        SUBMIT,
+        &[
+            "127.0.0.1".into(),
+            server.port("submission").to_string(),
+            server.port("SMTPS").to_string(),
+            "alice".into(),
+            alice,
+            "bob@localhost".into(),
+        ],
+    );
+    // RFC 4954 / RFC 6409: no MAIL before AUTH on submission; 535 for a
+    // wrong password; after STARTTLS and AUTH the message goes through.
+    assert!(out.contains("without auth: 530\n"), "{out}");
+    assert!(out.contains("auth offered: True\n"), "{out}");
+    assert!(out.contains("wrong password: 535\n"), "{out}");
+    assert!(out.contains("submission sent\n"), "{out}");
+    assert!(out.contains("smtps sent\n"), "{out}");
+
+    let got = read(&server, "bob", &bob, 2);
+    assert!(got.contains("imaps 1 over submission\n"), "{got}");
+    assert!(got.contains("imaps 2 over smtps\n"), "{got}");
+    assert!(!got.contains("without auth"), "{got}");
+    // The Received: line records the authenticated, encrypted submission.
+    assert!(got.contains("with ESMTPSA"), "{got}");
 }

@@ -186,3 +186,48 @@ fn mutt_sends_through_sendmail() {
     assert!(got[0].contains("sent by mutt"), "{}", got[0]);
     assert!(got[0].contains("Bob <bob@localhost>"), "{}", got[0]);
 }
+
+#[test]
+fn sendmail_authenticates_on_the_submission_port() {
+    let server = Server::zero_config();
+    let password = server.demo["alice"].clone();
+    let submission = server.addr("submission").to_string();
+    // Without credentials the submission port refuses MAIL (530 5.7.0).
+    let out = run(
+        sendmail(&server).args(["--server", &submission, "-f", "alice", "bob"]),
+        b"Subject: refused\n\nx\n",
+    );
+    assert_eq!(out.status.code(), Some(67), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("530"),
+        "{}",
+        text(&out)
+    );
+    // With them: STARTTLS, AUTH, the message.
+    let out = run(
+        sendmail(&server)
+            .args([
+                "--server",
+                &submission,
+                "--user",
+                "alice",
+                "-f",
+                "alice",
+                "bob",
+            ])
+            .env("MISSIVE_SMTP_PASSWORD", &password),
+        b"Subject: submitted\n\nby sendmail\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let got = server.wait_inbox("bob", 1);
+    assert!(got[0].contains("Subject: submitted\r\n"), "{}", got[0]);
+    assert!(got[0].contains(" with ESMTPSA "), "{}", got[0]);
+    // A wrong password: the session fails, EX_UNAVAILABLE.
+    let out = run(
+        sendmail(&server)
+            .args(["--server", &submission, "--user", "alice", "bob"])
+            .env("MISSIVE_SMTP_PASSWORD", "wrong"),
+        b"Subject: x\n\nx\n",
+    );
+    assert_eq!(out.status.code(), Some(69), "{}", text(&out));
+}
