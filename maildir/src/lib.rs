@@ -142,6 +142,7 @@ mod maildir;
 mod mbox;
 mod mboxrd;
 mod name;
+mod read;
 mod snapshot;
 mod store;
 mod uidlist;

@@ -705,6 +705,24 @@ impl Folder {
         Ok(out)
     }
 
+    /// Reads a whole message with CRLF line ends, as IMAP and POP3 send
+    /// it (RFC 3501 section 2.2): one read into a buffer of the message's
+    /// size, and a copy only if it has bare LF line ends.
+    pub fn read_message_crlf(&mut self, uid: u32) -> Result<Vec<u8>> {
+        let (size, vsize) = self
+            .message(uid)
+            .map(|m| (m.size(), m.virtual_size()))
+            .ok_or(Error::NoSuchMessage(uid))?;
+        // The size comes from the name or a stat: a hint for the buffer,
+        // bounded so that a lying name cannot reserve much.
+        let hint = usize::try_from(size.min(64 << 20)).unwrap_or(0);
+        let mut raw = Vec::with_capacity(hint.saturating_add(1));
+        self.open_message(uid)?
+            .read_to_end(&mut raw)
+            .map_err(|e| Error::io("read", self.name.clone(), e))?;
+        Ok(crate::read::crlf_line_ends(raw, vsize))
+    }
+
     /// Delivers a new message (into `new/`, no flags) and returns its UID.
     pub fn deliver(&mut self, message: &[u8]) -> Result<u32> {
         match &mut self.inner {

@@ -190,27 +190,6 @@ fn unix(t: SystemTime) -> i64 {
     }
 }
 
-/// Bare LF line ends become CRLF (IMAP sends CRLF, RFC 3501 section 2.2).
-fn crlf(bytes: Vec<u8>) -> Bytes {
-    let bare = bytes
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\n' && (i == 0 || bytes.get(i - 1) != Some(&b'\r')));
-    if !bare {
-        return Bytes::from(bytes);
-    }
-    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 40);
-    let mut prev = 0u8;
-    for b in bytes {
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        prev = b;
-    }
-    Bytes::from(out)
-}
-
 fn system_time(t: i64) -> SystemTime {
     if t >= 0 {
         UNIX_EPOCH + Duration::from_secs(t as u64)
@@ -292,8 +271,9 @@ fn state_of(sel: &Selected, uid: u32) -> Option<MessageState> {
 }
 
 fn read_one(sel: &mut Selected, uid: u32) -> BackendResult<Option<Bytes>> {
-    match sel.folder.read_message(uid) {
-        Ok(b) => Ok(Some(crlf(b))),
+    // With CRLF line ends, as IMAP sends them (RFC 3501 section 2.2).
+    match sel.folder.read_message_crlf(uid) {
+        Ok(b) => Ok(Some(Bytes::from(b))),
         Err(maildir::Error::NoSuchMessage(_)) => Ok(None),
         Err(maildir::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             Ok(None)
