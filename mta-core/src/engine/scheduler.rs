@@ -295,7 +295,49 @@ impl Scheduler {
 #[cfg(test)]
 mod tests {
     use super::backoff;
+    use std::sync::Arc;
     use std::time::Duration;
+
+    use crate::clock::SystemClock;
+    use crate::queue::{MessageKind, Queue, QueueOptions};
+
+    #[tokio::test]
+    async fn take_due_hands_out_the_oldest_first_and_each_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = Queue::open(QueueOptions::new(dir.path()), Arc::new(SystemClock)).unwrap();
+        let mut ids = Vec::new();
+        for n in 0..40 {
+            let id = queue.next_id();
+            let to = [format!("u{n}@example.org")];
+            queue
+                .enqueue(&id, "", &to, "local", MessageKind::Normal, b"x\r\n")
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        let now = std::time::SystemTime::now() + Duration::from_secs(1);
+        let ids_of = |a: Vec<crate::queue::Attempt>| -> Vec<_> {
+            a.into_iter().map(|a| a.envelope.id).collect()
+        };
+        assert!(queue.take_due(now, 0).is_empty());
+        let first = ids_of(queue.take_due(now, 7));
+        let rest = ids_of(queue.take_due(now, 100));
+        assert!(queue.take_due(now, 100).is_empty(), "all are busy now");
+        let mut all = first.clone();
+        all.extend(rest.clone());
+        let mut want: Vec<_> = ids.clone();
+        want.sort_by_key(|id| {
+            let e = queue
+                .list()
+                .into_iter()
+                .find(|e| e.envelope.id == *id)
+                .unwrap();
+            (e.envelope.next_attempt, id.clone())
+        });
+        assert_eq!(first, want[..7]);
+        assert_eq!(rest, want[7..]);
+        assert_eq!(all.len(), 40);
+    }
 
     #[test]
     fn backoff_doubles_between_the_limits() {

@@ -374,7 +374,19 @@ impl Queue {
             .values_mut()
             .filter(|e| !e.busy && e.env.next_attempt <= now)
             .collect();
-        due.sort_by(|a, b| (a.env.next_attempt, &a.env.id).cmp(&(b.env.next_attempt, &b.env.id)));
+        let order = |a: &&mut Entry, b: &&mut Entry| {
+            (a.env.next_attempt, &a.env.id).cmp(&(b.env.next_attempt, &b.env.id))
+        };
+        // Only the `limit` oldest are wanted: select them in linear time
+        // (a big queue is scanned at every finished attempt), then sort.
+        if limit == 0 {
+            return Vec::new();
+        }
+        if due.len() > limit {
+            due.select_nth_unstable_by(limit - 1, order);
+            due.truncate(limit);
+        }
+        due.sort_by(order);
         due.into_iter()
             .take(limit)
             .map(|e| {
