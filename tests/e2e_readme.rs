@@ -215,6 +215,8 @@ fn localize(script: &str, server: &Server) -> String {
     let mut s = script.to_owned();
     for (port, name) in [
         (10025, "SMTP"),
+        (10587, "submission"),
+        (10465, "SMTPS"),
         (10110, "POP3 (STLS)"),
         (10995, "POP3S"),
         (10143, "IMAP"),
@@ -295,10 +297,14 @@ fn the_five_minute_tour_works_as_written() {
     // Python
     assert!(stdout.contains("1 Subject: Hello from swaks"), "{stdout}");
     assert!(stdout.contains("2 Subject: Hello from curl"), "{stdout}");
-    // sendmail, then mailq
-    let bob = server.wait_inbox("bob", 1);
-    assert!(bob[0].contains("Subject: Re: Hello"), "{}", bob[0]);
-    assert!(bob[0].contains("Thanks, Bob."), "{}", bob[0]);
+    // swaks on the submission port with AUTH, then sendmail, then mailq
+    assert!(stdout.contains("235 2.7.0"), "{stdout}");
+    let bob = server.wait_inbox("bob", 2).join("\n");
+    assert!(bob.contains("Subject: Re: Hello"), "{bob}");
+    assert!(bob.contains("Thanks, Bob."), "{bob}");
+    assert!(bob.contains(" with ESMTPSA "), "{bob}");
+    assert!(bob.contains("Subject: Nightly report"), "{bob}");
+    assert!(bob.contains("All is well."), "{bob}");
     // mailq ran right after: the reply is still queued, or delivered.
     assert!(
         stdout.contains("Mail queue is empty")
