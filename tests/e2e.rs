@@ -185,7 +185,7 @@ fn curl(args: &[&str], stdin: &[u8]) -> String {
 }
 
 #[test]
-fn curl_over_smtp_imaps_and_pop3s() {
+fn curl_over_smtp_imaps_and_pop3s_and_their_starttls() {
     if !have("curl") {
         return;
     }
@@ -248,6 +248,27 @@ fn curl_over_smtp_imaps_and_pop3s() {
     assert_eq!(listing.lines().count(), 2, "{listing}");
     let retr = curl(&["-k", "-u", &login, &format!("{pop3s}/1")], b"");
     assert!(retr.contains("plain smtp"), "{retr}");
+
+    // The plain ports upgrade: IMAP STARTTLS and POP3 STLS (--ssl-reqd
+    // makes curl fail rather than go on in plaintext).
+    let imap = format!("imap://127.0.0.1:{}", server.port("IMAP"));
+    let fetched = curl(
+        &[
+            "--ssl-reqd",
+            "-k",
+            "-u",
+            &login,
+            &format!("{imap}/INBOX;UID=2"),
+        ],
+        b"",
+    );
+    assert!(fetched.contains("starttls smtp"), "{fetched}");
+    let pop3 = format!("pop3://127.0.0.1:{}", server.port("POP3 (STLS)"));
+    let retr = curl(
+        &["--ssl-reqd", "-k", "-u", &login, &format!("{pop3}/2")],
+        b"",
+    );
+    assert!(retr.contains("starttls smtp"), "{retr}");
 
     // A wrong password is refused over both.
     let bad = support::run(
