@@ -107,6 +107,14 @@ assert typ == 'OK' and 'CLOSED' in M.untagged_responses, M.untagged_responses
 # LIST: a parent that does not exist is \NonExistent (RFC 9051 6.3.9.5).
 typ, data = M.list('""', '%')
 assert b'(\\NonExistent \\HasChildren) "/" Parent' in data, data
+# LIST (SUBSCRIBED) and RETURN (SUBSCRIBED) show \Subscribed (RFC 9051
+# 6.3.9); the special folders are subscribed at first login.
+typ, data, u = raw('LIST', '(SUBSCRIBED)', '""', '*')
+assert typ == 'OK' and any(b'\\Subscribed' in x and x.endswith(b'Sent') for x in u['LIST']), u
+assert not any(x.endswith(b'Parent') for x in u['LIST']), u
+typ, data, u = raw('LIST', '""', '%', 'RETURN', '(SUBSCRIBED)')
+assert any(b'\\Subscribed' in x and x.endswith(b'Trash') for x in u['LIST']), u
+assert any(b'\\NonExistent' in x and x.endswith(b'Parent') for x in u['LIST']), u
 # UNSELECT (RFC 9051 6.4.2): no mailbox any more.
 typ, data, u = raw('UNSELECT')
 assert typ == 'OK', data
