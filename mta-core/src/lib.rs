@@ -11,11 +11,13 @@
 //!   files), with the scheduler in [`engine`];
 //! - [`delivery`]: local, virtual, SMTP and LMTP relay, and pipe agents;
 //! - [`dsn`]: RFC 3464 bounces and delay warnings;
-//! - [`smtpd`]: the smtp-proto handler that applies the policy and enqueues;
+//! - [`smtpd`]: the smtp-proto handler that applies the policy, checks
+//!   AUTH (smtp, submission and SMTPS listeners) and enqueues;
 //! - [`pop3`] and [`imap`]: the POP3 maildrop and the IMAP backend over the
 //!   store;
 //! - [`passwd`] and [`auth`]: the passwd-file user database, password
-//!   schemes, and the failed-attempt policy;
+//!   schemes, and the failed-attempt policy shared by SMTP AUTH, POP3 and
+//!   IMAP;
 //! - [`tls`]: the rustls acceptor and opportunistic connector;
 //! - [`log`]: maillog lines through tracing;
 //! - [`clock`] and [`dns`]: the injectable clock and resolver;

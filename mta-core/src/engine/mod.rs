@@ -23,6 +23,41 @@
 //! engine.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! A submission listener (RFC 6409) whose users, mailboxes and AUTH all
+//! come from one passwd-file; STARTTLS is offered when the builder has a
+//! TLS identity, and AUTH before it only to loopback clients
+//! ([`EngineOptions::plaintext_auth`]):
+//!
+//! ```
+//! use std::sync::Arc;
+//! use mta_core::auth::{AuthLimits, PasswdMailboxes, PasswordAuth};
+//! use mta_core::config::{Environment, MainCf, MainConfig};
+//! use mta_core::engine::Engine;
+//! use mta_core::passwd::PasswdFile;
+//! use mta_core::smtpd::SmtpService;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let data = tempfile::tempdir()?;
+//! let home = data.path().join("alice");
+//! let users = PasswdFile::parse(&format!("alice:{{PLAIN}}secret::::{}::\n", home.display()))?;
+//! let auth = PasswordAuth::new(users, AuthLimits::default());
+//! let cf = MainCf::parse_str("mydestination = example.com\nalias_maps =\n", "main.cf")?;
+//! let config = MainConfig::from_cf(&cf, &Environment::loopback("mx.example.com"))?.config;
+//! let engine = Engine::builder(config)
+//!     .queue_directory(data.path().join("queue"))
+//!     .mailboxes(Arc::new(PasswdMailboxes::new("maildir:~/Maildir", auth.clone())))
+//!     .users(auth.clone())
+//!     .auth(auth)
+//!     .listen_submission("127.0.0.1:0".parse()?)
+//!     .start()
+//!     .await?;
+//! assert!(engine.smtp_addrs().is_empty());
+//! println!("submission on {}", engine.addr_of(SmtpService::Submission).unwrap());
+//! engine.shutdown().await;
+//! # Ok(()) }
+//! ```
 
 mod scheduler;
 
