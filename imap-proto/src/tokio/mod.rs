@@ -188,6 +188,11 @@ impl<'a, B: Backend> Connection<'a, B> {
     }
 }
 
+/// The read buffer of a connection waiting for commands.
+const READ_SMALL: usize = 1024;
+/// The read buffer while a client sends a lot (APPEND).
+const READ_LARGE: usize = 16 * 1024;
+
 impl<B: Backend> Connection<'_, B> {
     /// Runs the session over `stream` until it ends, or until STARTTLS
     /// was accepted when `upgrade` is allowed.
@@ -195,7 +200,10 @@ impl<B: Backend> Connection<'_, B> {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
-        let mut buf = vec![0u8; 16 * 1024];
+        // An idle connection waits with a small buffer; one read that
+        // fills it (an upload) moves to a large one until reads are
+        // small again.
+        let mut buf = vec![0u8; READ_SMALL];
         loop {
             flush(&mut self.session, stream).await?;
             if let Some(event) = self.session.poll_event() {
@@ -232,6 +240,11 @@ impl<B: Backend> Connection<'_, B> {
                         return Ok(Flow::Done);
                     }
                     self.session.receive(now(), buf.get(..n).unwrap_or_default());
+                    if n == buf.len() && n < READ_LARGE {
+                        buf = vec![0u8; READ_LARGE];
+                    } else if n < READ_SMALL && buf.len() > READ_SMALL {
+                        buf = vec![0u8; READ_SMALL];
+                    }
                 }
                 _ = ::tokio::time::sleep_until(deadline) => {
                     self.session.handle_timeout(now());
