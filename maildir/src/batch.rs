@@ -62,6 +62,18 @@ pub fn deliver_batch(items: &[BatchItem<'_>]) -> Vec<Result<u32>> {
     let mut groups: Vec<Group<'_>> = Vec::new();
     let mut paths: Vec<PathBuf> = Vec::new();
     for (i, item) in items.iter().enumerate() {
+        // A folder already in the batch needs no second look.
+        if item.store.location().format == Format::Maildir
+            && let Ok(path) = item.store.folder_path(item.folder)
+            && let Some(group) = paths
+                .iter()
+                .position(|p| *p == path)
+                .and_then(|g| groups.get_mut(g))
+            && Arc::ptr_eq(group.md.file_system(), item.store.file_system())
+        {
+            group.messages.push((i, item.message));
+            continue;
+        }
         let resolved = item.store.folder_exists(item.folder).and_then(|exists| {
             if exists {
                 item.store.folder_path(item.folder)
@@ -82,7 +94,12 @@ pub fn deliver_batch(items: &[BatchItem<'_>]) -> Vec<Result<u32>> {
             set(&mut out, i, r);
             continue;
         }
-        let g = match paths.iter().position(|p| *p == path) {
+        let same = |g: &usize| {
+            groups
+                .get(*g)
+                .is_some_and(|group| Arc::ptr_eq(group.md.file_system(), fs))
+        };
+        let g = match (0..paths.len()).find(|g| paths.get(*g) == Some(&path) && same(g)) {
             Some(g) => g,
             None => match Maildir::open_with(&path, fs.clone()) {
                 Ok(md) => {
