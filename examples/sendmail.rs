@@ -33,7 +33,9 @@
 //! | `-i`, `-oi` | a line with a single `.` does not end the message (without it, it does) |
 //! | `-bm` | read the message and deliver it (the default) |
 //! | `-bs` | speak SMTP on stdin/stdout, relayed to the server |
-//! | `--server HOST:PORT`, `--origin DOMAIN`, `--user NAME` | missive's own: where to submit, the domain of unqualified addresses, the AUTH user |
+//! | `-bp` | list the queue, as mailq (of `./missive-data/queue`, or `--data DIR`'s) |
+//! | `-bi` | newaliases: succeeds at once (alias tables are read from their text; nothing to rebuild) |
+//! | `--server HOST:PORT`, `--origin DOMAIN`, `--user NAME`, `--data DIR` | missive's own: where to submit, the domain of unqualified addresses, the AUTH user, full_server's data directory for `-bp` |
 //! | `-o...`, `-O ...`, `-B type`, `-N dsn`, `-R ret`, `-V envid`, `-L tag`, `-h hops`, `-C file`, `-X file`, `-p proto`, `-q...`, `-v`, `-n`, `-U`, `-m`, `-em`, `-ee`, `-ep`, `-eq`, `-ew`, `-d...` | accepted and ignored, as by Postfix |
 //!
 //! Addresses without a domain get `@localhost` (full_server's domain), or
@@ -63,6 +65,8 @@ use tokio::io::AsyncWriteExt;
 #[path = "support/date.rs"]
 mod date;
 use date::rfc5322_date;
+#[path = "support/listing.rs"]
+mod listing;
 
 const EX_USAGE: u8 = 64;
 const EX_DATAERR: u8 = 65;
@@ -83,6 +87,12 @@ struct Options {
     ignore_dots: bool,
     /// `-bs`.
     smtp_on_stdio: bool,
+    /// `-bp`.
+    list_queue: bool,
+    /// `-bi`.
+    initialize_aliases: bool,
+    /// `--data`.
+    data: Option<String>,
     /// `--server`.
     server: Option<String>,
     /// `--origin`.
@@ -130,6 +140,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
                 "server" => o.server = Some(value),
                 "origin" => o.origin = Some(value),
                 "user" => o.user = Some(value),
+                "data" => o.data = Some(value),
                 _ => return Err(format!("unknown option --{name}")),
             }
             continue;
@@ -172,8 +183,14 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             }
             'b' => match attached {
                 "s" => o.smtp_on_stdio = true,
+                "p" => o.list_queue = true,
+                "i" => o.initialize_aliases = true,
                 "m" | "" => {}
-                other => return Err(format!("-b{other} is not supported (only -bm and -bs)")),
+                other => {
+                    return Err(format!(
+                        "-b{other} is not supported (only -bm, -bs, -bp and -bi)"
+                    ));
+                }
             },
             // -q[time], -d[flags], -e[x], -v, -n, -U, -m: ignored.
             'q' | 'd' | 'e' | 'v' | 'n' | 'U' | 'm' | 'A' => {}
@@ -492,6 +509,25 @@ async fn main() -> ExitCode {
         .clone()
         .or_else(|| std::env::var("MISSIVE_SMTP_SERVER").ok())
         .unwrap_or_else(|| "127.0.0.1:10025".to_owned());
+    if o.list_queue {
+        // mailq's listing of DATA/queue, read without writing.
+        let dir = std::path::Path::new(o.data.as_deref().unwrap_or("./missive-data")).join("queue");
+        return match mta_core::queue::snapshot(&dir) {
+            Ok(entries) => {
+                print!("{}", listing::render(&entries));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("sendmail: {}: {e}", dir.display());
+                ExitCode::from(EX_TEMPFAIL)
+            }
+        };
+    }
+    if o.initialize_aliases {
+        // newaliases: alias tables are read from their source text, so
+        // there is no database to rebuild.
+        return ExitCode::SUCCESS;
+    }
     if o.smtp_on_stdio {
         // Exit at once: a read of stdin still blocked in tokio's thread
         // pool would hold up the runtime's shutdown.
@@ -535,7 +571,9 @@ mod tests {
         assert_eq!(o.recipients, ["-weird"]);
 
         assert!(parse_args(&args("-bs")).unwrap().smtp_on_stdio);
-        assert!(parse_args(&args("-bp")).is_err());
+        assert!(parse_args(&args("-bp")).unwrap().list_queue);
+        assert!(parse_args(&args("-bi")).unwrap().initialize_aliases);
+        assert!(parse_args(&args("-bv")).is_err());
         assert!(parse_args(&args("-Z")).is_err());
         assert!(parse_args(&args("-f")).is_err());
         let o = parse_args(&args(

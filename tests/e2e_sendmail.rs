@@ -83,6 +83,10 @@ fn sendmail_flags_deliver_through_a_running_server() {
     );
     assert_eq!(out.status.code(), Some(69), "{}", text(&out));
 
+    // -bi (newaliases) has nothing to rebuild: it succeeds.
+    let out = run(sendmail(&server).arg("-bi"), b"");
+    assert!(out.status.success(), "{}", text(&out));
+
     // Unknown flag: EX_USAGE (64).
     let out = run(sendmail(&server).arg("-Z"), b"");
     assert_eq!(out.status.code(), Some(64), "{}", text(&out));
@@ -151,6 +155,18 @@ fn mailq_lists_a_deferred_message_with_its_reason() {
         lines.last(),
         Some(&"-- 1 Kbytes in 1 Request."),
         "{listing}"
+    );
+
+    // sendmail -bp is the same listing.
+    let out = run(
+        sendmail(&server).arg("-bp").arg("--data").arg(&server.data),
+        b"",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let bp = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        bp.starts_with("-Queue ID-") && bp.contains("carol@example.net"),
+        "{bp}"
     );
 }
 
