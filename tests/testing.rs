@@ -7,16 +7,13 @@ mod testing_util;
 use std::time::Duration;
 
 use missive::testing::{Command, Direction, EntryKind, Protocol, TestServer};
-use testing_util::{Lines, TIMEOUT, python, send};
+use testing_util::{
+    ALICE, BOB, Lines, TIMEOUT, deliver, ports, python, send, send_to, server_with,
+};
 
 #[tokio::test]
 async fn delivers_with_envelope_and_parsed_message() {
-    let server = TestServer::builder()
-        .user("alice@localhost", "pw")
-        .user("bob@localhost", "pw")
-        .start()
-        .await
-        .unwrap();
+    let server = server_with(&[ALICE, BOB]).await;
     let outcome = send(
         server.smtp_addr(),
         "app@example.org",
@@ -28,7 +25,7 @@ async fn delivers_with_envelope_and_parsed_message() {
     assert!(outcome.recipients.iter().all(|r| r.is_delivered()));
     let all = server.wait_for_messages(1, TIMEOUT).await.unwrap();
     assert_eq!(all.len(), 1);
-    for user in ["alice@localhost", "bob@localhost"] {
+    for user in [ALICE, BOB] {
         let got = server.messages_for(user);
         assert_eq!(got.len(), 1, "{user}");
         let m = &got[0];
@@ -40,7 +37,7 @@ async fn delivers_with_envelope_and_parsed_message() {
         assert_eq!(from.address(), Some("app@example.org"));
     }
     // On disk, in each INBOX's new/.
-    for user in ["alice@localhost", "bob@localhost"] {
+    for user in [ALICE, BOB] {
         let new = server.mail_dir().join(user).join("new");
         assert_eq!(std::fs::read_dir(new).unwrap().count(), 1);
     }
@@ -48,15 +45,11 @@ async fn delivers_with_envelope_and_parsed_message() {
 
 #[tokio::test]
 async fn null_reverse_path_is_captured() {
-    let server = TestServer::builder()
-        .user("alice@localhost", "pw")
-        .start()
-        .await
-        .unwrap();
+    let server = server_with(&[ALICE]).await;
     send(
         server.smtp_addr(),
         "",
-        &["alice@localhost"],
+        &[ALICE],
         b"Subject: bounce\r\n\r\nx\r\n",
     )
     .await
@@ -67,15 +60,10 @@ async fn null_reverse_path_is_captured() {
 
 #[tokio::test]
 async fn unknown_recipients_get_550_unless_mailboxes_are_created() {
-    let strict = TestServer::builder()
-        .user("alice@localhost", "pw")
-        .start()
-        .await
-        .unwrap();
-    let outcome = send(
+    let strict = server_with(&[ALICE]).await;
+    let outcome = send_to(
         strict.smtp_addr(),
-        "a@example.org",
-        &["nobody@localhost", "alice@localhost"],
+        &["nobody@localhost", ALICE],
         b"Subject: x\r\n\r\nx\r\n",
     )
     .await
@@ -96,66 +84,46 @@ async fn unknown_recipients_get_550_unless_mailboxes_are_created() {
         .start()
         .await
         .unwrap();
-    let outcome = send(
-        open.smtp_addr(),
-        "a@example.org",
-        &["new@example.com"],
-        b"\r\nx\r\n",
-    )
-    .await
-    .unwrap();
+    let outcome = send_to(open.smtp_addr(), &["new@example.com"], b"\r\nx\r\n")
+        .await
+        .unwrap();
     assert!(outcome.recipients[0].is_delivered());
     open.wait_for_messages(1, TIMEOUT).await.unwrap();
     assert_eq!(open.messages_for("new@example.com").len(), 1);
     // The created user logs in with the address as password.
-    let mut pop = Lines::connect(open.pop3_addr()).await;
-    pop.line().await.unwrap();
-    pop.send("USER new@example.com\r\nPASS new@example.com\r\nSTAT\r\n")
-        .await;
-    assert!(pop.line().await.unwrap().starts_with("+OK"));
-    assert!(pop.line().await.unwrap().starts_with("+OK"));
-    assert!(pop.line().await.unwrap().starts_with("+OK 1 "));
+    let mut pop = Lines::pop3_login(open.pop3_addr(), "new@example.com", "new@example.com").await;
+    pop.send("STAT\r\n").await;
+    pop.expect("+OK 1 ").await;
 }
 
 #[tokio::test]
 async fn users_added_at_runtime_and_any_password() {
     let server = TestServer::start().await.unwrap();
-    let outcome = send(
-        server.smtp_addr(),
-        "a@b.example",
-        &["carol@localhost"],
-        b"\r\nx\r\n",
-    )
-    .await
-    .unwrap();
+    let carol = ["carol@localhost"];
+    let outcome = send_to(server.smtp_addr(), &carol, b"\r\nx\r\n")
+        .await
+        .unwrap();
     assert_eq!(outcome.recipients[0].reply.code().get(), 550);
     server.add_user("carol@localhost", "secret");
-    let outcome = send(
-        server.smtp_addr(),
-        "a@b.example",
-        &["carol@localhost"],
-        b"\r\nx\r\n",
-    )
-    .await
-    .unwrap();
+    let outcome = send_to(server.smtp_addr(), &carol, b"\r\nx\r\n")
+        .await
+        .unwrap();
     assert!(outcome.recipients[0].is_delivered());
 
-    let mut imap = Lines::connect(server.imap_addr()).await;
-    imap.line().await.unwrap();
+    let mut imap = Lines::greeted(server.imap_addr()).await;
     imap.send("a1 LOGIN carol@localhost wrong\r\n").await;
-    assert!(imap.line().await.unwrap().starts_with("a1 NO"));
+    imap.expect("a1 NO").await;
     imap.send("a2 LOGIN carol@localhost secret\r\n").await;
-    assert!(imap.line().await.unwrap().starts_with("a2 OK"));
+    imap.expect("a2 OK").await;
 
     let any = TestServer::builder()
         .accept_any_password(true)
         .start()
         .await
         .unwrap();
-    let mut imap = Lines::connect(any.imap_addr()).await;
-    imap.line().await.unwrap();
+    let mut imap = Lines::greeted(any.imap_addr()).await;
     imap.send("a1 LOGIN whoever@localhost whatever\r\n").await;
-    assert!(imap.line().await.unwrap().starts_with("a1 OK"));
+    imap.expect("a1 OK").await;
 }
 
 #[tokio::test]
@@ -170,83 +138,36 @@ async fn wait_for_messages_times_out_with_the_count() {
 
 #[tokio::test]
 async fn reset_purges_mail_and_transcripts() {
-    let server = TestServer::builder()
-        .user("alice@localhost", "pw")
-        .start()
-        .await
-        .unwrap();
-    send(
-        server.smtp_addr(),
-        "a@b.example",
-        &["alice@localhost"],
-        b"\r\n1\r\n",
-    )
-    .await
-    .unwrap();
-    server.wait_for_messages(1, TIMEOUT).await.unwrap();
+    let server = server_with(&[ALICE]).await;
+    deliver(&server, b"\r\n1\r\n").await;
     assert!(!server.transcripts().is_empty());
     server.reset().await.unwrap();
     assert!(server.messages().is_empty());
     assert!(server.transcripts().is_empty());
-    let mut pop = Lines::connect(server.pop3_addr()).await;
-    pop.line().await.unwrap();
-    pop.send("USER alice@localhost\r\nPASS pw\r\nSTAT\r\nQUIT\r\n")
-        .await;
-    pop.line().await.unwrap();
-    pop.line().await.unwrap();
+    let mut pop = Lines::pop3_login(server.pop3_addr(), ALICE, "pw").await;
+    pop.send("STAT\r\nQUIT\r\n").await;
     assert_eq!(pop.line().await.unwrap(), "+OK 0 0\r\n");
     // Users stay; counting starts again.
-    send(
-        server.smtp_addr(),
-        "a@b.example",
-        &["alice@localhost"],
-        b"\r\n2\r\n",
-    )
-    .await
-    .unwrap();
-    let got = server.wait_for_messages(1, TIMEOUT).await.unwrap();
+    let got = deliver(&server, b"\r\n2\r\n").await;
     assert_eq!(got.len(), 1);
     assert_eq!(&got[0].raw[..], b"\r\n2\r\n");
 }
 
 #[tokio::test]
 async fn smtp_transcript_has_directions_parsed_commands_and_data() {
-    let server = TestServer::builder()
-        .user("alice@localhost", "pw")
-        .start()
+    let server = server_with(&[ALICE]).await;
+    let m = deliver(&server, b"Subject: t\r\n\r\n.x\r\n")
         .await
-        .unwrap();
-    send(
-        server.smtp_addr(),
-        "a@b.example",
-        &["alice@localhost"],
-        b"Subject: t\r\n\r\n.x\r\n",
-    )
-    .await
-    .unwrap();
-    let m = server
-        .wait_for_messages(1, TIMEOUT)
-        .await
-        .unwrap()
         .remove(0);
     let t = server.transcript(m.envelope.connection).unwrap();
     assert_eq!(t.protocol, Protocol::Smtp);
     let first = &t.entries[0];
     assert_eq!(first.direction, Direction::ServerToClient);
     assert!(matches!(&first.kind, EntryKind::Reply(r) if r.code().get() == 220));
-    let verbs: Vec<String> = t
-        .commands()
-        .map(|c| match c {
-            Command::Smtp(c) => format!("{c:?}")
-                .split([' ', '(', '{'])
-                .next()
-                .unwrap()
-                .to_owned(),
-            other => panic!("not SMTP: {other:?}"),
-        })
-        .collect();
+    assert!(t.commands().all(|c| matches!(c, Command::Smtp(_))), "{t}");
+    let verbs: Vec<String> = t.commands().map(Command::name).collect();
     // Our client uses CHUNKING: the content is one BDAT chunk, as sent.
-    assert_eq!(verbs, ["Ehlo", "Mail", "Rcpt", "Bdat", "Quit"]);
+    assert_eq!(verbs, ["EHLO", "MAIL", "RCPT", "BDAT", "QUIT"]);
     let data: Vec<_> = t
         .entries
         .iter()
@@ -261,16 +182,10 @@ async fn smtp_transcript_has_directions_parsed_commands_and_data() {
     assert!(text.contains("C: RCPT TO:<alice@localhost>"), "{text}");
 
     // DATA by hand: the content after 354 is data, not commands.
-    let mut c = Lines::connect(server.smtp_addr()).await;
+    let mut c = Lines::smtp_at_data(server.smtp_addr()).await;
     let client = c.local_addr();
-    c.line().await.unwrap();
-    c.send("HELO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<alice@localhost>\r\nDATA\r\n")
-        .await;
-    for _ in 0..4 {
-        c.line().await.unwrap();
-    }
     c.send("QUIT\r\n..\r\n.\r\n").await;
-    assert!(c.line().await.unwrap().starts_with("250"));
+    c.expect("250").await;
     c.send("QUIT\r\n").await;
     c.rest().await;
     let t = server.transcript_for(client).unwrap();
@@ -308,18 +223,13 @@ async fn smtp_transcript_has_directions_parsed_commands_and_data() {
 
 #[tokio::test]
 async fn imap_and_pop3_transcripts_by_client_address() {
-    let server = TestServer::builder()
-        .user("alice@localhost", "pw")
-        .start()
-        .await
-        .unwrap();
-    let mut imap = Lines::connect(server.imap_addr()).await;
+    let server = server_with(&[ALICE]).await;
+    let mut imap = Lines::greeted(server.imap_addr()).await;
     let client = imap.local_addr();
-    imap.line().await.unwrap();
     imap.send("a1 LOGIN {15}\r\n").await;
-    assert!(imap.line().await.unwrap().starts_with('+'));
+    imap.expect("+").await;
     imap.send("alice@localhost pw\r\na2 SELECT INBOX\r\n").await;
-    while !imap.line().await.unwrap().starts_with("a2 ") {}
+    imap.until("a2 ").await;
     imap.send("a3 LOGOUT\r\n").await;
     imap.rest().await;
     let t = server.transcript_for(client).unwrap();
@@ -333,9 +243,8 @@ async fn imap_and_pop3_transcripts_by_client_address() {
     let raw = t.entries.iter().find(|e| e.command().is_some()).unwrap();
     assert_eq!(&raw.data[..], b"a1 LOGIN {15}\r\nalice@localhost pw\r\n");
 
-    let mut pop = Lines::connect(server.pop3_addr()).await;
+    let mut pop = Lines::greeted(server.pop3_addr()).await;
     let client = pop.local_addr();
-    pop.line().await.unwrap();
     pop.send("USER alice@localhost\r\nPASS pw\r\nBOGUS\r\nQUIT\r\n")
         .await;
     pop.rest().await;
@@ -380,19 +289,14 @@ p.quit()
 
 #[tokio::test]
 async fn python_clients_send_and_read_back() {
-    let server = TestServer::builder()
-        .user("alice@localhost", "pw")
-        .start()
-        .await
-        .unwrap();
-    let args =
-        [server.smtp_addr(), server.imap_addr(), server.pop3_addr()].map(|a| a.port().to_string());
+    let server = server_with(&[ALICE]).await;
+    let args = ports(&[server.smtp_addr(), server.imap_addr(), server.pop3_addr()]);
     let Some(out) = python(PY_SMTP_IMAP_POP3, &args).await else {
         return;
     };
     assert!(out.contains("IMAP Subject: from python"), "{out}");
     assert!(out.contains("POP3 Subject: from python"), "{out}");
-    let got = server.messages_for("alice@localhost");
+    let got = server.messages_for(ALICE);
     assert_eq!(got[0].mail_from(), "<py@example.org>");
     // smtplib authenticated: its AUTH and the 235 are in the transcript.
     let t = server.transcript(got[0].envelope.connection).unwrap();
@@ -407,23 +311,18 @@ async fn python_clients_send_and_read_back() {
 
 #[tokio::test]
 async fn sasl_exchanges_are_continuations() {
-    let server = TestServer::builder()
-        .user("alice@localhost", "pw")
-        .start()
-        .await
-        .unwrap();
+    let server = server_with(&[ALICE]).await;
     // "\0alice@localhost\0pw" in base64.
     let plain = "AGFsaWNlQGxvY2FsaG9zdABwdw==";
 
-    let mut imap = Lines::connect(server.imap_addr()).await;
+    let mut imap = Lines::greeted(server.imap_addr()).await;
     let client = imap.local_addr();
-    imap.line().await.unwrap();
     imap.send("a1 AUTHENTICATE PLAIN\r\n").await;
-    assert!(imap.line().await.unwrap().starts_with('+'));
+    imap.expect("+").await;
     imap.send(&format!("{plain}\r\n")).await;
-    while !imap.line().await.unwrap().starts_with("a1 ") {}
+    imap.until("a1 ").await;
     imap.send("a2 NOOP\r\n").await;
-    assert!(imap.line().await.unwrap().starts_with("a2 OK"));
+    imap.expect("a2 OK").await;
     let t = server.transcript_for(client).unwrap();
     let client_side: Vec<&EntryKind> = t
         .entries
@@ -440,13 +339,12 @@ async fn sasl_exchanges_are_continuations() {
         ]
     ));
 
-    let mut pop = Lines::connect(server.pop3_addr()).await;
+    let mut pop = Lines::greeted(server.pop3_addr()).await;
     let client = pop.local_addr();
-    pop.line().await.unwrap();
     pop.send("AUTH PLAIN\r\n").await;
-    assert!(pop.line().await.unwrap().starts_with('+'));
+    pop.expect("+").await;
     pop.send(&format!("{plain}\r\n")).await;
-    assert!(pop.line().await.unwrap().starts_with("+OK"));
+    pop.expect("+OK").await;
     pop.send("QUIT\r\n").await;
     pop.rest().await;
     let t = server.transcript_for(client).unwrap();
