@@ -8,15 +8,12 @@ use std::time::Duration;
 
 use missive::smtp::Reply;
 use missive::testing::{ConnectionFault, FaultEvent, Protocol, SmtpCommand, SmtpFault, TestServer};
-use testing_util::{Lines, TIMEOUT, python, send};
+use testing_util::{
+    ALICE, BOB, Lines, TIMEOUT, deliver, faults, ports, python, send_to, server_with,
+};
 
 async fn server() -> TestServer {
-    TestServer::builder()
-        .user("alice@localhost", "pw")
-        .user("bob@localhost", "pw")
-        .start()
-        .await
-        .unwrap()
+    server_with(&[ALICE, BOB]).await
 }
 
 fn reply(code: u16, e: (u8, u16, u16), text: &str) -> Reply {
@@ -28,55 +25,40 @@ async fn rcpt_for_one_recipient_fails_once() {
     let server = server().await;
     server.inject_smtp(
         SmtpFault::reply(SmtpCommand::Rcpt, reply(451, (4, 3, 0), "Try again later"))
-            .for_recipient("bob@localhost")
+            .for_recipient(BOB)
             .once(),
     );
-    let to = ["alice@localhost", "bob@localhost"];
-    let first = send(server.smtp_addr(), "a@b.example", &to, b"\r\n1\r\n")
+    let to = [ALICE, BOB];
+    let first = send_to(server.smtp_addr(), &to, b"\r\n1\r\n")
         .await
         .unwrap();
     assert!(first.recipients[0].is_delivered());
     assert_eq!(first.recipients[1].reply.code().get(), 451);
     assert_eq!(first.recipients[1].reply.lines(), ["Try again later"]);
-    let second = send(server.smtp_addr(), "a@b.example", &to, b"\r\n2\r\n")
+    let second = send_to(server.smtp_addr(), &to, b"\r\n2\r\n")
         .await
         .unwrap();
     assert!(second.recipients.iter().all(|r| r.is_delivered()));
     server.wait_for_messages(2, TIMEOUT).await.unwrap();
-    assert_eq!(server.messages_for("bob@localhost").len(), 1);
-    assert_eq!(server.messages_for("alice@localhost").len(), 2);
-    let m = &server.messages_for("alice@localhost")[0];
+    assert_eq!(server.messages_for(BOB).len(), 1);
+    assert_eq!(server.messages_for(ALICE).len(), 2);
+    let m = &server.messages_for(ALICE)[0];
     assert_eq!(m.rcpt_to(), ["<alice@localhost>"]);
 }
 
 #[tokio::test]
 async fn data_and_end_of_data_replies() {
     let server = server().await;
-    server.inject_smtp(
-        SmtpFault::reply(SmtpCommand::Data, reply(550, (5, 7, 1), "Content refused")).once(),
-    );
-    let out = send(
-        server.smtp_addr(),
-        "a@b.example",
-        &["alice@localhost"],
-        b"\r\nx\r\n",
-    )
-    .await
-    .unwrap();
-    assert_eq!(out.recipients[0].reply.code().get(), 550);
-
-    server.inject_smtp(
-        SmtpFault::reply(SmtpCommand::DataEnd, reply(452, (4, 3, 1), "Disk full")).once(),
-    );
-    let out = send(
-        server.smtp_addr(),
-        "a@b.example",
-        &["alice@localhost"],
-        b"\r\nx\r\n",
-    )
-    .await
-    .unwrap();
-    assert_eq!(out.recipients[0].reply.code().get(), 452);
+    for (command, scripted) in [
+        (SmtpCommand::Data, reply(550, (5, 7, 1), "Content refused")),
+        (SmtpCommand::DataEnd, reply(452, (4, 3, 1), "Disk full")),
+    ] {
+        server.inject_smtp(SmtpFault::reply(command, scripted.clone()).once());
+        let out = send_to(server.smtp_addr(), &[ALICE], b"\r\nx\r\n")
+            .await
+            .unwrap();
+        assert_eq!(out.recipients[0].reply, scripted, "{command:?}");
+    }
     // Neither was delivered.
     assert!(server.messages().is_empty());
     assert!(
@@ -96,49 +78,29 @@ async fn greeting_and_ehlo_replies() {
     let mut c = Lines::connect(server.smtp_addr()).await;
     assert!(c.line().await.unwrap().starts_with("554 "));
     server.inject_smtp(SmtpFault::reply(SmtpCommand::Ehlo, reply(421, (4, 3, 2), "Bye")).once());
-    let e = send(
-        server.smtp_addr(),
-        "a@b.example",
-        &["alice@localhost"],
-        b"\r\nx\r\n",
-    )
-    .await;
+    let e = send_to(server.smtp_addr(), &[ALICE], b"\r\nx\r\n").await;
     assert!(e.is_err(), "{e:?}");
     // Used up: the next session goes through.
-    send(
-        server.smtp_addr(),
-        "a@b.example",
-        &["alice@localhost"],
-        b"\r\nx\r\n",
-    )
-    .await
-    .unwrap();
+    deliver(&server, b"\r\nx\r\n").await;
 }
 
 #[tokio::test]
 async fn scripted_disconnect_at_a_command() {
     let server = server().await;
     server.inject_smtp(SmtpFault::disconnect(SmtpCommand::Mail).once());
-    let mut c = Lines::connect(server.smtp_addr()).await;
+    let mut c = Lines::greeted(server.smtp_addr()).await;
     let client = c.local_addr();
-    c.line().await.unwrap();
     c.send("HELO x\r\n").await;
-    c.line().await.unwrap();
+    c.expect("250").await;
     c.send("MAIL FROM:<a@b.example>\r\n").await;
     // No reply: the end of the stream.
     assert_eq!(c.rest().await, b"");
     let t = server.transcript_for(client).unwrap();
-    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Disconnected]);
+    assert_eq!(faults(&t), [FaultEvent::Disconnected]);
     assert!(t.closed);
     // A client sees an error.
     server.inject_smtp(SmtpFault::disconnect(SmtpCommand::DataEnd).once());
-    let e = send(
-        server.smtp_addr(),
-        "a@b.example",
-        &["alice@localhost"],
-        b"\r\nx\r\n",
-    )
-    .await;
+    let e = send_to(server.smtp_addr(), &[ALICE], b"\r\nx\r\n").await;
     assert!(e.is_err(), "{e:?}");
     assert!(server.messages().is_empty());
 }
@@ -151,19 +113,13 @@ async fn scripted_stall_and_delay() {
         SmtpCommand::Mail,
         Duration::from_millis(20),
     ));
-    let mut c = Lines::connect(server.smtp_addr()).await;
+    let mut c = Lines::smtp_at_data(server.smtp_addr()).await;
     let client = c.local_addr();
-    c.line().await.unwrap();
-    c.send("HELO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<alice@localhost>\r\nDATA\r\n")
-        .await;
-    for _ in 0..4 {
-        c.line().await.unwrap();
-    }
     c.send("Subject: s\r\n\r\nx\r\n.\r\n").await;
     assert!(c.silent_for(Duration::from_millis(300)).await);
     let t = server.transcript_for(client).unwrap();
     assert_eq!(
-        t.faults().collect::<Vec<_>>(),
+        faults(&t),
         [
             FaultEvent::Delayed(Duration::from_millis(20)),
             FaultEvent::Stalled
@@ -183,7 +139,7 @@ async fn disconnect_after_server_bytes_then_normal() {
     assert_eq!(got.len(), 10);
     assert!(got.starts_with(b"* OK"));
     let t = server.transcript_for(client).unwrap();
-    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Disconnected]);
+    assert_eq!(faults(&t), [FaultEvent::Disconnected]);
     assert_eq!(&t.entries[0].data[..], &got[..]);
     // Once only.
     let mut c = Lines::connect(server.imap_addr()).await;
@@ -196,8 +152,7 @@ async fn disconnect_after_server_bytes_then_normal() {
     };
     let cut = greeting.len() as u64 + 2;
     server.inject_connection(ConnectionFault::disconnect_after_bytes(Protocol::Pop3, cut));
-    let mut c = Lines::connect(server.pop3_addr()).await;
-    c.line().await.unwrap();
+    let mut c = Lines::greeted(server.pop3_addr()).await;
     c.send("CAPA\r\n").await;
     assert_eq!(c.rest().await, b"+O");
 }
@@ -209,16 +164,15 @@ async fn disconnect_after_client_bytes() {
         Protocol::Smtp,
         12,
     ));
-    let mut c = Lines::connect(server.smtp_addr()).await;
+    let mut c = Lines::greeted(server.smtp_addr()).await;
     let client = c.local_addr();
-    c.line().await.unwrap();
     c.send("HELO x\r\n").await;
-    assert!(c.line().await.unwrap().starts_with("250"));
+    c.expect("250").await;
     // 8 octets read so far: the server reads 4 more of this and hangs up.
     c.send("MAIL FROM:<a@b.example>\r\n").await;
     assert_eq!(c.rest().await, b"");
     let t = server.transcript_for(client).unwrap();
-    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Disconnected]);
+    assert_eq!(faults(&t), [FaultEvent::Disconnected]);
 }
 
 #[tokio::test]
@@ -230,7 +184,7 @@ async fn stalled_peers() {
     let client = c.local_addr();
     assert!(c.silent_for(Duration::from_millis(200)).await);
     let t = server.transcript_for(client).unwrap();
-    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Stalled]);
+    assert_eq!(faults(&t), [FaultEvent::Stalled]);
     assert!(t.entries.iter().all(|e| e.data.is_empty()));
 
     // Half a greeting, then silence: the client's command is not read.
@@ -242,7 +196,7 @@ async fn stalled_peers() {
     assert!(c.silent_for(Duration::from_millis(200)).await);
     let t = server.transcript_for(client).unwrap();
     assert!(t.commands().next().is_none());
-    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Stalled]);
+    assert_eq!(faults(&t), [FaultEvent::Stalled]);
 }
 
 #[tokio::test]
@@ -250,15 +204,7 @@ async fn slow_peer_delays_every_write() {
     let server = server().await;
     let delay = Duration::from_millis(5);
     server.inject_connection(ConnectionFault::slow(Protocol::Smtp, delay).once());
-    send(
-        server.smtp_addr(),
-        "a@b.example",
-        &["alice@localhost"],
-        b"\r\nx\r\n",
-    )
-    .await
-    .unwrap();
-    let got = server.wait_for_messages(1, TIMEOUT).await.unwrap();
+    let got = deliver(&server, b"\r\nx\r\n").await;
     let t = server.transcript(got[0].envelope.connection).unwrap();
     let delays = t
         .faults()
@@ -287,7 +233,7 @@ async fn python_smtplib_sees_scripted_replies() {
     let server = server().await;
     server.inject_smtp(
         SmtpFault::reply(SmtpCommand::Rcpt, reply(451, (4, 3, 0), "Try again later"))
-            .for_recipient("bob@localhost")
+            .for_recipient(BOB)
             .once(),
     );
     // The first transaction's DATA passes; the second's is refused.
@@ -296,7 +242,7 @@ async fn python_smtplib_sees_scripted_replies() {
         SmtpCommand::Data,
         reply(550, (5, 7, 1), "No"),
     ));
-    let Some(out) = python(PY_FAULTS, &[server.smtp_addr().port().to_string()]).await else {
+    let Some(out) = python(PY_FAULTS, &ports(&[server.smtp_addr()])).await else {
         return;
     };
     assert!(out.contains("REFUSED [('bob@localhost', 451)]"), "{out}");
@@ -331,27 +277,27 @@ async fn python_imaplib_and_poplib_see_stream_faults() {
     // USER's reply go out, then nothing.
     let pop_greeting = {
         let mut c = Lines::connect(server.pop3_addr()).await;
-        let g = c.line().await.unwrap();
+        let g = c.expect("+OK").await;
         c.send("USER alice@localhost\r\n").await;
-        g.len() + c.line().await.unwrap().len()
+        g.len() + c.expect("+OK").await.len()
     };
     server.inject_connection(
         ConnectionFault::disconnect_after_bytes(Protocol::Pop3, pop_greeting as u64).once(),
     );
-    let args = [server.imap_addr(), server.pop3_addr()].map(|a| a.port().to_string());
+    let args = ports(&[server.imap_addr(), server.pop3_addr()]);
     let Some(out) = python(PY_STREAM_FAULTS, &args).await else {
         return;
     };
     assert!(out.contains("IMAP timeout"), "{out}");
     assert!(out.contains("POP3 dropped"), "{out}");
-    let faults: Vec<(Protocol, Vec<FaultEvent>)> = server
+    let seen: Vec<(Protocol, Vec<FaultEvent>)> = server
         .transcripts()
         .iter()
-        .map(|t| (t.protocol, t.faults().collect()))
-        .filter(|(_, f): &(Protocol, Vec<FaultEvent>)| !f.is_empty())
+        .map(|t| (t.protocol, faults(t)))
+        .filter(|(_, f)| !f.is_empty())
         .collect();
     assert_eq!(
-        faults,
+        seen,
         [
             (Protocol::Imap, vec![FaultEvent::Stalled]),
             (Protocol::Pop3, vec![FaultEvent::Disconnected])
@@ -362,39 +308,26 @@ async fn python_imaplib_and_poplib_see_stream_faults() {
 #[tokio::test]
 async fn faults_at_a_client_command() {
     let server = server().await;
-    send(
-        server.smtp_addr(),
-        "a@b.example",
-        &["alice@localhost"],
-        b"Subject: 1\r\n\r\nx\r\n",
-    )
-    .await
-    .unwrap();
-    server.wait_for_messages(1, TIMEOUT).await.unwrap();
+    deliver(&server, b"Subject: 1\r\n\r\nx\r\n").await;
 
     // POP3 dies when RETR arrives; the session before it went normally.
     server.inject_connection(ConnectionFault::disconnect_at_command(Protocol::Pop3, "retr").once());
-    let mut pop = Lines::connect(server.pop3_addr()).await;
+    let mut pop = Lines::pop3_login(server.pop3_addr(), ALICE, "pw").await;
     let client = pop.local_addr();
-    pop.line().await.unwrap();
-    pop.send("USER alice@localhost\r\nPASS pw\r\n").await;
-    pop.line().await.unwrap();
-    assert!(pop.line().await.unwrap().starts_with("+OK"));
     pop.send("RETR 1\r\n").await;
     assert_eq!(pop.rest().await, b"");
     let t = server.transcript_for(client).unwrap();
     let last: Vec<String> = t.commands().map(|c| c.name()).collect();
     assert_eq!(last, ["USER", "PASS", "RETR"]);
-    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Disconnected]);
+    assert_eq!(faults(&t), [FaultEvent::Disconnected]);
     // The maildrop was not changed. (The cut session releases its lock
     // just after the client sees the end: retry while it says IN-USE.)
     let mut stat = String::new();
     for _ in 0..50 {
-        let mut pop = Lines::connect(server.pop3_addr()).await;
-        pop.line().await.unwrap();
+        let mut pop = Lines::greeted(server.pop3_addr()).await;
         pop.send("USER alice@localhost\r\nPASS pw\r\nSTAT\r\n")
             .await;
-        pop.line().await.unwrap();
+        pop.expect("+OK").await;
         if pop.line().await.unwrap().starts_with("+OK") {
             stat = pop.line().await.unwrap();
             break;
@@ -405,28 +338,26 @@ async fn faults_at_a_client_command() {
 
     // IMAP goes silent at UID FETCH, after SELECT was answered.
     server.inject_connection(ConnectionFault::stall_at_command(Protocol::Imap, "UID FETCH").once());
-    let mut imap = Lines::connect(server.imap_addr()).await;
+    let mut imap = Lines::greeted(server.imap_addr()).await;
     let client = imap.local_addr();
-    imap.line().await.unwrap();
     imap.send("a1 LOGIN alice@localhost pw\r\na2 SELECT INBOX\r\n")
         .await;
-    while !imap.line().await.unwrap().starts_with("a2 OK") {}
+    imap.until("a2 OK").await;
     imap.send("a3 UID FETCH 1:* FLAGS\r\n").await;
     assert!(imap.silent_for(Duration::from_millis(200)).await);
     let t = server.transcript_for(client).unwrap();
     let names: Vec<String> = t.commands().map(|c| c.name()).collect();
     assert_eq!(names, ["LOGIN", "SELECT", "UID FETCH"]);
-    assert_eq!(t.faults().collect::<Vec<_>>(), [FaultEvent::Stalled]);
+    assert_eq!(faults(&t), [FaultEvent::Stalled]);
 
     // SMTP commands the handler never sees (RSET) can be faulted too.
     server.inject_connection(ConnectionFault::disconnect_at_command(
         Protocol::Smtp,
         "RSET",
     ));
-    let mut smtp = Lines::connect(server.smtp_addr()).await;
-    smtp.line().await.unwrap();
+    let mut smtp = Lines::greeted(server.smtp_addr()).await;
     smtp.send("HELO x\r\n").await;
-    smtp.line().await.unwrap();
+    smtp.expect("250").await;
     smtp.send("RSET\r\n").await;
     assert_eq!(smtp.rest().await, b"");
 }
@@ -446,20 +377,12 @@ except (poplib.error_proto, EOFError, ConnectionError) as e:
 #[tokio::test]
 async fn python_poplib_sees_a_disconnect_at_retr() {
     let server = server().await;
-    send(
-        server.smtp_addr(),
-        "a@b.example",
-        &["alice@localhost"],
-        b"Subject: 1\r\n\r\nx\r\n",
-    )
-    .await
-    .unwrap();
-    server.wait_for_messages(1, TIMEOUT).await.unwrap();
+    deliver(&server, b"Subject: 1\r\n\r\nx\r\n").await;
     server.inject_connection(ConnectionFault::disconnect_at_command(
         Protocol::Pop3,
         "RETR",
     ));
-    let Some(out) = python(PY_POP_RETR, &[server.pop3_addr().port().to_string()]).await else {
+    let Some(out) = python(PY_POP_RETR, &ports(&[server.pop3_addr()])).await else {
         return;
     };
     assert!(out.contains("RETR failed"), "{out}");
