@@ -123,7 +123,6 @@ fn make_folder(maildir: &std::path::Path, count: usize, size: usize) -> io::Resu
 /// the tagged one.
 struct Client {
     r: BufReader<TcpStream>,
-    w: TcpStream,
     n: u32,
     line: Vec<u8>,
     sink: Vec<u8>,
@@ -134,11 +133,11 @@ impl Client {
         let s = TcpStream::connect(addr)?;
         s.set_nodelay(true)?;
         let mut c = Client {
-            r: BufReader::with_capacity(1 << 16, s.try_clone()?),
-            w: s,
+            r: BufReader::with_capacity(1 << 14, s),
             n: 0,
             line: Vec::new(),
-            sink: vec![0; 1 << 16],
+            // Allocated at the first literal.
+            sink: Vec::new(),
         };
         c.line.clear();
         c.r.read_until(b'\n', &mut c.line)?;
@@ -150,7 +149,9 @@ impl Client {
     fn cmd(&mut self, command: &str) -> io::Result<u64> {
         self.n += 1;
         let tag = format!("b{} ", self.n);
-        self.w.write_all(format!("{tag}{command}\r\n").as_bytes())?;
+        self.r
+            .get_mut()
+            .write_all(format!("{tag}{command}\r\n").as_bytes())?;
         let mut total = 0u64;
         loop {
             self.line.clear();
@@ -161,6 +162,9 @@ impl Client {
             total += k as u64;
             // A line ending in {n} announces n octets of literal.
             if let Some(n) = literal_len(&self.line) {
+                if self.sink.is_empty() {
+                    self.sink = vec![0; 1 << 16];
+                }
                 let mut left = n;
                 while left > 0 {
                     let want = left.min(self.sink.len() as u64) as usize;

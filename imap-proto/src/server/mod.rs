@@ -453,6 +453,10 @@ impl Session {
             return;
         };
         let r = Response::Data(Data::Fetch { seq, items });
+        // Room for the bodies at once, rather than growing the buffer
+        // (and copying what it holds) while they are written.
+        self.out
+            .reserve(bodies.iter().map(Bytes::len).sum::<usize>() + 256);
         let mut bodies = bodies.into_iter();
         for f in response_fragments(&r, self.options()) {
             match f {
