@@ -8,6 +8,9 @@
 //!   new/, fsync new/).
 //! - `delivery/store_deliver`: the same plus a UID (folder lock, append
 //!   to dovecot-uidlist, fsync).
+//! - `delivery_batch/*`: group commit, 32 messages per call
+//!   (`Maildir::deliver_batch`, `Store::deliver_batch`): two syncs and one
+//!   folder lock for the 32; throughput in messages, as above.
 //! - `folder_10k/*`: opening (full listing plus one stat per message),
 //!   a refresh when nothing changed, a refresh after one flag rename in
 //!   cur/, and the `has_changed` poll.
@@ -66,6 +69,32 @@ fn delivery(c: &mut Criterion) {
     let store = Store::maildir(dir.path().join("store")).unwrap();
     g.bench_function("store_deliver", |b| {
         b.iter(|| store.deliver("INBOX", black_box(&msg)).unwrap());
+    });
+    g.finish();
+
+    // Group commit: BATCH messages per deliver_batch call, elements are
+    // messages, so the throughput compares directly with store_deliver.
+    const BATCH: usize = 32;
+    let mut g = c.benchmark_group("delivery_batch");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(8));
+    let batch: Vec<&[u8]> = (0..BATCH).map(|_| msg.as_slice()).collect();
+    let md = Maildir::create(dir.path().join("md-batch")).unwrap();
+    g.bench_function("maildir_deliver_batch_32", |b| {
+        b.iter(|| {
+            for r in md.deliver_batch(black_box(&batch)) {
+                r.unwrap();
+            }
+        });
+    });
+    let store = Store::maildir(dir.path().join("store-batch")).unwrap();
+    g.bench_function("store_deliver_batch_32", |b| {
+        b.iter(|| {
+            for r in store.deliver_batch("INBOX", black_box(&batch)) {
+                r.unwrap();
+            }
+        });
     });
     g.finish();
 }
