@@ -499,20 +499,36 @@ mod tests {
             .collect()
     }
 
+    const C: Direction = Direction::ClientToServer;
+    const S: Direction = Direction::ServerToClient;
+
+    /// Records an exchange, each step the bytes one side sent.
+    fn exchange(protocol: Protocol, steps: &[(Direction, &[u8])]) -> Recorder {
+        let mut r = Recorder::new(ConnectionId(1), protocol, peer());
+        for (direction, bytes) in steps {
+            match direction {
+                Direction::ClientToServer => r.client(bytes),
+                Direction::ServerToClient => r.server(bytes),
+            }
+        }
+        r
+    }
+
     #[test]
     fn smtp_data_and_bdat_are_content_not_commands() {
-        let mut r = Recorder::new(ConnectionId(1), Protocol::Smtp, peer());
-        r.server(b"220 localhost ESMTP\r\n");
+        const REST: &[(Direction, &[u8])] = &[
+            (S, b"250-localhost\r\n250 PIPELINING\r\n250 2.1.0 OK\r\n"),
+            (C, b"RCPT TO:<c@d>\r\nDATA\r\n"),
+            (S, b"250 OK\r\n354 go\r\n"),
+            (C, b"QUIT\r\n."),
+            (C, b"\r\nBDAT 4 LAST\r\nab\r\n"),
+            (S, b"250 queued\r\n"),
+        ];
+        let mut steps: Vec<(Direction, &[u8])> = vec![(S, b"220 localhost ESMTP\r\n")];
         // Split anywhere: a record is the same.
-        for b in b"EHLO x\r\nMAIL FROM:<a@b>\r\n" {
-            r.client(&[*b]);
-        }
-        r.server(b"250-localhost\r\n250 PIPELINING\r\n250 2.1.0 OK\r\n");
-        r.client(b"RCPT TO:<c@d>\r\nDATA\r\n");
-        r.server(b"250 OK\r\n354 go\r\n");
-        r.client(b"QUIT\r\n.");
-        r.client(b"\r\nBDAT 4 LAST\r\nab\r\n");
-        r.server(b"250 queued\r\n");
+        steps.extend(b"EHLO x\r\nMAIL FROM:<a@b>\r\n".chunks(1).map(|b| (C, b)));
+        steps.extend_from_slice(REST);
+        let r = exchange(Protocol::Smtp, &steps);
         assert_eq!(
             kinds(&r),
             [
@@ -526,59 +542,79 @@ mod tests {
         assert_eq!(replies, [220, 250, 250, 250, 354, 250]);
     }
 
-    #[test]
-    fn smtp_sasl_lines_are_continuations() {
-        let mut r = Recorder::new(ConnectionId(1), Protocol::Smtp, peer());
-        r.client(b"AUTH LOGIN\r\n");
-        r.server(b"334 VXNlcm5hbWU6\r\n");
-        r.client(b"YWxpY2U=\r\n");
-        r.server(b"334 UGFzc3dvcmQ6\r\n");
-        r.client(b"cHc=\r\n");
-        r.server(b"235 2.7.0 OK\r\n");
-        assert_eq!(
-            kinds(&r),
-            ["cmd", "reply", "cont", "reply", "cont", "reply"]
-        );
-    }
+    /// An exchange, the kinds of entries it gives, and the data of some of
+    /// them by index.
+    type Case = (
+        Protocol,
+        &'static [(Direction, &'static [u8])],
+        &'static [&'static str],
+        &'static [(usize, &'static [u8])],
+    );
+
+    /// SMTP SASL lines after 334 and POP3's after `+` are continuations;
+    /// an IMAP literal is part of its command, IDLE's DONE a continuation;
+    /// a POP3 multi-line body is one entry.
+    const CASES: &[Case] = &[
+        (
+            Protocol::Smtp,
+            &[
+                (C, b"AUTH LOGIN\r\n"),
+                (S, b"334 VXNlcm5hbWU6\r\n"),
+                (C, b"YWxpY2U=\r\n"),
+                (S, b"334 UGFzc3dvcmQ6\r\n"),
+                (C, b"cHc=\r\n"),
+                (S, b"235 2.7.0 OK\r\n"),
+            ],
+            &["cmd", "reply", "cont", "reply", "cont", "reply"],
+            &[],
+        ),
+        (
+            Protocol::Imap,
+            &[
+                (S, b"* OK ready\r\n"),
+                (C, b"a1 LOGIN {5}\r\n"),
+                (S, b"+ Ready\r\n"),
+                (C, b"alice pw\r\na2 IDLE\r\n"),
+                (S, b"a1 OK done\r\n+ idling\r\n"),
+                (C, b"DONE\r\n"),
+                (S, b"a2 OK IDLE done\r\n* 1 FETCH (BODY[] {3}\r\nx\r\n)\r\n"),
+                (C, b"a3 BOGUS\r\n"),
+            ],
+            &[
+                "resp", "resp", "cmd", "cmd", "resp", "resp", "cont", "resp", "resp", "unparsed",
+            ],
+            &[
+                (2, b"a1 LOGIN {5}\r\nalice pw\r\n"),
+                (8, b"* 1 FETCH (BODY[] {3}\r\nx\r\n)\r\n"),
+            ],
+        ),
+        (
+            Protocol::Pop3,
+            &[
+                (S, b"+OK ready\r\n"),
+                (C, b"USER a\r\nRETR 1\r\nSTAT\r\n"),
+                (S, b"+OK\r\n+OK 3 octets\r\nx\r\n..y\r\n.\r\n+OK 1 3\r\n"),
+                (C, b"AUTH PLAIN\r\n"),
+                (S, b"+ \r\n"),
+                (C, b"AGEAcHc=\r\n"),
+            ],
+            &[
+                "resp", "cmd", "cmd", "cmd", "resp", "resp", "data", "resp", "cmd", "resp", "cont",
+            ],
+            &[(6, b"x\r\n..y\r\n.\r\n")],
+        ),
+    ];
 
     #[test]
-    fn imap_literals_idle_and_errors() {
-        let mut r = Recorder::new(ConnectionId(1), Protocol::Imap, peer());
-        r.server(b"* OK ready\r\n");
-        r.client(b"a1 LOGIN {5}\r\n");
-        r.server(b"+ Ready\r\n");
-        r.client(b"alice pw\r\na2 IDLE\r\n");
-        r.server(b"a1 OK done\r\n+ idling\r\n");
-        r.client(b"DONE\r\n");
-        r.server(b"a2 OK IDLE done\r\n* 1 FETCH (BODY[] {3}\r\nx\r\n)\r\n");
-        r.client(b"a3 BOGUS\r\n");
-        assert_eq!(
-            kinds(&r),
-            [
-                "resp", "resp", "cmd", "cmd", "resp", "resp", "cont", "resp", "resp", "unparsed"
-            ]
-        );
-        let login = &r.transcript.entries[2];
-        assert_eq!(&login.data[..], b"a1 LOGIN {5}\r\nalice pw\r\n");
-        let fetch = &r.transcript.entries[8];
-        assert_eq!(&fetch.data[..], b"* 1 FETCH (BODY[] {3}\r\nx\r\n)\r\n");
-    }
-
-    #[test]
-    fn pop3_multiline_bodies_are_one_entry() {
-        let mut r = Recorder::new(ConnectionId(1), Protocol::Pop3, peer());
-        r.server(b"+OK ready\r\n");
-        r.client(b"USER a\r\nRETR 1\r\nSTAT\r\n");
-        r.server(b"+OK\r\n+OK 3 octets\r\nx\r\n..y\r\n.\r\n+OK 1 3\r\n");
-        r.client(b"AUTH PLAIN\r\n");
-        r.server(b"+ \r\n");
-        r.client(b"AGEAcHc=\r\n");
-        assert_eq!(
-            kinds(&r),
-            [
-                "resp", "cmd", "cmd", "cmd", "resp", "resp", "data", "resp", "cmd", "resp", "cont"
-            ]
-        );
+    fn sasl_literals_idle_and_multiline_bodies() {
+        for &(protocol, steps, expected, data) in CASES {
+            let r = exchange(protocol, steps);
+            assert_eq!(kinds(&r), expected, "{protocol:?}");
+            for &(i, bytes) in data {
+                let entry = &r.transcript.entries[i];
+                assert_eq!(&entry.data[..], bytes, "{protocol:?} entry {i}");
+            }
+        }
     }
 
     /// A stream of `pieces` and random runs of bytes, every one as likely.
