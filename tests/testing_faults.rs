@@ -20,6 +20,20 @@ fn reply(code: u16, e: (u8, u16, u16), text: &str) -> Reply {
     Reply::new(code, Some(e), text).unwrap()
 }
 
+/// HELO, then MAIL: no reply to it but the end of the stream, and the
+/// transcript says the server cut the connection.
+async fn mail_gets_the_end_of_the_stream(server: &TestServer) {
+    let mut c = Lines::greeted(server.smtp_addr()).await;
+    let client = c.local_addr();
+    c.send("HELO x\r\n").await;
+    c.expect("250").await;
+    c.send("MAIL FROM:<a@b.example>\r\n").await;
+    assert_eq!(c.rest().await, b"");
+    let t = server.transcript_for(client).unwrap();
+    assert_eq!(faults(&t), [FaultEvent::Disconnected]);
+    assert!(t.closed);
+}
+
 #[tokio::test]
 async fn rcpt_for_one_recipient_fails_once() {
     let server = server().await;
@@ -88,16 +102,7 @@ async fn greeting_and_ehlo_replies() {
 async fn scripted_disconnect_at_a_command() {
     let server = server().await;
     server.inject_smtp(SmtpFault::disconnect(SmtpCommand::Mail).once());
-    let mut c = Lines::greeted(server.smtp_addr()).await;
-    let client = c.local_addr();
-    c.send("HELO x\r\n").await;
-    c.expect("250").await;
-    c.send("MAIL FROM:<a@b.example>\r\n").await;
-    // No reply: the end of the stream.
-    assert_eq!(c.rest().await, b"");
-    let t = server.transcript_for(client).unwrap();
-    assert_eq!(faults(&t), [FaultEvent::Disconnected]);
-    assert!(t.closed);
+    mail_gets_the_end_of_the_stream(&server).await;
     // A client sees an error.
     server.inject_smtp(SmtpFault::disconnect(SmtpCommand::DataEnd).once());
     let e = send_to(server.smtp_addr(), &[ALICE], b"\r\nx\r\n").await;
@@ -164,15 +169,8 @@ async fn disconnect_after_client_bytes() {
         Protocol::Smtp,
         12,
     ));
-    let mut c = Lines::greeted(server.smtp_addr()).await;
-    let client = c.local_addr();
-    c.send("HELO x\r\n").await;
-    c.expect("250").await;
-    // 8 octets read so far: the server reads 4 more of this and hangs up.
-    c.send("MAIL FROM:<a@b.example>\r\n").await;
-    assert_eq!(c.rest().await, b"");
-    let t = server.transcript_for(client).unwrap();
-    assert_eq!(faults(&t), [FaultEvent::Disconnected]);
+    // `HELO x` is 8 octets: the server reads 4 more, of MAIL, and hangs up.
+    mail_gets_the_end_of_the_stream(&server).await;
 }
 
 #[tokio::test]
