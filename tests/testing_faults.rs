@@ -20,6 +20,13 @@ fn reply(code: u16, e: (u8, u16, u16), text: &str) -> Reply {
     Reply::new(code, Some(e), text).unwrap()
 }
 
+/// `451 4.3.0 Try again later` to the first `RCPT TO:<bob@localhost>`.
+fn bob_rcpt_451_once() -> SmtpFault {
+    SmtpFault::reply(SmtpCommand::Rcpt, reply(451, (4, 3, 0), "Try again later"))
+        .for_recipient(BOB)
+        .once()
+}
+
 /// HELO, then MAIL: no reply to it but the end of the stream, and the
 /// transcript says the server cut the connection.
 async fn mail_gets_the_end_of_the_stream(server: &TestServer) {
@@ -37,11 +44,7 @@ async fn mail_gets_the_end_of_the_stream(server: &TestServer) {
 #[tokio::test]
 async fn rcpt_for_one_recipient_fails_once() {
     let server = server().await;
-    server.inject_smtp(
-        SmtpFault::reply(SmtpCommand::Rcpt, reply(451, (4, 3, 0), "Try again later"))
-            .for_recipient(BOB)
-            .once(),
-    );
+    server.inject_smtp(bob_rcpt_451_once());
     let to = [ALICE, BOB];
     let first = send_to(server.smtp_addr(), &to, b"\r\n1\r\n")
         .await
@@ -229,11 +232,7 @@ with smtplib.SMTP("127.0.0.1", port) as s:
 #[tokio::test]
 async fn python_smtplib_sees_scripted_replies() {
     let server = server().await;
-    server.inject_smtp(
-        SmtpFault::reply(SmtpCommand::Rcpt, reply(451, (4, 3, 0), "Try again later"))
-            .for_recipient(BOB)
-            .once(),
-    );
+    server.inject_smtp(bob_rcpt_451_once());
     // The first transaction's DATA passes; the second's is refused.
     server.inject_smtp(SmtpFault::delay(SmtpCommand::Data, Duration::ZERO).once());
     server.inject_smtp(SmtpFault::reply(

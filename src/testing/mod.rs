@@ -307,12 +307,7 @@ impl TestServer {
     /// transcripts and the faults; users stay. Call it between tests, with
     /// no IMAP or POP3 session open.
     pub async fn reset(&self) -> io::Result<()> {
-        if let Ok(mut f) = self.shared.smtp_faults.lock() {
-            f.clear();
-        }
-        if let Ok(mut f) = self.shared.connection_faults.lock() {
-            f.clear();
-        }
+        self.clear_faults();
         if let Ok(mut c) = self.shared.connections.lock() {
             c.clear();
         }
