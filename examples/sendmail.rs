@@ -659,6 +659,39 @@ mod tests {
         assert_eq!(header_end(b"To: x\r\n"), (7, false));
     }
 
+    proptest::proptest! {
+        /// Whatever a program pipes in: no panic, CRLF line ends only, a
+        /// header section that ends, no Bcc: left after -t.
+        #[test]
+        fn any_input_gives_a_well_formed_message(
+            input in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            ignore_dots in proptest::prelude::any::<bool>(),
+        ) {
+            let m = read_message(&input, ignore_dots);
+            for line in m.split_inclusive(|&b| b == b'\n') {
+                proptest::prop_assert!(line.ends_with(b"\r\n"));
+                proptest::prop_assert!(!line[..line.len() - 2].contains(&b'\n'));
+            }
+            let (_, without_bcc) = extract_recipients(&m);
+            let (end, _) = header_end(&without_bcc);
+            let names = fields(&without_bcc[..end]);
+            proptest::prop_assert!(names.iter().all(|(n, _)| n != "bcc"));
+            let done = complete_header(without_bcc, "a@b", Some("A"), "h");
+            let (end, separated) = header_end(&done);
+            proptest::prop_assert!(separated);
+            let names: Vec<String> = fields(&done[..end]).into_iter().map(|(n, _)| n).collect();
+            for required in ["date", "from", "message-id"] {
+                proptest::prop_assert!(names.iter().any(|n| n == required), "{names:?}");
+            }
+        }
+
+        /// Address lists of any text: no panic, no empty address.
+        #[test]
+        fn any_address_list(value in "\\PC{0,200}") {
+            proptest::prop_assert!(addresses_in(&value).iter().all(|a| !a.is_empty()));
+        }
+    }
+
     #[test]
     fn addresses_are_qualified() {
         assert_eq!(qualify("alice", "localhost"), "alice@localhost");
