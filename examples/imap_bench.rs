@@ -255,7 +255,13 @@ fn run(
     // Warm up: the first SELECT builds UID lists and indexes, the first
     // reads fill caches. None of it is timed.
     let mut c = Client::connect(addr, user, password)?;
+    let t = Instant::now();
     c.cmd("SELECT INBOX")?;
+    Stats {
+        times: vec![t.elapsed()],
+        bytes: 0,
+    }
+    .print(label, user, "SELECT (first: builds UID list)");
     c.cmd("FETCH 1:* (UID FLAGS RFC822.SIZE)")?;
     if body {
         c.cmd("FETCH 1:* BODY.PEEK[]")?;
