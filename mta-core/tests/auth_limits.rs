@@ -92,18 +92,27 @@ fn failures_outside_the_window_do_not_add_up() {
 }
 
 #[test]
-fn success_forgets_earlier_failures() {
-    let mut limiter = FailureLimiter::new(limits(2));
+fn success_resets_the_delay_but_not_the_count() {
+    let mut limiter = FailureLimiter::new(limits(3));
     let t0 = Instant::now();
     let client = ip("192.0.2.44");
     let _ = limiter.record_failure(client, t0);
-    limiter.record_success(client, t0 + Duration::from_secs(1));
+    let second = limiter.record_failure(client, t0 + Duration::from_secs(1));
+    assert_eq!(second, Duration::from_secs(4));
+    limiter.record_success(client, t0 + Duration::from_secs(2));
+    // The delay starts over...
+    let third = limiter.record_failure(client, t0 + Duration::from_secs(3));
+    assert_eq!(third, Duration::from_secs(2));
+    // ...but that was the third failure in the window: blocked, so a
+    // client cannot reset the count by logging into an account it holds.
+    assert!(matches!(
+        limiter.check(client, t0 + Duration::from_secs(4)),
+        Verdict::Blocked { .. }
+    ));
+    // Once the window has passed, a success drops the record.
+    let later = t0 + Duration::from_secs(3 + 300);
+    limiter.record_success(client, later + Duration::from_secs(61));
     assert_eq!(limiter.tracked(), 0);
-    let _ = limiter.record_failure(client, t0 + Duration::from_secs(2));
-    assert_eq!(
-        limiter.check(client, t0 + Duration::from_secs(3)),
-        Verdict::Allow
-    );
 }
 
 #[test]

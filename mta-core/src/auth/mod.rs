@@ -94,6 +94,8 @@ pub enum Verdict {
 struct Record {
     /// Failures counted since `window_start`.
     failures: u32,
+    /// Failures since the last success: the delay doubles with these.
+    since_success: u32,
     window_start: Instant,
     blocked_until: Option<Instant>,
     last_seen: Instant,
@@ -156,6 +158,7 @@ impl FailureLimiter {
         let limits = &self.limits;
         let record = self.records.entry(key).or_insert(Record {
             failures: 0,
+            since_success: 0,
             window_start: now,
             blocked_until: None,
             last_seen: now,
@@ -164,27 +167,42 @@ impl FailureLimiter {
             || now.saturating_duration_since(record.window_start) >= limits.window
         {
             record.failures = 0;
+            record.since_success = 0;
             record.window_start = now;
             record.blocked_until = None;
         }
         record.failures = record.failures.saturating_add(1);
+        record.since_success = record.since_success.saturating_add(1);
         record.last_seen = now;
         if record.failures >= limits.max_failures && limits.max_failures > 0 {
             record.blocked_until = Some(now + limits.block_for);
         }
-        let doublings = record.failures.saturating_sub(1).min(31);
+        let doublings = record.since_success.saturating_sub(1).min(31);
         limits
             .failure_delay
             .saturating_mul(1u32 << doublings)
             .min(limits.max_failure_delay.max(limits.failure_delay))
     }
 
-    /// Forgets the failures of `client` after a successful login, so a
-    /// user who mistyped once is not counted towards a block later.
-    /// A blocked address stays blocked.
+    /// A successful login by `client`: the next failure waits the first
+    /// delay again. The failures already counted still count towards a
+    /// block until their window passes, so a client that holds one valid
+    /// account cannot log into it between guesses at others to escape the
+    /// limit. A blocked address stays blocked.
     pub fn record_success(&mut self, client: IpAddr, now: Instant) {
+        if let Some(record) = self.records.get_mut(&key(client)) {
+            record.since_success = 0;
+        }
+        self.expire_one(client, now);
+    }
+
+    fn expire_one(&mut self, client: IpAddr, now: Instant) {
+        let window = self.limits.window;
         let key = key(client);
-        if matches!(self.check(client, now), Verdict::Allow) {
+        if self.records.get(&key).is_some_and(|r| {
+            r.blocked_until.is_none_or(|until| now >= until)
+                && now.saturating_duration_since(r.window_start) >= window
+        }) {
             self.records.remove(&key);
         }
     }

@@ -78,7 +78,7 @@ pub enum Attempt {
 /// Each attempt: blocked addresses are refused at once; otherwise the
 /// password is checked on tokio's blocking pool (ARGON2ID and
 /// SHA512-CRYPT cost CPU on purpose); a failure is counted and its reply
-/// waits the limiter's delay; a success forgets earlier failures. The
+/// waits the limiter's delay; a success restarts the delay. The
 /// limiter's clock is tokio's, so a test with a paused clock controls it.
 ///
 /// # Examples
