@@ -142,15 +142,42 @@ pub(crate) fn size_from_base(base: &str) -> Option<u64> {
     })
 }
 
-/// The size with CRLF line ends recorded as `,W=<bytes>` (Dovecot).
+/// The size with CRLF line ends recorded as `,W=<bytes>` (Dovecot): the
+/// first such field after the unique part. One pass over the bytes (a
+/// FETCH RFC822.SIZE asks this of every message).
 pub(crate) fn vsize_from_base(base: &str) -> Option<u64> {
-    base.split(',').skip(1).find_map(|field| {
-        let digits = field.strip_prefix("W=")?;
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let b = base.as_bytes();
+    let mut at = b.iter().position(|&c| c == b',')?;
+    loop {
+        let rest = b.get(at + 1..)?;
+        let end = rest.iter().position(|&c| c == b',').unwrap_or(rest.len());
+        if let Some(digits) = rest.get(..end).and_then(|f| f.strip_prefix(b"W="))
+            && !digits.is_empty()
+            && digits.len() <= 20
+        {
+            let mut v: u64 = 0;
+            let mut ok = true;
+            for &d in digits {
+                match v
+                    .checked_mul(10)
+                    .and_then(|x| x.checked_add(u64::from(d.wrapping_sub(b'0'))))
+                {
+                    Some(x) if d.is_ascii_digit() => v = x,
+                    _ => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if ok {
+                return Some(v);
+            }
+        }
+        if end == rest.len() {
             return None;
         }
-        digits.parse().ok()
-    })
+        at += 1 + end;
+    }
 }
 
 /// The order in which bases without a UID get one: delivery seconds, then
@@ -172,6 +199,39 @@ pub(crate) fn delivery_order_key(base: &str) -> (u64, u32, &str) {
         })
         .unwrap_or(0);
     (secs, usecs, base)
+}
+
+#[cfg(test)]
+mod vsize_tests {
+    use super::vsize_from_base;
+    use proptest::prelude::*;
+
+    /// The field-by-field reading the one-pass parser must agree with.
+    fn by_fields(base: &str) -> Option<u64> {
+        base.split(',').skip(1).find_map(|field| {
+            let digits = field.strip_prefix("W=")?;
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            digits.parse().ok()
+        })
+    }
+
+    #[test]
+    fn examples() {
+        assert_eq!(vsize_from_base("1.M2P3.h,S=10,W=12"), Some(12));
+        assert_eq!(vsize_from_base("1.M2P3.h,W=x,W=7"), Some(7));
+        assert_eq!(vsize_from_base("1.M2P3.h,W=,S=1"), None);
+        assert_eq!(vsize_from_base("1.M2P3.h,W=99999999999999999999999"), None);
+        assert_eq!(vsize_from_base("W=5"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn same_as_by_fields(base in "[0-9a-zA-Z.,=W]{0,40}") {
+            prop_assert_eq!(vsize_from_base(&base), by_fields(&base));
+        }
+    }
 }
 
 #[cfg(test)]

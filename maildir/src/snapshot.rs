@@ -81,6 +81,24 @@ impl MessageInfo {
     }
 }
 
+/// The index of `uid` in `messages` (sorted by UID, strictly ascending).
+/// UIDs are usually dense, so the index a dense list would give is tried
+/// first; otherwise a binary search below it (a UID `n` above the first
+/// cannot be further than `n` places in).
+pub(crate) fn position(messages: &[MessageInfo], uid: u32) -> Option<usize> {
+    let first = messages.first()?.uid;
+    let guess = usize::try_from(uid.checked_sub(first)?).ok()?;
+    if messages.get(guess).is_some_and(|m| m.uid == uid) {
+        return Some(guess);
+    }
+    let below = messages.get(..guess.min(messages.len()))?;
+    below
+        .binary_search_by_key(&uid, |m| m.uid)
+        .ok()
+        // Not there: make sure with the whole list.
+        .or_else(|| messages.binary_search_by_key(&uid, |m| m.uid).ok())
+}
+
 /// What changed in a folder since the previous refresh.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -207,6 +225,39 @@ impl SnapshotCache {
         while g.held > g.max_messages && !g.entries.is_empty() {
             let (_, old) = g.entries.remove(0);
             g.held = g.held.saturating_sub(old.messages().len());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn info(uid: u32) -> MessageInfo {
+        MessageInfo {
+            uid,
+            base: String::new(),
+            flags: Flags::empty(),
+            size: 0,
+            internal_date: std::time::UNIX_EPOCH,
+            location: Location::Mbox {
+                from: 0,
+                offset: 0,
+                len: 0,
+            },
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn position_finds_what_a_binary_search_finds(
+            uids in proptest::collection::btree_set(1u32..400, 0..120),
+            probe in 0u32..420,
+        ) {
+            let msgs: Vec<MessageInfo> = uids.iter().map(|&u| info(u)).collect();
+            let want = msgs.binary_search_by_key(&probe, |m| m.uid).ok();
+            prop_assert_eq!(position(&msgs, probe), want);
         }
     }
 }

@@ -658,9 +658,7 @@ impl Folder {
     /// One message of the snapshot by UID.
     pub fn message(&self, uid: u32) -> Option<&MessageInfo> {
         let msgs = self.messages();
-        msgs.binary_search_by_key(&uid, |m| m.uid)
-            .ok()
-            .and_then(|i| msgs.get(i))
+        crate::snapshot::position(msgs, uid).and_then(|i| msgs.get(i))
     }
 
     /// Re-reads what changed on disk since the last refresh (new

@@ -194,7 +194,7 @@ impl MaildirFolder {
     }
 
     fn index_of(&self, uid: u32) -> Option<usize> {
-        self.messages.binary_search_by_key(&uid, |m| m.uid).ok()
+        crate::snapshot::position(&self.messages, uid)
     }
 
     pub fn message(&self, uid: u32) -> Option<&MessageInfo> {
