@@ -390,7 +390,7 @@ async fn our_client_to_our_server_with_starttls_hook() {
                 &mut h,
                 Options {
                     tls: Some(&Passthrough),
-                    implicit_tls: false,
+                    ..Options::default()
                 },
             )
             .await

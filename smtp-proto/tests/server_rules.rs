@@ -412,3 +412,50 @@ fn starttls_forgets_an_earlier_auth() {
     let out = drive(&mut s, b"EHLO c.example\r\n");
     assert!(out.contains("AUTH PLAIN"), "{out}");
 }
+
+/// RFC 5321 3.8: a server going down answers 421. An idle session closes
+/// at once; one receiving message data finishes it, replies, then closes.
+#[test]
+fn shut_down_lets_data_finish_then_says_421() {
+    let now = Instant::now();
+    let drive = |s: &mut Session, input: &[u8]| {
+        s.receive(now, input);
+        while let Some(e) = s.poll_event() {
+            if e.needs_decision() {
+                s.accept().unwrap();
+            }
+        }
+        let mut out = Vec::new();
+        while let Some(b) = s.poll_transmit() {
+            out.extend_from_slice(&b);
+        }
+        String::from_utf8(out).unwrap()
+    };
+    let mut idle = Session::new(config(), now);
+    drive(&mut idle, b"EHLO c.example\r\n");
+    idle.shut_down();
+    let out = drive(&mut idle, b"");
+    assert!(out.starts_with("421 4.3.2 "), "{out}");
+    assert!(idle.is_closed());
+
+    let mut busy = Session::new(config(), now);
+    let out = drive(
+        &mut busy,
+        b"EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nSubject: x\r\n",
+    );
+    assert!(
+        out.ends_with("354 End data with <CR><LF>.<CR><LF>\r\n"),
+        "{out}"
+    );
+    busy.shut_down();
+    assert!(!busy.is_closed());
+    let out = drive(&mut busy, b"\r\nbody\r\n.\r\nNOOP\r\n");
+    assert!(out.starts_with("250 "), "{out}");
+    assert!(out.contains("\r\n421 4.3.2 "), "{out}");
+    assert_eq!(
+        out.matches("250 ").count(),
+        1,
+        "NOOP after the close: {out}"
+    );
+    assert!(busy.is_closed());
+}

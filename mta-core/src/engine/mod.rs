@@ -144,6 +144,9 @@ pub struct EngineOptions {
     /// only, which count as secure as Dovecot treats them. Everyone else
     /// gets 538 5.7.11 before STARTTLS (RFC 4954 section 4).
     pub plaintext_auth: PlaintextAuth,
+    /// At shutdown, how long SMTP sessions may take to finish the command
+    /// or message in progress before they are cut off (10 s).
+    pub shutdown_grace: Duration,
 }
 
 impl Default for EngineOptions {
@@ -156,6 +159,7 @@ impl Default for EngineOptions {
             delay_warning_time: None,
             smtp_starttls: true,
             plaintext_auth: PlaintextAuth::default(),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -397,6 +401,7 @@ impl EngineBuilder {
                     require_tls: tls_level == TlsSecurityLevel::Encrypt,
                     sasl: sasl_on_smtp && self.auth.is_some(),
                     plaintext: self.options.plaintext_auth,
+                    shutdown_grace: self.options.shutdown_grace,
                 },
                 _ => ListenerSetup {
                     addr,
@@ -405,6 +410,7 @@ impl EngineBuilder {
                     require_tls: false,
                     sasl: true,
                     plaintext: self.options.plaintext_auth,
+                    shutdown_grace: self.options.shutdown_grace,
                 },
             });
         }
@@ -490,6 +496,7 @@ struct ListenerSetup {
     /// AUTH offered.
     sasl: bool,
     plaintext: PlaintextAuth,
+    shutdown_grace: Duration,
 }
 
 /// One connection, from the accepted socket to its end.
@@ -498,6 +505,7 @@ async fn session(
     peer: SocketAddr,
     shared: Arc<SmtpdShared>,
     setup: ListenerSetup,
+    stopped: watch::Receiver<bool>,
 ) {
     let mut config = server_config(&shared.router);
     if setup.sasl {
@@ -516,6 +524,7 @@ async fn session(
     let options = smtp_proto::tokio::Options {
         tls: acceptor.map(|a| a as &dyn smtp_proto::tokio::TlsAcceptor),
         implicit_tls: implicit,
+        shutdown: Some(&stopped),
     };
     if implicit {
         let Some(acceptor) = acceptor else { return };
@@ -551,10 +560,22 @@ async fn accept_loop(
                         continue;
                     }
                 };
-                sessions.spawn(session(socket, peer, shared.clone(), setup.clone()));
+                sessions.spawn(session(socket, peer, shared.clone(), setup.clone(), stopped.clone()));
             }
             Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
             _ = stopped.changed() => break,
+        }
+    }
+    // Shutting down: each session finishes the command or message in
+    // progress and says 421 4.3.2 (RFC 5321 section 3.8); those still
+    // running after the grace period are cut off. Nothing acknowledged is
+    // lost either way: 250 follows the queue's fsync.
+    let grace = tokio::time::sleep(setup.shutdown_grace);
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            done = sessions.join_next() => if done.is_none() { break },
+            () = &mut grace => break,
         }
     }
     sessions.shutdown().await;
@@ -620,8 +641,10 @@ impl Engine {
         &self.router
     }
 
-    /// Stops accepting, ends open sessions, lets running deliveries
-    /// finish, and closes the queue.
+    /// Stops accepting; open SMTP sessions finish the command or message in
+    /// progress and are closed with 421 4.3.2 (within
+    /// [`EngineOptions::shutdown_grace`]); running deliveries finish; the
+    /// queue is closed.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         for l in self.listeners.drain(..) {

@@ -12,6 +12,8 @@ impl Session {
     /// or a decision.
     pub(super) fn process(&mut self) {
         while self.pending.is_none() {
+            // Shutting down: no further pipelined command is taken.
+            self.close_if_shutting_down();
             let progressed = match &mut self.phase {
                 Phase::Closed | Phase::Connecting => {
                     self.buf.clear();
@@ -44,6 +46,7 @@ impl Session {
                 break;
             }
         }
+        self.close_if_shutting_down();
         if self.buf.is_empty() && self.buf.capacity() > 64 * 1024 {
             self.buf = BytesMut::new();
         }

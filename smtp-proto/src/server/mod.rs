@@ -289,6 +289,8 @@ pub struct Session {
     authenticated: bool,
     errors: usize,
     last_activity: Instant,
+    /// [`Session::shut_down`] was called.
+    shutting_down: bool,
 }
 
 impl Session {
@@ -311,6 +313,7 @@ impl Session {
             authenticated: false,
             errors: 0,
             last_activity: now,
+            shutting_down: false,
         }
     }
 
@@ -425,6 +428,29 @@ impl Session {
         self.last_activity = now;
         if matches!(self.phase, Phase::TlsWait) {
             self.phase = Phase::Command;
+        }
+        self.close_if_shutting_down();
+    }
+
+    /// The owner is shutting down. As soon as no decision is pending and
+    /// no message data or SASL exchange is under way, the session answers
+    /// `421 4.3.2` and closes (RFC 5321 section 3.8): a transaction whose
+    /// data is arriving finishes and gets its reply first; one that has not
+    /// reached DATA is dropped (a [`Event::Reset`] tells the owner).
+    pub fn shut_down(&mut self) {
+        self.shutting_down = true;
+        self.close_if_shutting_down();
+    }
+
+    pub(super) fn close_if_shutting_down(&mut self) {
+        if self.shutting_down
+            && self.pending.is_none()
+            && matches!(self.phase, Phase::Command | Phase::Refused)
+        {
+            self.drop_transaction();
+            let text = format!("{} Service shutting down", self.config.hostname);
+            self.say(421, Some((4, 3, 2)), &text);
+            self.phase = Phase::Closed;
         }
     }
 

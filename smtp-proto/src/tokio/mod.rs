@@ -189,6 +189,10 @@ pub struct Options<'a> {
     /// The connection is already encrypted (implicit TLS, RFC 8314 3.3):
     /// STARTTLS is not offered and AUTH is.
     pub implicit_tls: bool,
+    /// Turns `true` when the server shuts down: the session then finishes
+    /// the command or message in progress and closes with `421 4.3.2`
+    /// ([`Session::shut_down`]).
+    pub shutdown: Option<&'a ::tokio::sync::watch::Receiver<bool>>,
 }
 
 /// Serves one SMTP or LMTP connection until the client quits, the session
@@ -211,6 +215,11 @@ where
     let mut session = Session::new(config, now());
     if options.implicit_tls {
         session.assume_tls();
+    }
+    let mut stop = options.shutdown.cloned();
+    if stop.as_ref().is_some_and(|s| *s.borrow()) {
+        session.shut_down();
+        stop = None;
     }
     let mut read_buf = vec![0u8; 16 * 1024];
     let mut mode = DataMode::Whole;
@@ -309,6 +318,19 @@ where
                 None => std::future::pending().await,
             }
         };
+        let stopping = async {
+            match stop.as_mut() {
+                Some(s) => loop {
+                    if s.changed().await.is_err() {
+                        break false;
+                    }
+                    if *s.borrow() {
+                        break true;
+                    }
+                },
+                None => std::future::pending().await,
+            }
+        };
         ::tokio::select! {
             read = io.read(&mut read_buf) => {
                 let n = read?;
@@ -318,6 +340,13 @@ where
                 session.receive(now(), &read_buf[..n]);
             }
             () = sleep => session.handle_timeout(now()),
+            stopped = stopping => {
+                // Either way this receiver has said all it will.
+                stop = None;
+                if stopped {
+                    session.shut_down();
+                }
+            }
         }
     }
 }
