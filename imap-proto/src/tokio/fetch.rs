@@ -19,8 +19,23 @@ use crate::types::{
 /// FETCH of many bodies is not held whole.
 const FLUSH_AT: usize = 256 * 1024;
 
-/// Messages read from the backend in one call.
+/// Messages read from the backend in one call, at most.
 const BATCH: usize = 64;
+
+/// About this many octets of messages per call: big messages come a few
+/// at a time, so that the buffers of one batch are reused by the next
+/// rather than freshly mapped each time (a batch of 64 messages of 50 KB
+/// made every FETCH BODY[] page-fault its whole output in).
+const BATCH_OCTETS: usize = 256 * 1024;
+
+/// The first batch, before the size of the messages is known.
+const FIRST_BATCH: usize = 4;
+
+/// The size of the next batch, from what the last one held.
+fn next_batch(got: &[Option<bytes::Bytes>]) -> usize {
+    let octets: usize = got.iter().flatten().map(bytes::Bytes::len).sum();
+    (BATCH_OCTETS.saturating_mul(got.len()) / octets.max(1)).clamp(1, BATCH)
+}
 
 impl<B: Backend> Connection<'_, B> {
     pub(crate) async fn metas(
@@ -93,11 +108,17 @@ impl<B: Backend> Connection<'_, B> {
         let mut written = 0usize;
         let mut cte_error = false;
         let mut batch: std::collections::VecDeque<Option<bytes::Bytes>> = Default::default();
+        let mut batch_len = FIRST_BATCH;
         for (n, &u) in uids.iter().enumerate() {
             if need_message && batch.is_empty() {
-                let next = uids.get(n..(n + BATCH).min(uids.len())).unwrap_or_default();
+                let next = uids
+                    .get(n..(n + batch_len).min(uids.len()))
+                    .unwrap_or_default();
                 match mb.read_many(next).await {
-                    Ok(v) => batch.extend(v),
+                    Ok(v) => {
+                        batch_len = next_batch(&v);
+                        batch.extend(v);
+                    }
                     Err(e) => return Ok(no(&e, false)),
                 }
             }
@@ -178,13 +199,17 @@ impl<B: Backend> Connection<'_, B> {
             .map_or(0, |d| d.as_secs() as i64);
         let mut found: Vec<u32> = Vec::new();
         let mut batch: std::collections::VecDeque<Option<bytes::Bytes>> = Default::default();
+        let mut batch_len = FIRST_BATCH;
         for (index, &u) in all.iter().enumerate() {
             if need_message && batch.is_empty() {
                 let next = all
-                    .get(index..(index + BATCH).min(all.len()))
+                    .get(index..(index + batch_len).min(all.len()))
                     .unwrap_or_default();
                 match mb.read_many(next).await {
-                    Ok(v) => batch.extend(v),
+                    Ok(v) => {
+                        batch_len = next_batch(&v);
+                        batch.extend(v);
+                    }
                     Err(e) => return no(&e, false),
                 }
             }
