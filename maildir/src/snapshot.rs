@@ -169,9 +169,10 @@ impl std::fmt::Debug for SnapshotCache {
 }
 
 impl Default for SnapshotCache {
-    /// A cache of up to 1,000,000 messages (a few hundred MB at most).
+    /// A cache of up to 250,000 messages (a cached message takes about
+    /// 500 bytes: some 130 MB at most).
     fn default() -> Self {
-        SnapshotCache::new(1_000_000)
+        SnapshotCache::new(250_000)
     }
 }
 
