@@ -85,7 +85,10 @@ fn greeting_and_capabilities_change_with_state() {
     assert!(t.contains("AUTH=PLAIN") && t.contains("c1 OK"), "{t}");
     s.receive(now, b"a LOGIN alice secret\r\n");
     let t = run_owner(&mut s, now);
-    assert!(t.starts_with("a OK [CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR"), "{t}");
+    assert!(
+        t.starts_with("a OK [CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR"),
+        "{t}"
+    );
     s.receive(now, b"c2 CAPABILITY\r\n");
     let t = out(&mut s);
     assert!(!t.contains("AUTH=") && t.contains("IDLE"), "{t}");
