@@ -23,7 +23,11 @@ fn info() -> SelectInfo {
         messages: (1..=3)
             .map(|uid| MessageState {
                 uid,
-                flags: if uid == 1 { vec![Flag::Seen] } else { vec![] },
+                flags: if uid == 1 {
+                    vec![Flag::Seen].into()
+                } else {
+                    Default::default()
+                },
                 recent: uid == 3,
             })
             .collect(),
@@ -101,7 +105,7 @@ fn enabled_imap4rev2_drops_recent_and_unseen() {
     assert!(!v.is_recent(2));
     v.store_added(MessageState {
         uid: 9,
-        flags: vec![],
+        flags: Default::default(),
         recent: true,
     });
     v.store_flags(2, vec![Flag::Flagged]);

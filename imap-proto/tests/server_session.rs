@@ -29,7 +29,7 @@ fn info(uids: &[u32]) -> SelectInfo {
             .iter()
             .map(|&uid| MessageState {
                 uid,
-                flags: vec![],
+                flags: Default::default(),
                 recent: false,
             })
             .collect(),
@@ -248,7 +248,7 @@ fn idle_reports_changes_and_ends_with_done() {
     assert_eq!(s.poll_event(), Some(Event::Idle));
     s.view_mut().unwrap().store_added(MessageState {
         uid: 9,
-        flags: vec![Flag::Seen],
+        flags: vec![Flag::Seen].into(),
         recent: true,
     });
     s.flush_updates();

@@ -9,10 +9,55 @@
 //! others until it sends `FETCH (FLAGS ...)`.
 
 use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use crate::types::{
     Data, Flag, FlagFetch, MessageDataItem, SeqNumber, Sequence, SequenceSet, Vec1,
 };
+
+/// The flags of a message (system flags and keywords), shared by every
+/// message that has the same ones: a big mailbox has a few distinct sets
+/// of flags, so a backend makes each set once and gives every message a
+/// cheap clone of it rather than a list of its own.
+///
+/// # Examples
+///
+/// ```
+/// use imap_proto::message::FlagSet;
+/// use imap_proto::types::Flag;
+/// let seen = FlagSet::from(vec![Flag::Seen]);
+/// let same = seen.clone(); // shares the list
+/// assert_eq!(&same[..], &[Flag::Seen]);
+/// assert!(FlagSet::default().is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FlagSet(Arc<[Flag]>);
+
+impl FlagSet {
+    /// The flags as a slice.
+    pub fn as_slice(&self) -> &[Flag] {
+        &self.0
+    }
+}
+
+impl Default for FlagSet {
+    fn default() -> Self {
+        FlagSet(Arc::from(Vec::new()))
+    }
+}
+
+impl From<Vec<Flag>> for FlagSet {
+    fn from(flags: Vec<Flag>) -> Self {
+        FlagSet(Arc::from(flags))
+    }
+}
+
+impl std::ops::Deref for FlagSet {
+    type Target = [Flag];
+    fn deref(&self) -> &[Flag] {
+        &self.0
+    }
+}
 
 /// One message in a snapshot from the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,18 +65,20 @@ pub struct MessageState {
     /// The UID.
     pub uid: u32,
     /// The flags (system flags and keywords).
-    pub flags: Vec<Flag>,
+    pub flags: FlagSet,
     /// `\Recent` for this session (IMAP4rev1).
     pub recent: bool,
 }
 
+// As small as a `MessageState` (24 octets), so that the view of a SELECT
+// is made in the place of the backend's list without copying it.
 #[derive(Debug, Clone)]
 struct Entry {
     uid: u32,
-    flags: Vec<Flag>,
     recent: bool,
     expunged: bool,
     flags_changed: bool,
+    flags: FlagSet,
 }
 
 /// A sequence set that cannot be resolved.
@@ -62,7 +109,7 @@ pub struct UpdateStyle {
 /// ```
 /// use imap_proto::message::{MailboxView, MessageState};
 /// use imap_proto::types::{Data, SequenceSet};
-/// let msgs = (1..=3).map(|uid| MessageState { uid: uid * 10, flags: vec![], recent: false });
+/// let msgs = (1..=3).map(|uid| MessageState { uid: uid * 10, flags: Default::default(), recent: false });
 /// let mut view = MailboxView::new(msgs);
 /// assert_eq!(view.resolve(&SequenceSet::range(2, 3).unwrap(), false).unwrap(), vec![1, 2]);
 /// view.store_expunged(20); // another session expunged UID 20
@@ -94,14 +141,17 @@ impl MailboxView {
             .into_iter()
             .map(|m| Entry {
                 uid: m.uid,
-                flags: m.flags,
                 recent: m.recent,
                 expunged: false,
                 flags_changed: false,
+                flags: m.flags,
             })
             .collect();
-        entries.sort_by_key(|e| e.uid);
-        entries.dedup_by_key(|e| e.uid);
+        // Backends list messages ascending by UID already.
+        if !entries.is_sorted_by(|a, b| a.uid < b.uid) {
+            entries.sort_by_key(|e| e.uid);
+            entries.dedup_by_key(|e| e.uid);
+        }
         MailboxView {
             entries,
             added: Vec::new(),
@@ -160,6 +210,11 @@ impl MailboxView {
         self.entries.get(index).map(|e| e.flags.as_slice())
     }
 
+    /// The flags of the message at `index`, shared.
+    pub fn flag_set(&self, index: usize) -> Option<&FlagSet> {
+        self.entries.get(index).map(|e| &e.flags)
+    }
+
     /// Whether the message at `index` is `\Recent` for this session.
     pub fn is_recent(&self, index: usize) -> bool {
         self.entries.get(index).is_some_and(|e| e.recent)
@@ -173,6 +228,13 @@ impl MailboxView {
 
     /// The index of a UID the client knows.
     pub fn index_of(&self, uid: u32) -> Option<usize> {
+        // UIDs are mostly dense: the place a dense list gives the UID is
+        // tried first, then a binary search.
+        let first = self.entries.first()?.uid;
+        let guess = usize::try_from(uid.checked_sub(first)?).ok()?;
+        if self.entries.get(guess).is_some_and(|e| e.uid == uid) {
+            return Some(guess);
+        }
         self.entries.binary_search_by_key(&uid, |e| e.uid).ok()
     }
 
@@ -294,10 +356,10 @@ impl MailboxView {
         }
         self.added.push(Entry {
             uid: message.uid,
-            flags: message.flags,
             recent: message.recent && !self.no_recent,
             expunged: false,
             flags_changed: false,
+            flags: message.flags,
         });
     }
 
@@ -319,13 +381,13 @@ impl MailboxView {
     pub fn store_flags(&mut self, uid: u32, flags: Vec<Flag>) {
         if let Some(i) = self.index_of(uid) {
             if let Some(e) = self.entries.get_mut(i)
-                && e.flags != flags
+                && *e.flags != *flags
             {
-                e.flags = flags;
+                e.flags = flags.into();
                 e.flags_changed = true;
             }
         } else if let Some(e) = self.added.iter_mut().find(|e| e.uid == uid) {
-            e.flags = flags;
+            e.flags = flags.into();
         }
     }
 
@@ -333,7 +395,7 @@ impl MailboxView {
     /// responses, so nothing is queued).
     pub fn set_flags(&mut self, index: usize, flags: Vec<Flag>) {
         if let Some(e) = self.entries.get_mut(index) {
-            e.flags = flags;
+            e.flags = flags.into();
             e.flags_changed = false;
         }
     }
@@ -426,9 +488,58 @@ mod tests {
     fn view(uids: &[u32]) -> MailboxView {
         MailboxView::new(uids.iter().map(|&uid| MessageState {
             uid,
-            flags: vec![],
+            flags: FlagSet::default(),
             recent: false,
         }))
+    }
+
+    #[test]
+    fn unsorted_input_is_sorted_once_per_uid() {
+        let v = view(&[9, 3, 5, 3]);
+        assert_eq!(v.len(), 3);
+        assert_eq!((v.uid(0), v.uid(1), v.uid(2)), (Some(3), Some(5), Some(9)));
+        assert_eq!(v.index_of(5), Some(1));
+    }
+
+    #[test]
+    fn flag_changes_replace_a_shared_set() {
+        let seen = FlagSet::from(vec![Flag::Seen]);
+        let mut v = MailboxView::new([1, 2].map(|uid| MessageState {
+            uid,
+            flags: seen.clone(),
+            recent: false,
+        }));
+        v.store_flags(2, vec![Flag::Seen, Flag::Flagged]);
+        assert_eq!(v.flags(0), Some(&[Flag::Seen][..]));
+        assert_eq!(v.flags(1), Some(&[Flag::Seen, Flag::Flagged][..]));
+        // The same flags again are no change.
+        v.store_flags(1, vec![Flag::Seen]);
+        let u = v.take_updates(true, false);
+        assert_eq!(u.len(), 1);
+        assert!(matches!(&u[0], Data::Fetch { seq, .. } if seq.get() == 2));
+    }
+
+    #[test]
+    fn index_of_dense_and_sparse_uids() {
+        let v = view(&[3, 4, 5, 9, 12]);
+        for (i, u) in [3, 4, 5, 9, 12].into_iter().enumerate() {
+            assert_eq!(v.index_of(u), Some(i));
+        }
+        for u in [0, 1, 2, 6, 7, 8, 10, 11, 13, u32::MAX] {
+            assert_eq!(v.index_of(u), None);
+        }
+        assert_eq!(view(&[]).index_of(1), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn index_of_finds_what_a_binary_search_finds(
+            uids in proptest::collection::btree_set(1u32..400, 0..120),
+            probe in 0u32..420,
+        ) {
+            let uids: Vec<u32> = uids.into_iter().collect();
+            proptest::prop_assert_eq!(view(&uids).index_of(probe), uids.binary_search(&probe).ok());
+        }
     }
 
     #[test]
@@ -461,7 +572,7 @@ mod tests {
         v.store_expunged(3);
         v.store_added(MessageState {
             uid: 7,
-            flags: vec![],
+            flags: FlagSet::default(),
             recent: true,
         });
         let u = v.take_updates(true, true);

@@ -39,7 +39,7 @@ pub fn server_session(data: &[u8]) {
                         uid += 1;
                         v.store_added(MessageState {
                             uid,
-                            flags: vec![],
+                            flags: Default::default(),
                             recent: true,
                         });
                         v.store_expunged(2);
@@ -51,7 +51,7 @@ pub fn server_session(data: &[u8]) {
                                 messages: (1..=3)
                                     .map(|uid| MessageState {
                                         uid,
-                                        flags: vec![],
+                                        flags: Default::default(),
                                         recent: false,
                                     })
                                     .collect(),

@@ -412,6 +412,31 @@ impl Session {
 
     /// Sends `* n FETCH (items)` for the message at `index` of the view.
     pub fn fetch_response(&mut self, index: usize, items: Vec<MessageDataItem>) {
+        let Some(seq) = u32::try_from(index + 1)
+            .ok()
+            .and_then(std::num::NonZeroU32::new)
+        else {
+            return;
+        };
+        // Without body data (FLAGS, UID, RFC822.SIZE...: what a client
+        // asks of every message when it opens a mailbox), the response is
+        // written straight into the output.
+        let has_body = items.iter().any(|i| {
+            matches!(
+                i,
+                MessageDataItem::BodySection { .. }
+                    | MessageDataItem::Binary { .. }
+                    | MessageDataItem::Rfc822(_)
+                    | MessageDataItem::Rfc822Header(_)
+                    | MessageDataItem::Rfc822Text(_)
+            )
+        });
+        if !has_body {
+            if let Ok(items) = Vec1::new(items) {
+                self.send(&Response::Data(Data::Fetch { seq, items }));
+            }
+            return;
+        }
         // Body data always goes out as a literal, as clients (curl among
         // them) expect, even when a short section could be quoted: the
         // octets are set aside and written into the serializer's holes.
@@ -444,12 +469,7 @@ impl Session {
                 }
             })
             .collect();
-        let (Some(seq), Ok(items)) = (
-            u32::try_from(index + 1)
-                .ok()
-                .and_then(std::num::NonZeroU32::new),
-            Vec1::new(items),
-        ) else {
+        let Ok(items) = Vec1::new(items) else {
             return;
         };
         let r = Response::Data(Data::Fetch { seq, items });

@@ -71,11 +71,15 @@ impl<B: Backend> Connection<'_, B> {
         } else {
             Vec::new()
         };
-        let meta_of = |u: u32| {
-            metas
-                .binary_search_by_key(&u, |m| m.uid)
-                .ok()
-                .and_then(|i| metas.get(i))
+        // The metadata of the n-th UID is usually the n-th (none of the
+        // messages went away); otherwise it is searched for.
+        let meta_of = |n: usize, u: u32| {
+            metas.get(n).filter(|m| m.uid == u).or_else(|| {
+                metas
+                    .binary_search_by_key(&u, |m| m.uid)
+                    .ok()
+                    .and_then(|i| metas.get(i))
+            })
         };
         // \Seen set by a non-PEEK body fetch (RFC 3501 section 6.4.5).
         if sets_seen(&attrs) && !read_only {
@@ -133,7 +137,8 @@ impl<B: Backend> Connection<'_, B> {
             let Some(index) = view.index_of(u) else {
                 continue;
             };
-            let flags = view.flags(index).map(<[Flag]>::to_vec).unwrap_or_default();
+            // A shared clone, not a copy of the list.
+            let flags = view.flag_set(index).cloned().unwrap_or_default();
             let recent = view.is_recent(index);
             let message = match (need_message, body) {
                 (true, Some(b)) => Some(Message::new(b)),
@@ -141,7 +146,7 @@ impl<B: Backend> Connection<'_, B> {
                 (true, None) => continue,
                 (false, _) => None,
             };
-            let meta = meta_of(u);
+            let meta = meta_of(n, u);
             let input = FetchInput {
                 uid: u,
                 flags: &flags,

@@ -1,7 +1,7 @@
 //! One user's mailboxes for one IMAP session.
 
 use bytes::Bytes;
-use imap_proto::message::MessageState;
+use imap_proto::message::{FlagSet, MessageState};
 use imap_proto::server::SelectInfo;
 use imap_proto::tokio::{
     AppendSink, BackendError, BackendResult, Change, CopyInfo, MailboxInfo, MailboxStatus,
@@ -158,6 +158,44 @@ fn to_imap(flags: Flags, keywords: &Keywords) -> Vec<Flag> {
     out
 }
 
+/// Store flags to IMAP flags, made once for each distinct set of flags
+/// of a folder and shared by the messages that have it (a big folder has
+/// a few distinct sets: SELECT then makes no list of flags per message).
+struct SharedFlags<'a> {
+    keywords: &'a Keywords,
+    /// The sets made so far, the last one found first.
+    made: Vec<(Flags, FlagSet)>,
+    /// Past this many distinct sets, sets are made for each message (the
+    /// search among them would cost more than making them).
+    max: usize,
+}
+
+impl<'a> SharedFlags<'a> {
+    fn new(keywords: &'a Keywords) -> Self {
+        SharedFlags {
+            keywords,
+            made: Vec::new(),
+            max: 64,
+        }
+    }
+
+    fn of(&mut self, flags: Flags) -> FlagSet {
+        if let Some(i) = self.made.iter().position(|(f, _)| *f == flags) {
+            if i > 0 {
+                self.made.swap(0, i);
+            }
+            if let Some((_, set)) = self.made.first() {
+                return set.clone();
+            }
+        }
+        let set = FlagSet::from(to_imap(flags, self.keywords));
+        if self.made.len() < self.max {
+            self.made.insert(0, (flags, set.clone()));
+        }
+        set
+    }
+}
+
 /// IMAP flags to store flags, giving new keywords a letter.
 pub(crate) fn to_store(flags: &[Flag], folder: &mut Folder) -> maildir::Result<Flags> {
     let mut out = Flags::empty();
@@ -265,7 +303,7 @@ fn state_of(sel: &Selected, uid: u32) -> Option<MessageState> {
     let kw = sel.folder.keywords();
     sel.folder.message(uid).map(|m| MessageState {
         uid,
-        flags: to_imap(m.flags(), &kw),
+        flags: to_imap(m.flags(), &kw).into(),
         recent: sel.recent.contains(&uid),
     })
 }
@@ -477,13 +515,14 @@ impl Mailboxes for MaildirMailboxes {
                 folder.move_new_to_cur().map_err(err)?.into_iter().collect()
             };
             let kw = folder.keywords();
+            let mut shared = SharedFlags::new(&kw);
             let messages = folder
                 .messages()
                 .iter()
                 .map(|m| MessageState {
                     uid: m.uid(),
-                    flags: to_imap(m.flags(), &kw),
-                    recent: recent.contains(&m.uid()),
+                    flags: shared.of(m.flags()),
+                    recent: !recent.is_empty() && recent.contains(&m.uid()),
                 })
                 .collect();
             let mut keywords: Vec<Flag> = kw
@@ -548,7 +587,7 @@ impl Mailboxes for MaildirMailboxes {
             }
             for uid in ch.flags_changed {
                 if let Some(m) = state_of(sel, uid) {
-                    out.push(Change::Flags(uid, m.flags));
+                    out.push(Change::Flags(uid, m.flags.to_vec()));
                 }
             }
             for uid in ch.added {
@@ -695,5 +734,57 @@ impl Mailboxes for MaildirMailboxes {
             }
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_flags_are_made_once_per_distinct_set() {
+        let kw = Keywords::parse("0 $Junk\n");
+        let mut shared = SharedFlags::new(&kw);
+        let mut seen = Flags::empty();
+        seen.insert(MdFlag::Seen);
+        let mut junk = seen;
+        junk.insert_keyword(0);
+        let a = shared.of(seen);
+        let b = shared.of(Flags::empty());
+        let c = shared.of(junk);
+        assert_eq!(&a[..], &[Flag::Seen]);
+        assert!(b.is_empty());
+        assert_eq!(
+            &c[..],
+            &[Flag::Seen, Flag::Keyword(Atom::new("$Junk").unwrap())]
+        );
+        // The same set again is the same list, not a new one.
+        assert!(std::ptr::eq(a.as_slice(), shared.of(seen).as_slice()));
+        assert!(std::ptr::eq(c.as_slice(), shared.of(junk).as_slice()));
+        assert_eq!(shared.made.len(), 3);
+    }
+
+    #[test]
+    fn shared_flags_hold_a_bounded_number_of_sets() {
+        let kw = Keywords::default();
+        let mut shared = SharedFlags::new(&kw);
+        shared.max = 2;
+        let mut sets = Vec::new();
+        for f in [
+            MdFlag::Seen,
+            MdFlag::Flagged,
+            MdFlag::Draft,
+            MdFlag::Replied,
+        ] {
+            let mut flags = Flags::empty();
+            flags.insert(f);
+            sets.push((flags, shared.of(flags)));
+        }
+        assert_eq!(shared.made.len(), 2);
+        // Past the bound a set is still right, only not shared.
+        for (flags, set) in sets {
+            assert_eq!(set, FlagSet::from(to_imap(flags, &kw)));
+            assert_eq!(shared.of(flags), set);
+        }
     }
 }
