@@ -70,15 +70,108 @@ pub struct MessageState {
     pub recent: bool,
 }
 
-// As small as a `MessageState` (24 octets), so that the view of a SELECT
-// is made in the place of the backend's list without copying it.
+/// The most distinct sets of flags searched for one already held, before
+/// a new one is added.
+const SETS_SEARCHED: usize = 64;
+
+/// The messages of a SELECT, ascending by UID, each naming one of a few
+/// distinct sets of flags rather than holding a list of its own.
+///
+/// # Examples
+///
+/// ```
+/// use imap_proto::message::{FlagSet, MessageList, MailboxView};
+/// use imap_proto::types::Flag;
+/// let mut list = MessageList::default();
+/// let seen = list.add_flag_set(FlagSet::from(vec![Flag::Seen]));
+/// let none = list.add_flag_set(FlagSet::default());
+/// list.push(1, seen, false);
+/// list.push(2, none, true);
+/// let view = MailboxView::from_list(list);
+/// assert_eq!(view.flags(0), Some(&[Flag::Seen][..]));
+/// assert_eq!(view.first_unseen().map(|n| n.get()), Some(2));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageList {
+    flag_sets: Vec<FlagSet>,
+    messages: Vec<Listed>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Listed {
+    uid: u32,
+    set: u32,
+    recent: bool,
+}
+
+impl MessageList {
+    /// An empty list with room for `n` messages.
+    pub fn with_capacity(n: usize) -> Self {
+        MessageList {
+            flag_sets: Vec::new(),
+            messages: Vec::with_capacity(n),
+        }
+    }
+
+    /// Adds a set of flags; returns the number [`MessageList::push`]
+    /// takes.
+    pub fn add_flag_set(&mut self, flags: FlagSet) -> u32 {
+        self.flag_sets.push(flags);
+        u32::try_from(self.flag_sets.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// Adds a message (the next in UID order) with the flags of set
+    /// number `set`; a number no set has stands for no flags.
+    pub fn push(&mut self, uid: u32, set: u32, recent: bool) {
+        self.messages.push(Listed { uid, set, recent });
+    }
+
+    /// The number of messages.
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// True if there is no message.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+}
+
+impl FromIterator<MessageState> for MessageList {
+    fn from_iter<I: IntoIterator<Item = MessageState>>(iter: I) -> Self {
+        let mut list = MessageList::default();
+        for m in iter {
+            let held = list
+                .flag_sets
+                .iter()
+                .take(SETS_SEARCHED)
+                .position(|s| *s == m.flags)
+                .and_then(|i| u32::try_from(i).ok());
+            let set = match held {
+                Some(i) => i,
+                None => list.add_flag_set(m.flags),
+            };
+            list.push(m.uid, set, m.recent);
+        }
+        list
+    }
+}
+
+// As small as a `Listed` (12 octets), so that the view of a SELECT is
+// made in the place of the backend's list without copying it.
 #[derive(Debug, Clone)]
 struct Entry {
     uid: u32,
+    /// The index of the message's flags in [`MailboxView::sets`].
+    set: u32,
     recent: bool,
     expunged: bool,
     flags_changed: bool,
-    flags: FlagSet,
+}
+
+/// The flags of set number `set` (none for a number without a set).
+fn set_of(sets: &[FlagSet], set: u32) -> &[Flag] {
+    sets.get(set as usize).map_or(&[], FlagSet::as_slice)
 }
 
 /// A sequence set that cannot be resolved.
@@ -122,6 +215,9 @@ pub struct UpdateStyle {
 pub struct MailboxView {
     entries: Vec<Entry>,
     added: Vec<Entry>,
+    /// The distinct sets of flags the messages have (a few in a big
+    /// mailbox, whatever its size).
+    sets: Vec<FlagSet>,
     expunged: usize,
     /// The UIDs of the last `SEARCH RETURN (SAVE)`, what `$` stands for
     /// (RFC 5182, RFC 9051 section 6.4.4.1).
@@ -137,14 +233,24 @@ fn nz(n: usize) -> Option<NonZeroU32> {
 impl MailboxView {
     /// A view of the messages of a SELECT, ascending by UID.
     pub fn new(messages: impl IntoIterator<Item = MessageState>) -> Self {
+        MailboxView::from_list(messages.into_iter().collect())
+    }
+
+    /// A view of the messages of a SELECT, ascending by UID, with their
+    /// flags shared.
+    pub fn from_list(list: MessageList) -> Self {
+        let MessageList {
+            flag_sets,
+            messages,
+        } = list;
         let mut entries: Vec<Entry> = messages
             .into_iter()
             .map(|m| Entry {
                 uid: m.uid,
+                set: m.set,
                 recent: m.recent,
                 expunged: false,
                 flags_changed: false,
-                flags: m.flags,
             })
             .collect();
         // Backends list messages ascending by UID already.
@@ -155,6 +261,7 @@ impl MailboxView {
         MailboxView {
             entries,
             added: Vec::new(),
+            sets: flag_sets,
             expunged: 0,
             saved: Vec::new(),
             no_recent: false,
@@ -207,12 +314,56 @@ impl MailboxView {
 
     /// The flags of the message at `index`.
     pub fn flags(&self, index: usize) -> Option<&[Flag]> {
-        self.entries.get(index).map(|e| e.flags.as_slice())
+        self.entries.get(index).map(|e| set_of(&self.sets, e.set))
     }
 
     /// The flags of the message at `index`, shared.
     pub fn flag_set(&self, index: usize) -> Option<&FlagSet> {
-        self.entries.get(index).map(|e| &e.flags)
+        self.entries
+            .get(index)
+            .and_then(|e| self.sets.get(e.set as usize))
+    }
+
+    /// The number of a set of flags, added if none of the sets held is
+    /// the same. Sets no message has any more are dropped when they
+    /// outnumber the messages.
+    fn intern(&mut self, flags: FlagSet) -> u32 {
+        let held = |sets: &[FlagSet]| {
+            sets.iter()
+                .take(SETS_SEARCHED)
+                .position(|s| *s == flags)
+                .and_then(|i| u32::try_from(i).ok())
+        };
+        if let Some(i) = held(&self.sets) {
+            return i;
+        }
+        let messages = self.entries.len() + self.added.len();
+        if self.sets.len() > 2 * messages + SETS_SEARCHED {
+            self.compact();
+            if let Some(i) = held(&self.sets) {
+                return i;
+            }
+        }
+        self.sets.push(flags);
+        u32::try_from(self.sets.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// Keeps only the sets of flags messages have, each once.
+    fn compact(&mut self) {
+        let old = std::mem::take(&mut self.sets);
+        let mut index: std::collections::HashMap<&[Flag], u32> = Default::default();
+        for e in self.entries.iter_mut().chain(self.added.iter_mut()) {
+            let flags = set_of(&old, e.set);
+            e.set = match index.get(flags) {
+                Some(&n) => n,
+                None => {
+                    self.sets.push(FlagSet::from(flags.to_vec()));
+                    let n = u32::try_from(self.sets.len() - 1).unwrap_or(u32::MAX);
+                    index.insert(flags, n);
+                    n
+                }
+            };
+        }
     }
 
     /// Whether the message at `index` is `\Recent` for this session.
@@ -250,10 +401,11 @@ impl MailboxView {
 
     /// Sequence number of the first message without `\Seen`.
     pub fn first_unseen(&self) -> Option<NonZeroU32> {
+        let seen: Vec<bool> = self.sets.iter().map(|s| s.contains(&Flag::Seen)).collect();
         let i = self
             .entries
             .iter()
-            .position(|e| !e.flags.contains(&Flag::Seen))?;
+            .position(|e| !seen.get(e.set as usize).copied().unwrap_or(false))?;
         nz(i + 1)
     }
 
@@ -354,12 +506,13 @@ impl MailboxView {
         if message.uid <= known {
             return;
         }
+        let set = self.intern(message.flags);
         self.added.push(Entry {
             uid: message.uid,
+            set,
             recent: message.recent && !self.no_recent,
             expunged: false,
             flags_changed: false,
-            flags: message.flags,
         });
     }
 
@@ -380,22 +533,30 @@ impl MailboxView {
     /// The store reports another session's flag change.
     pub fn store_flags(&mut self, uid: u32, flags: Vec<Flag>) {
         if let Some(i) = self.index_of(uid) {
-            if let Some(e) = self.entries.get_mut(i)
-                && *e.flags != *flags
-            {
-                e.flags = flags.into();
-                e.flags_changed = true;
+            if self.flags(i).is_some_and(|f| *f != *flags) {
+                let set = self.intern(flags.into());
+                if let Some(e) = self.entries.get_mut(i) {
+                    e.set = set;
+                    e.flags_changed = true;
+                }
             }
-        } else if let Some(e) = self.added.iter_mut().find(|e| e.uid == uid) {
-            e.flags = flags.into();
+        } else if let Some(i) = self.added.iter().position(|e| e.uid == uid) {
+            let set = self.intern(flags.into());
+            if let Some(e) = self.added.get_mut(i) {
+                e.set = set;
+            }
         }
     }
 
     /// Records this session's own flag change (answered in its own FETCH
     /// responses, so nothing is queued).
     pub fn set_flags(&mut self, index: usize, flags: Vec<Flag>) {
+        if index >= self.entries.len() {
+            return;
+        }
+        let set = self.intern(flags.into());
         if let Some(e) = self.entries.get_mut(index) {
-            e.flags = flags.into();
+            e.set = set;
             e.flags_changed = false;
         }
     }
@@ -444,7 +605,7 @@ impl MailboxView {
                 e.flags_changed = false;
                 if let Some(seq) = nz(i + 1) {
                     let mut items = vec![MessageDataItem::Flags(flag_fetch(
-                        &e.flags,
+                        set_of(&self.sets, e.set),
                         e.recent && recent,
                     ))];
                     if uid && let Some(u) = NonZeroU32::new(e.uid) {
@@ -540,6 +701,21 @@ mod tests {
             let uids: Vec<u32> = uids.into_iter().collect();
             proptest::prop_assert_eq!(view(&uids).index_of(probe), uids.binary_search(&probe).ok());
         }
+    }
+
+    #[test]
+    fn sets_no_message_has_are_dropped() {
+        let mut v = view(&[1, 2]);
+        for n in 0..1000 {
+            let k = Flag::from_keyword(&format!("k{n}")).unwrap();
+            v.store_flags(1 + n % 2, vec![Flag::Seen, k]);
+            assert!(v.sets.len() <= 2 * 2 + SETS_SEARCHED + 1);
+        }
+        let k = |n: u32| Flag::from_keyword(&format!("k{n}")).unwrap();
+        assert_eq!(v.flags(0), Some(&[Flag::Seen, k(998)][..]));
+        assert_eq!(v.flags(1), Some(&[Flag::Seen, k(999)][..]));
+        v.set_flags(0, vec![]);
+        assert_eq!(v.flags(0), Some(&[][..]));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::Limits;
-use crate::message::MessageState;
+use crate::message::MessageList;
 use crate::types::{Command, DateTime, Flag, Mailbox, Secret, Tag};
 
 /// The session's configuration.
@@ -149,8 +149,9 @@ pub enum Event {
 /// What SELECT/EXAMINE found, for [`Session::select_complete`](super::Session::select_complete).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelectInfo {
-    /// The messages, ascending by UID.
-    pub messages: Vec<MessageState>,
+    /// The messages, ascending by UID (a list of
+    /// [`MessageState`](crate::message::MessageState)s collects into one).
+    pub messages: MessageList,
     /// UIDVALIDITY.
     pub uid_validity: u32,
     /// UIDNEXT.

@@ -546,7 +546,7 @@ impl Session {
                 self.tagged(&p.tag, StatusKind::No, code, &text);
             }
             Ok(info) => {
-                let mut view = MailboxView::new(info.messages);
+                let mut view = MailboxView::from_list(info.messages);
                 if self.rev2 {
                     view = view.without_recent();
                 }

@@ -1,7 +1,7 @@
 //! One user's mailboxes for one IMAP session.
 
 use bytes::Bytes;
-use imap_proto::message::{FlagSet, MessageState};
+use imap_proto::message::{FlagSet, MessageList, MessageState};
 use imap_proto::server::SelectInfo;
 use imap_proto::tokio::{
     AppendSink, BackendError, BackendResult, Change, CopyInfo, MailboxInfo, MailboxStatus,
@@ -163,8 +163,9 @@ fn to_imap(flags: Flags, keywords: &Keywords) -> Vec<Flag> {
 /// a few distinct sets: SELECT then makes no list of flags per message).
 struct SharedFlags<'a> {
     keywords: &'a Keywords,
-    /// The sets made so far, the last one found first.
-    made: Vec<(Flags, FlagSet)>,
+    /// The sets made so far with their numbers in the list, the last one
+    /// found first.
+    made: Vec<(Flags, u32)>,
     /// Past this many distinct sets, sets are made for each message (the
     /// search among them would cost more than making them).
     max: usize,
@@ -179,18 +180,20 @@ impl<'a> SharedFlags<'a> {
         }
     }
 
-    fn of(&mut self, flags: Flags) -> FlagSet {
+    /// The number in `list` of the set `flags` stands for, added to it
+    /// if need be.
+    fn of(&mut self, flags: Flags, list: &mut MessageList) -> u32 {
         if let Some(i) = self.made.iter().position(|(f, _)| *f == flags) {
             if i > 0 {
                 self.made.swap(0, i);
             }
-            if let Some((_, set)) = self.made.first() {
-                return set.clone();
+            if let Some(&(_, set)) = self.made.first() {
+                return set;
             }
         }
-        let set = FlagSet::from(to_imap(flags, self.keywords));
+        let set = list.add_flag_set(FlagSet::from(to_imap(flags, self.keywords)));
         if self.made.len() < self.max {
-            self.made.insert(0, (flags, set.clone()));
+            self.made.insert(0, (flags, set));
         }
         set
     }
@@ -516,15 +519,12 @@ impl Mailboxes for MaildirMailboxes {
             };
             let kw = folder.keywords();
             let mut shared = SharedFlags::new(&kw);
-            let messages = folder
-                .messages()
-                .iter()
-                .map(|m| MessageState {
-                    uid: m.uid(),
-                    flags: shared.of(m.flags()),
-                    recent: !recent.is_empty() && recent.contains(&m.uid()),
-                })
-                .collect();
+            let mut messages = MessageList::with_capacity(folder.messages().len());
+            for m in folder.messages() {
+                let set = shared.of(m.flags(), &mut messages);
+                let recent = !recent.is_empty() && recent.contains(&m.uid());
+                messages.push(m.uid(), set, recent);
+            }
             let mut keywords: Vec<Flag> = kw
                 .iter()
                 .filter_map(|(_, n)| Atom::new(n).ok().map(Flag::Keyword))
@@ -740,28 +740,35 @@ impl Mailboxes for MaildirMailboxes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use imap_proto::message::MailboxView;
 
     #[test]
     fn shared_flags_are_made_once_per_distinct_set() {
         let kw = Keywords::parse("0 $Junk\n");
         let mut shared = SharedFlags::new(&kw);
+        let mut list = MessageList::default();
         let mut seen = Flags::empty();
         seen.insert(MdFlag::Seen);
         let mut junk = seen;
         junk.insert_keyword(0);
-        let a = shared.of(seen);
-        let b = shared.of(Flags::empty());
-        let c = shared.of(junk);
-        assert_eq!(&a[..], &[Flag::Seen]);
-        assert!(b.is_empty());
-        assert_eq!(
-            &c[..],
-            &[Flag::Seen, Flag::Keyword(Atom::new("$Junk").unwrap())]
-        );
-        // The same set again is the same list, not a new one.
-        assert!(std::ptr::eq(a.as_slice(), shared.of(seen).as_slice()));
-        assert!(std::ptr::eq(c.as_slice(), shared.of(junk).as_slice()));
+        for (uid, f) in [seen, Flags::empty(), junk, seen, junk]
+            .into_iter()
+            .enumerate()
+        {
+            let set = shared.of(f, &mut list);
+            list.push(uid as u32 + 1, set, false);
+        }
         assert_eq!(shared.made.len(), 3);
+        let v = MailboxView::from_list(list);
+        assert_eq!(v.flags(0), Some(&[Flag::Seen][..]));
+        assert_eq!(v.flags(1), Some(&[][..]));
+        let junk_flags = [Flag::Seen, Flag::Keyword(Atom::new("$Junk").unwrap())];
+        assert_eq!(v.flags(2), Some(&junk_flags[..]));
+        assert_eq!(v.flags(3), Some(&[Flag::Seen][..]));
+        assert_eq!(v.flags(4), Some(&junk_flags[..]));
+        // The same set again is the same list, not a new one.
+        let (a, b) = (v.flag_set(0).unwrap(), v.flag_set(3).unwrap());
+        assert!(std::ptr::eq(a.as_slice(), b.as_slice()));
     }
 
     #[test]
@@ -769,22 +776,30 @@ mod tests {
         let kw = Keywords::default();
         let mut shared = SharedFlags::new(&kw);
         shared.max = 2;
-        let mut sets = Vec::new();
-        for f in [
+        let mut list = MessageList::default();
+        let all = [
             MdFlag::Seen,
             MdFlag::Flagged,
             MdFlag::Draft,
             MdFlag::Replied,
-        ] {
-            let mut flags = Flags::empty();
-            flags.insert(f);
-            sets.push((flags, shared.of(flags)));
+        ];
+        for round in 0..2u32 {
+            for (i, f) in all.into_iter().enumerate() {
+                let mut flags = Flags::empty();
+                flags.insert(f);
+                let set = shared.of(flags, &mut list);
+                list.push(round * 10 + i as u32 + 1, set, false);
+            }
         }
         assert_eq!(shared.made.len(), 2);
         // Past the bound a set is still right, only not shared.
-        for (flags, set) in sets {
-            assert_eq!(set, FlagSet::from(to_imap(flags, &kw)));
-            assert_eq!(shared.of(flags), set);
+        let v = MailboxView::from_list(list);
+        for round in 0..2usize {
+            for (i, f) in all.into_iter().enumerate() {
+                let mut flags = Flags::empty();
+                flags.insert(f);
+                assert_eq!(v.flags(round * 4 + i), Some(&to_imap(flags, &kw)[..]));
+            }
         }
     }
 }
