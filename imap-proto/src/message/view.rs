@@ -122,6 +122,7 @@ impl MessageList {
 
     /// Adds a message (the next in UID order) with the flags of set
     /// number `set`; a number no set has stands for no flags.
+    #[inline]
     pub fn push(&mut self, uid: u32, set: u32, recent: bool) {
         self.messages.push(Listed { uid, set, recent });
     }

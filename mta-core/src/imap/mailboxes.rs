@@ -163,9 +163,10 @@ fn to_imap(flags: Flags, keywords: &Keywords) -> Vec<Flag> {
 /// a few distinct sets: SELECT then makes no list of flags per message).
 struct SharedFlags<'a> {
     keywords: &'a Keywords,
-    /// The sets made so far with their numbers in the list, the last one
-    /// found first.
+    /// The sets made so far with their numbers in the list.
     made: Vec<(Flags, u32)>,
+    /// The index in `made` of the last set found, tried first.
+    last: usize,
     /// Past this many distinct sets, sets are made for each message (the
     /// search among them would cost more than making them).
     max: usize,
@@ -176,6 +177,7 @@ impl<'a> SharedFlags<'a> {
         SharedFlags {
             keywords,
             made: Vec::new(),
+            last: 0,
             max: 64,
         }
     }
@@ -183,17 +185,21 @@ impl<'a> SharedFlags<'a> {
     /// The number in `list` of the set `flags` stands for, added to it
     /// if need be.
     fn of(&mut self, flags: Flags, list: &mut MessageList) -> u32 {
-        if let Some(i) = self.made.iter().position(|(f, _)| *f == flags) {
-            if i > 0 {
-                self.made.swap(0, i);
-            }
-            if let Some(&(_, set)) = self.made.first() {
-                return set;
-            }
+        if let Some(&(f, set)) = self.made.get(self.last)
+            && f == flags
+        {
+            return set;
+        }
+        if let Some(i) = self.made.iter().position(|(f, _)| *f == flags)
+            && let Some(&(_, set)) = self.made.get(i)
+        {
+            self.last = i;
+            return set;
         }
         let set = list.add_flag_set(FlagSet::from(to_imap(flags, self.keywords)));
         if self.made.len() < self.max {
-            self.made.insert(0, (flags, set));
+            self.made.push((flags, set));
+            self.last = self.made.len() - 1;
         }
         set
     }
