@@ -484,6 +484,7 @@ impl MboxFolder {
                 base: format!("{}.{}", side.validity, e.uid),
                 flags: e.flags,
                 size: e.size,
+                vsize: None,
                 internal_date: UNIX_EPOCH + Duration::from_secs(e.date),
                 location: Location::Mbox {
                     from: e.from,

@@ -18,6 +18,9 @@ pub struct MessageInfo {
     pub(crate) base: String,
     pub(crate) flags: Flags,
     pub(crate) size: u64,
+    /// The `,W=` of the base name, read once when the message is found
+    /// (FETCH RFC822.SIZE of every message asks for it).
+    pub(crate) vsize: Option<u64>,
     pub(crate) internal_date: SystemTime,
     pub(crate) location: Location,
 }
@@ -66,7 +69,7 @@ impl MessageInfo {
     /// it as `,W=<bytes>` (we write it at delivery; so does Dovecot).
     /// `None` when unknown: count it while reading the message.
     pub fn virtual_size(&self) -> Option<u64> {
-        crate::name::vsize_from_base(&self.base)
+        self.vsize
     }
 
     /// The IMAP INTERNALDATE (RFC 3501 section 2.3.3).
@@ -241,6 +244,7 @@ mod tests {
             base: String::new(),
             flags: Flags::empty(),
             size: 0,
+            vsize: None,
             internal_date: std::time::UNIX_EPOCH,
             location: Location::Mbox {
                 from: 0,

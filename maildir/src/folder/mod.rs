@@ -405,6 +405,7 @@ impl MaildirFolder {
             let internal_date = meta.modified().unwrap_or(UNIX_EPOCH);
             added.push(MessageInfo {
                 uid,
+                vsize: name::vsize_from_base(&base),
                 base,
                 flags: e.flags(),
                 size,
@@ -637,6 +638,7 @@ impl MaildirFolder {
             base: base.to_owned(),
             flags: entry.flags(),
             size: name::size_from_base(base).unwrap_or(meta.len()),
+            vsize: name::vsize_from_base(base),
             internal_date: meta.modified().unwrap_or(UNIX_EPOCH),
             location: Location::Maildir(entry.clone()),
         };
