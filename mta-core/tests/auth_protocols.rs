@@ -8,7 +8,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use mta_core::auth::{AuthLimits, PasswordAuth, Verdict};
@@ -16,42 +15,16 @@ use mta_core::imap::MaildirBackend;
 use mta_core::passwd::PasswdFile;
 use mta_core::pop3::MaildirMaildrop;
 use mta_core::smtpd::SmtpService;
-use mta_core::tls::{Acceptor, Identity};
-use support::builder;
-
-fn python() -> bool {
-    let found = Command::new("python3").arg("--version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var("CI").is_err(),
-            "python3 is required under CI (.ci/run installs it)"
-        );
-        eprintln!("skipping: python3 not found");
-    }
-    found
-}
+use support::{PY_HELPERS, builder, python, quick_auth, run_python, self_signed_acceptor};
 
 /// argv: submission, POP3 and IMAP ports. One wrong password on each
 /// protocol (limit 3), then the right one on each while blocked, then
 /// IMAP again once the block is over.
 const CLIENTS: &str = r#"
-import imaplib, poplib, smtplib, ssl, sys, time
 sub, pop, imap = (int(a) for a in sys.argv[1:4])
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
 
 def smtp(password):
-    s = smtplib.SMTP("127.0.0.1", sub, timeout=10)
-    s.starttls(context=ctx)
-    s.ehlo("client.example.net")
-    try:
-        s.auth("PLAIN", lambda challenge=None: "\0bob\0" + password)
-        return "ok"
-    except smtplib.SMTPAuthenticationError as e:
-        return "%d %s" % (e.smtp_code, e.smtp_error.decode())
-    finally:
-        s.close()
+    return smtp_plain(sub, "bob", password)
 
 def pop3(password):
     p = poplib.POP3("127.0.0.1", pop, timeout=10)
@@ -80,13 +53,7 @@ print("smtp wrong:", smtp("guess3"))
 print("smtp blocked:", smtp("hunter2"))
 print("pop3 blocked:", pop3("hunter2"))
 print("imap blocked:", imap4("hunter2"))
-deadline = time.time() + 20
-while True:
-    r = imap4("hunter2")
-    if r == "ok" or time.time() > deadline:
-        break
-    time.sleep(0.2)
-print("imap after the block:", r)
+print("imap after the block:", until_ok(lambda: imap4("hunter2")))
 "#;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -95,15 +62,9 @@ async fn failures_add_up_across_smtp_pop3_and_imap() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut limits = AuthLimits::default();
-    limits.failure_delay = Duration::from_millis(10);
-    limits.max_failure_delay = Duration::from_millis(40);
-    limits.max_failures = 3;
-    limits.block_for = Duration::from_millis(1500);
-    let auth = PasswordAuth::new(PasswdFile::parse("bob:{PLAIN}hunter2\n").unwrap(), limits);
-    let (identity, _, _) = Identity::self_signed(&["localhost".into()]).unwrap();
+    let auth = quick_auth("bob:{PLAIN}hunter2\n", 3);
     let engine = builder(dir.path(), "")
-        .tls_acceptor(Acceptor::new(&identity).unwrap())
+        .tls_acceptor(self_signed_acceptor())
         .listen_submission("127.0.0.1:0".parse().unwrap())
         .auth(auth.clone())
         .start()
@@ -125,23 +86,11 @@ async fn failures_add_up_across_smtp_pop3_and_imap() {
         imap,
         MaildirBackend::with_auth(auth.clone(), &location),
     ));
-    let out = tokio::task::spawn_blocking(move || {
-        let out = Command::new("python3")
-            .arg("-c")
-            .arg(CLIENTS)
-            .args(ports.map(|p| p.to_string()))
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
-    })
-    .await
-    .unwrap();
+    let out = run_python(
+        format!("{PY_HELPERS}{CLIENTS}"),
+        ports.map(|p| p.to_string()).into(),
+    )
+    .await;
     assert!(out.contains("pop3 wrong: -ERR [AUTH]"), "{out}");
     assert!(
         out.contains("imap wrong: b'[AUTHENTICATIONFAILED]"),

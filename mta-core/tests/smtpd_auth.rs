@@ -7,50 +7,51 @@
 
 mod support;
 
-use std::process::Command;
-use std::time::Duration;
-
-use mta_core::auth::{AuthLimits, PasswordAuth, PlaintextAuth};
-use mta_core::engine::{EngineBuilder, EngineOptions};
-use mta_core::passwd::PasswdFile;
+use mta_core::auth::{PasswordAuth, PlaintextAuth};
+use mta_core::engine::{Engine, EngineBuilder, EngineOptions};
 use mta_core::smtpd::SmtpService;
-use mta_core::tls::{Acceptor, Identity};
-use support::{Sink, builder, eventually, inbox};
-
-fn python() -> bool {
-    let found = Command::new("python3").arg("--version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var("CI").is_err(),
-            "python3 is required under CI (.ci/run installs it)"
-        );
-        eprintln!("skipping: python3 not found");
-    }
-    found
-}
+use support::{
+    PY_HELPERS, Sink, builder, eventually, inbox, python, quick_auth, run_python,
+    self_signed_acceptor,
+};
 
 /// alice: SHA512-CRYPT of "correct horse" (doveadm pw -s SHA512-CRYPT,
 /// Dovecot 2.3.19.1); bob: PLAIN.
 const PASSWD: &str = "alice:{SHA512-CRYPT}$6$JD4vLdZWt85LFAcP$dP8.Fj3sf8PA3vSvZUUxXSK9v9TMm63P3Yb7mzEAhrqbeuDBhggAJD9ZSAtp6l0qGtO6y9hQCd35qBj9DQTEc.\nbob:{PLAIN}hunter2\n";
 
 fn auth(max_failures: u32) -> PasswordAuth {
-    let mut limits = AuthLimits::default();
-    limits.failure_delay = Duration::from_millis(10);
-    limits.max_failure_delay = Duration::from_millis(40);
-    limits.max_failures = max_failures;
-    limits.block_for = Duration::from_millis(1500);
-    PasswordAuth::new(PasswdFile::parse(PASSWD).unwrap(), limits)
+    quick_auth(PASSWD, max_failures)
 }
 
 /// An engine relaying to `sink` for every non-local domain; loopback is
 /// not in mynetworks, so only AUTH permits relaying.
 fn relay_builder(dir: &std::path::Path, sink_port: u16, extra: &str) -> EngineBuilder {
-    let (identity, _, _) = Identity::self_signed(&["localhost".into()]).unwrap();
     builder(
         dir,
         &format!("relayhost = [127.0.0.1]:{sink_port}\nmynetworks = 192.0.2.0/24\n{extra}"),
     )
-    .tls_acceptor(Acceptor::new(&identity).unwrap())
+    .tls_acceptor(self_signed_acceptor())
+}
+
+/// Starts [`relay_builder`]'s engine (with AUTH allowing 10 failures)
+/// as `listen` adds listeners to it.
+async fn start_relay(
+    dir: &std::path::Path,
+    sink_port: u16,
+    extra: &str,
+    listen: impl FnOnce(EngineBuilder) -> EngineBuilder,
+) -> Engine {
+    listen(relay_builder(dir, sink_port, extra).auth(auth(10)))
+        .start()
+        .await
+        .unwrap()
+}
+
+/// A started [`Sink`] and its port.
+async fn sink() -> (Sink, u16) {
+    let sink = Sink::default();
+    let port = sink.start().await.port();
+    (sink, port)
 }
 
 fn options(loopback_plaintext: bool) -> EngineOptions {
@@ -62,27 +63,12 @@ fn options(loopback_plaintext: bool) -> EngineOptions {
     o
 }
 
-fn run(script: &str, args: &[String]) -> String {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(format!("{PRELUDE}{script}"))
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+/// Runs [`PY_HELPERS`], [`PRELUDE`] and `script` with `args`; returns its output.
+async fn run(script: &str, args: &[String]) -> String {
+    run_python(format!("{PY_HELPERS}{PRELUDE}{script}"), args.to_vec()).await
 }
 
 const PRELUDE: &str = r#"
-import base64, smtplib, ssl, sys, time
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
 MSG = b"Subject: submitted\r\n\r\nhello from a client\r\n"
 def b64(s):
     return base64.b64encode(s.encode()).decode()
@@ -132,19 +118,14 @@ async fn submission_starttls_then_auth_plain_and_login_relay() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let sink = Sink::default();
-    let sink_port = sink.start().await.port();
-    let engine = relay_builder(dir.path(), sink_port, "")
-        .listen_submission("127.0.0.1:0".parse().unwrap())
-        .auth(auth(10))
-        .options(options(false))
-        .start()
-        .await
-        .unwrap();
+    let (sink, sink_port) = sink().await;
+    let engine = start_relay(dir.path(), sink_port, "", |b| {
+        b.listen_submission("127.0.0.1:0".parse().unwrap())
+            .options(options(false))
+    })
+    .await;
     let port = engine.addr_of(SmtpService::Submission).unwrap().port();
-    let out = tokio::task::spawn_blocking(move || run(SUBMISSION, &[port.to_string()]))
-        .await
-        .unwrap();
+    let out = run(SUBMISSION, &[port.to_string()]).await;
     assert!(
         out.contains("auth before tls: 538 5.7.11 Error: encryption required for authentication"),
         "{out}"
@@ -205,22 +186,16 @@ async fn port_25_offers_auth_only_with_smtpd_sasl_auth_enable() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let sink = Sink::default();
-    let sink_port = sink.start().await.port();
+    let (sink, sink_port) = sink().await;
     // Loopback counts as secure (the default): AUTH before STARTTLS.
-    let engine = relay_builder(
+    let engine = start_relay(
         dir.path(),
         sink_port,
         "smtpd_tls_security_level = may\nsmtpd_sasl_auth_enable = yes\n",
+        |b| b,
     )
-    .auth(auth(10))
-    .start()
-    .await
-    .unwrap();
-    let port = engine.smtp_addrs()[0].port();
-    let out = tokio::task::spawn_blocking(move || run(PORT_25, &[port.to_string()]))
-        .await
-        .unwrap();
+    .await;
+    let out = run(PORT_25, &[engine.smtp_addrs()[0].port().to_string()]).await;
     assert!(out.contains("auth offered: PLAIN LOGIN"), "{out}");
     assert!(
         out.contains("unauthenticated relay: 454 4.7.1 <carol@example.org>: Relay access denied"),
@@ -235,15 +210,14 @@ async fn port_25_offers_auth_only_with_smtpd_sasl_auth_enable() {
 
     // Without smtpd_sasl_auth_enable, port 25 offers no AUTH.
     let dir = tempfile::tempdir().unwrap();
-    let engine = relay_builder(dir.path(), sink_port, "smtpd_tls_security_level = may\n")
-        .auth(auth(10))
-        .start()
-        .await
-        .unwrap();
-    let port = engine.smtp_addrs()[0].port();
-    let out = tokio::task::spawn_blocking(move || run(PORT_25, &[port.to_string()]))
-        .await
-        .unwrap();
+    let engine = start_relay(
+        dir.path(),
+        sink_port,
+        "smtpd_tls_security_level = may\n",
+        |b| b,
+    )
+    .await;
+    let out = run(PORT_25, &[engine.smtp_addrs()[0].port().to_string()]).await;
     assert!(out.contains("auth offered: None"), "{out}");
     assert!(out.contains("auth disabled: 502"), "{out}");
     engine.shutdown().await;
@@ -272,18 +246,13 @@ async fn smtps_implicit_tls_with_auth() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let sink = Sink::default();
-    let sink_port = sink.start().await.port();
-    let engine = relay_builder(dir.path(), sink_port, "")
-        .listen_smtps("127.0.0.1:0".parse().unwrap())
-        .auth(auth(10))
-        .start()
-        .await
-        .unwrap();
+    let (sink, sink_port) = sink().await;
+    let engine = start_relay(dir.path(), sink_port, "", |b| {
+        b.listen_smtps("127.0.0.1:0".parse().unwrap())
+    })
+    .await;
     let port = engine.addr_of(SmtpService::Smtps).unwrap().port();
-    let out = tokio::task::spawn_blocking(move || run(SMTPS, &[port.to_string()]))
-        .await
-        .unwrap();
+    let out = run(SMTPS, &[port.to_string()]).await;
     assert!(out.contains("auth: PLAIN LOGIN"), "{out}");
     assert!(
         out.contains("mail before auth: 530 5.7.0 Authentication required"),
@@ -319,27 +288,11 @@ async fn submission_and_smtps_need_a_password_database_and_smtps_an_identity() {
 const LIMIT: &str = r#"
 port, limit = int(sys.argv[1]), int(sys.argv[2])
 def attempt(password):
-    s = smtplib.SMTP("127.0.0.1", port, timeout=10)
-    s.starttls(context=ctx)
-    s.ehlo("client.example.net")
-    try:
-        # One mechanism, one attempt (login() would also try LOGIN).
-        s.auth("PLAIN", lambda challenge=None: "\0bob\0" + password)
-        return "ok"
-    except smtplib.SMTPAuthenticationError as e:
-        return "%d %s" % (e.smtp_code, e.smtp_error.decode())
-    finally:
-        s.close()
+    return smtp_plain(port, "bob", password)
 for i in range(limit):
     print("failure", i, attempt("guess%d" % i))
 print("blocked:", attempt("hunter2"))
-deadline = time.time() + 20
-while True:
-    r = attempt("hunter2")
-    if r == "ok" or time.time() > deadline:
-        break
-    time.sleep(0.2)
-print("after the block:", r)
+print("after the block:", until_ok(lambda: attempt("hunter2")))
 "#;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -355,9 +308,7 @@ async fn failure_limit_refuses_with_454_until_the_block_ends() {
         .await
         .unwrap();
     let port = engine.addr_of(SmtpService::Submission).unwrap().port();
-    let out = tokio::task::spawn_blocking(move || run(LIMIT, &[port.to_string(), "3".into()]))
-        .await
-        .unwrap();
+    let out = run(LIMIT, &[port.to_string(), "3".into()]).await;
     for i in 0..3 {
         assert!(out.contains(&format!("failure {i} 535 5.7.8")), "{out}");
     }

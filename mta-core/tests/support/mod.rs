@@ -1,5 +1,6 @@
 //! Shared pieces of the engine tests: a configuration, a manual clock, a
-//! client that sends one message, and a scripted SMTP server.
+//! client that sends one message, a scripted SMTP server, a TLS acceptor,
+//! a password database with short delays, and a Python script runner.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -7,10 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use mta_core::auth::{AuthLimits, PasswordAuth};
 use mta_core::clock::Clock;
 use mta_core::config::{Environment, MainCf, MainConfig};
 use mta_core::engine::{Engine, EngineBuilder};
+use mta_core::passwd::PasswdFile;
 use mta_core::router::StaticUsers;
+use mta_core::tls::{Acceptor, Identity};
 use smtp_proto::client::{Config, Envelope, Outcome};
 use smtp_proto::tokio::{Handler, Options, serve};
 use smtp_proto::{ForwardPath, Host, MailParameters, Mailbox, RcptParameters, Reply, ReversePath};
@@ -241,4 +245,93 @@ impl Sink {
     pub fn received(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
+}
+
+/// A TLS acceptor with a fresh self-signed certificate for `localhost`.
+pub fn self_signed_acceptor() -> Acceptor {
+    let (identity, _, _) = Identity::self_signed(&["localhost".into()]).unwrap();
+    Acceptor::new(&identity).unwrap()
+}
+
+/// A password database from passwd-file `text` with short failure delays
+/// (10 ms, at most 40 ms), `max_failures` failures per address before a
+/// block of 1.5 s.
+pub fn quick_auth(text: &str, max_failures: u32) -> PasswordAuth {
+    let mut limits = AuthLimits::default();
+    limits.failure_delay = Duration::from_millis(10);
+    limits.max_failure_delay = Duration::from_millis(40);
+    limits.max_failures = max_failures;
+    limits.block_for = Duration::from_millis(1500);
+    PasswordAuth::new(PasswdFile::parse(text).unwrap(), limits)
+}
+
+/// Whether python3 is here; under CI=true its absence fails the test,
+/// otherwise the caller skips with a printed reason.
+pub fn python() -> bool {
+    let found = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var("CI").is_err(),
+            "python3 is required under CI (.ci/run installs it)"
+        );
+        eprintln!("skipping: python3 not found");
+    }
+    found
+}
+
+/// Python shared by the client scripts: imports, `ctx` (TLS without
+/// certificate checks), `smtp_plain(port, user, password)` (STARTTLS, one
+/// AUTH PLAIN; "ok" or the reply) and `until_ok(f)` (calls `f` until it
+/// returns "ok", at most 20 s; returns the last result).
+pub const PY_HELPERS: &str = r#"
+import base64, imaplib, poplib, smtplib, ssl, sys, time
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+
+def smtp_plain(port, user, password):
+    s = smtplib.SMTP("127.0.0.1", port, timeout=10)
+    s.starttls(context=ctx)
+    s.ehlo("client.example.net")
+    try:
+        # One mechanism, one attempt (login() would also try LOGIN).
+        s.auth("PLAIN", lambda challenge=None: "\0" + user + "\0" + password)
+        return "ok"
+    except smtplib.SMTPAuthenticationError as e:
+        return "%d %s" % (e.smtp_code, e.smtp_error.decode())
+    finally:
+        s.close()
+
+def until_ok(f):
+    deadline = time.time() + 20
+    while True:
+        r = f()
+        if r == "ok" or time.time() > deadline:
+            return r
+        time.sleep(0.2)
+"#;
+
+/// Runs `python3 -c script args...` on a blocking thread; asserts it
+/// exits with success and returns its standard output.
+pub async fn run_python(script: String, args: Vec<String>) -> String {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    })
+    .await
+    .unwrap()
 }
