@@ -152,66 +152,10 @@ fn mail_location_spec(access: &AccessConfig, data: &Path) -> String {
     }
 }
 
-/// Serves POP3 (STLS offered) or POP3S on `listener`.
-async fn pop3(
-    listener: TcpListener,
-    maildrop: MaildirMaildrop,
-    tls: Acceptor,
-    implicit: bool,
-    plaintext: Plaintext,
-) {
-    let mut sessions = JoinSet::new();
-    while let Ok((stream, peer)) = listener.accept().await {
-        let (maildrop, tls) = (maildrop.for_client(peer.ip()), tls.clone());
-        sessions.spawn(async move {
-            let mut options = pop3_proto::tokio::Options::default();
-            options.config.implementation = Some("missive".into());
-            options.config.plaintext_auth = plaintext.allowed(peer.ip());
-            if implicit {
-                let Ok(stream) = tls.accept(stream).await else {
-                    return;
-                };
-                options.config.tls = true;
-                options.config.plaintext_auth = true;
-                let _ = pop3_proto::tokio::serve(&maildrop, stream, options).await;
-            } else {
-                let _ =
-                    pop3_proto::tokio::serve_with_starttls(&maildrop, stream, options, &tls).await;
-            }
-        });
-        while sessions.try_join_next().is_some() {}
-    }
-}
-
-/// Serves IMAP (STARTTLS offered) or IMAPS on `listener`.
-async fn imap(
-    listener: TcpListener,
-    backend: MaildirBackend,
-    tls: Acceptor,
-    implicit: bool,
-    plaintext: Plaintext,
-) {
-    let mut sessions = JoinSet::new();
-    while let Ok((stream, peer)) = listener.accept().await {
-        let (backend, tls) = (backend.for_client(peer.ip()), tls.clone());
-        sessions.spawn(async move {
-            let mut options = imap_proto::tokio::Options::default();
-            options.config.greeting = "missive IMAP ready".into();
-            options.config.plaintext_auth = plaintext.allowed(peer.ip());
-            if implicit {
-                let Ok(stream) = tls.accept(stream).await else {
-                    return;
-                };
-                options.config.tls = true;
-                options.config.plaintext_auth = true;
-                let _ = imap_proto::tokio::serve(&backend, stream, options).await;
-            } else {
-                let _ =
-                    imap_proto::tokio::serve_with_starttls(&backend, stream, options, &tls).await;
-            }
-        });
-        while sessions.try_join_next().is_some() {}
-    }
+/// A listener's service as a task of the `services` set: it ends when
+/// accepting fails or the set is dropped (which also ends its sessions).
+async fn ignore(service: impl std::future::Future<Output = std::io::Result<()>>) {
+    let _ = service.await;
 }
 
 /// A running system: the engine and the POP3/IMAP listeners.
@@ -377,22 +321,26 @@ async fn start(args: &Args) -> Result<Running, Box<dyn std::error::Error>> {
     let pop3s = bind("POP3S", 995).await?;
     let imap_plain = bind("IMAP", 143).await?;
     let imaps = bind("IMAPS", 993).await?;
-    services.spawn(pop3(
+    use mta_core::tls::ListenerTls::{Implicit, Upgrade};
+    let (upgrade, implicit) = (Upgrade(tls.clone()), Implicit(tls));
+    let (pop3, imap) = (
+        mta_core::pop3::serve_listener,
+        mta_core::imap::serve_listener,
+    );
+    services.spawn(ignore(pop3(
         pop3_plain,
         maildrop.clone(),
-        tls.clone(),
-        false,
+        upgrade.clone(),
         plaintext,
-    ));
-    services.spawn(pop3(pop3s, maildrop, tls.clone(), true, plaintext));
-    services.spawn(imap(
+    )));
+    services.spawn(ignore(pop3(pop3s, maildrop, implicit.clone(), plaintext)));
+    services.spawn(ignore(imap(
         imap_plain,
         backend.clone(),
-        tls.clone(),
-        false,
+        upgrade,
         plaintext,
-    ));
-    services.spawn(imap(imaps, backend, tls, true, plaintext));
+    )));
+    services.spawn(ignore(imap(imaps, backend, implicit, plaintext)));
     Ok(Running {
         engine,
         services,

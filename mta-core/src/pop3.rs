@@ -20,8 +20,9 @@
 //!   refused (`-ERR [AUTH]`) until its block ends. Give each connection
 //!   its client's address with [`MaildirMaildrop::for_client`].
 
-use crate::auth::{Attempt, AuthLimits, PasswordAuth};
+use crate::auth::{Attempt, AuthLimits, PasswordAuth, PlaintextAuth};
 use crate::passwd::PasswdFile;
+use crate::tls::ListenerTls;
 use maildir::{Format, MailLocation, Store};
 use pop3_proto::tokio::{LockedMaildrop, Maildrop, MessageReader, Options, Refusal};
 use pop3_proto::{Credentials, MessageInfo, UniqueId};
@@ -386,22 +387,58 @@ impl AsyncRead for BlockingReader {
 /// Plaintext passwords are allowed from loopback peers only (as Dovecot
 /// treats them); APOP is offered when the passwd-file can verify it.
 pub async fn run(listener: tokio::net::TcpListener, maildrop: MaildirMaildrop) -> io::Result<()> {
+    serve_listener(
+        listener,
+        maildrop,
+        ListenerTls::None,
+        PlaintextAuth::default(),
+    )
+    .await
+}
+
+/// Accepts POP3 connections on `listener` until accepting fails, one task
+/// each, offering TLS as `tls` says (STLS or POP3S). Before TLS,
+/// `plaintext` decides per client whether USER/PASS and AUTH PLAIN are
+/// allowed; over TLS they always are. APOP is offered when the
+/// passwd-file can verify it. The sessions end with the returned future
+/// (they are aborted when it is dropped).
+pub async fn serve_listener(
+    listener: tokio::net::TcpListener,
+    maildrop: MaildirMaildrop,
+    tls: ListenerTls,
+    plaintext: PlaintextAuth,
+) -> io::Result<()> {
     let host = listener
         .local_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|_| "localhost".into());
+    let mut sessions = tokio::task::JoinSet::new();
     loop {
         let (stream, peer) = listener.accept().await?;
-        let maildrop = maildrop.for_client(peer.ip());
+        let (maildrop, tls) = (maildrop.for_client(peer.ip()), tls.clone());
         let mut options = Options::default();
-        options.config.plaintext_auth = peer.ip().is_loopback();
+        options.config.plaintext_auth = plaintext.allowed(peer.ip());
         options.config.implementation = Some("missive".into());
         if maildrop.supports_apop() {
             options.apop_hostname = Some(host.clone());
         }
-        tokio::spawn(async move {
-            let _ = pop3_proto::tokio::serve(&maildrop, stream, options).await;
+        sessions.spawn(async move {
+            let _ = match tls {
+                ListenerTls::None => pop3_proto::tokio::serve(&maildrop, stream, options).await,
+                ListenerTls::Upgrade(tls) => {
+                    pop3_proto::tokio::serve_with_starttls(&maildrop, stream, options, &tls).await
+                }
+                ListenerTls::Implicit(tls) => match tls.accept(stream).await {
+                    Ok(stream) => {
+                        options.config.tls = true;
+                        options.config.plaintext_auth = true;
+                        pop3_proto::tokio::serve(&maildrop, stream, options).await
+                    }
+                    Err(e) => Err(e),
+                },
+            };
         });
+        while sessions.try_join_next().is_some() {}
     }
 }
 

@@ -235,6 +235,19 @@ fn write_durably(path: &Path, contents: &[u8], mode: u32) -> Result<(), TlsError
     Ok(())
 }
 
+/// How a POP3 or IMAP listener offers TLS: not at all, as an upgrade
+/// (STLS, RFC 2595 section 4; STARTTLS, RFC 3501 section 6.2.1), or from
+/// the first octet (POP3S, IMAPS: RFC 8314 section 3.3).
+#[derive(Clone, Debug)]
+pub enum ListenerTls {
+    /// No TLS on this listener.
+    None,
+    /// Plaintext first, upgraded on the client's request.
+    Upgrade(Acceptor),
+    /// Implicit TLS.
+    Implicit(Acceptor),
+}
+
 /// The server side of TLS, for STARTTLS/STLS upgrades and implicit-TLS
 /// listeners. Cheap to clone.
 #[derive(Clone)]

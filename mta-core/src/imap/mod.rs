@@ -35,8 +35,9 @@ mod mailboxes;
 
 pub use mailboxes::MaildirMailboxes;
 
-use crate::auth::{Attempt, AuthLimits, PasswordAuth};
+use crate::auth::{Attempt, AuthLimits, PasswordAuth, PlaintextAuth};
 use crate::passwd::PasswdFile;
+use crate::tls::ListenerTls;
 use imap_proto::tokio::{Backend, Options};
 use maildir::{SnapshotCache, Store};
 use std::io;
@@ -180,7 +181,13 @@ impl Backend for MaildirBackend {
 /// with plaintext passwords; others see `LOGINDISABLED` (this server has
 /// no TLS of its own: see [`run_with_starttls`]).
 pub async fn run(listener: tokio::net::TcpListener, backend: MaildirBackend) -> io::Result<()> {
-    serve_all(listener, backend, None).await
+    serve_listener(
+        listener,
+        backend,
+        ListenerTls::None,
+        PlaintextAuth::default(),
+    )
+    .await
 }
 
 /// Like [`run`], offering STARTTLS (RFC 3501 section 6.2.1) with `tls`:
@@ -190,28 +197,50 @@ pub async fn run_with_starttls(
     backend: MaildirBackend,
     tls: crate::tls::Acceptor,
 ) -> io::Result<()> {
-    serve_all(listener, backend, Some(tls)).await
+    serve_listener(
+        listener,
+        backend,
+        ListenerTls::Upgrade(tls),
+        PlaintextAuth::default(),
+    )
+    .await
 }
 
-async fn serve_all(
+/// Accepts IMAP connections on `listener` until accepting fails, one task
+/// each, offering TLS as `tls` says. Before TLS, `plaintext` decides per
+/// client whether LOGIN and AUTHENTICATE PLAIN are offered (otherwise
+/// `LOGINDISABLED`); over TLS they always are. The sessions end with the
+/// returned future (they are aborted when it is dropped).
+pub async fn serve_listener(
     listener: tokio::net::TcpListener,
     backend: MaildirBackend,
-    tls: Option<crate::tls::Acceptor>,
+    tls: ListenerTls,
+    plaintext: PlaintextAuth,
 ) -> io::Result<()> {
+    let mut sessions = tokio::task::JoinSet::new();
     loop {
         let (stream, peer) = listener.accept().await?;
         let (backend, tls) = (backend.for_client(peer.ip()), tls.clone());
         let mut options = Options::default();
-        options.config.plaintext_auth = peer.ip().is_loopback();
+        options.config.plaintext_auth = plaintext.allowed(peer.ip());
         options.config.greeting = "missive IMAP ready".into();
-        tokio::spawn(async move {
+        sessions.spawn(async move {
             let _ = match tls {
-                Some(tls) => {
+                ListenerTls::None => imap_proto::tokio::serve(&backend, stream, options).await,
+                ListenerTls::Upgrade(tls) => {
                     imap_proto::tokio::serve_with_starttls(&backend, stream, options, &tls).await
                 }
-                None => imap_proto::tokio::serve(&backend, stream, options).await,
+                ListenerTls::Implicit(tls) => match tls.accept(stream).await {
+                    Ok(stream) => {
+                        options.config.tls = true;
+                        options.config.plaintext_auth = true;
+                        imap_proto::tokio::serve(&backend, stream, options).await
+                    }
+                    Err(e) => Err(e),
+                },
             };
         });
+        while sessions.try_join_next().is_some() {}
     }
 }
 
