@@ -491,6 +491,8 @@ impl MboxFolder {
                     offset: e.body,
                     len: e.len,
                 },
+                modseq: 0,
+                modseq_flags: e.flags,
             });
         }
         let live: std::collections::HashSet<u32> = side.entries.iter().map(|e| e.uid).collect();

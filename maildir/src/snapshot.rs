@@ -23,6 +23,12 @@ pub struct MessageInfo {
     pub(crate) vsize: Option<u64>,
     pub(crate) internal_date: SystemTime,
     pub(crate) location: Location,
+    /// The mod-sequence (RFC 7162 section 3.1); 0 until one is given
+    /// (and always for mbox).
+    pub(crate) modseq: u64,
+    /// The flags `modseq` was given for: when they differ from `flags`,
+    /// the flags changed since and the message needs a new one.
+    pub(crate) modseq_flags: Flags,
 }
 
 /// Where the bytes of a message are.
@@ -75,6 +81,13 @@ impl MessageInfo {
     /// The IMAP INTERNALDATE (RFC 3501 section 2.3.3).
     pub fn internal_date(&self) -> SystemTime {
         self.internal_date
+    }
+
+    /// The mod-sequence of the message's last flag change or arrival
+    /// (RFC 7162 section 3.1), kept in the folder's `missive-modseq`
+    /// log; 0 in a folder that keeps none (mbox).
+    pub fn modseq(&self) -> u64 {
+        self.modseq
     }
 
     /// True while the message sits in `new/`, not yet taken by a mail
@@ -251,6 +264,8 @@ mod tests {
                 offset: 0,
                 len: 0,
             },
+            modseq: 0,
+            modseq_flags: Flags::empty(),
         }
     }
 

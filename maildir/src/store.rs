@@ -752,6 +752,52 @@ impl Folder {
         }
     }
 
+    /// The HIGHESTMODSEQ (RFC 7162 section 3.1.2.1): at least the
+    /// mod-sequence any message of the folder ever had. `None` for a
+    /// folder that keeps no mod-sequences (mbox: NOMODSEQ, section
+    /// 3.1.2.2).
+    pub fn highest_modseq(&self) -> Option<u64> {
+        match &self.inner {
+            Inner::Maildir(f) => Some(f.highest_modseq()),
+            Inner::Mbox(_) => None,
+        }
+    }
+
+    /// Changes the flags of several messages, as IMAP STORE does, with an
+    /// optional UNCHANGEDSINCE (RFC 7162 section 3.1.3): a message whose
+    /// mod-sequence is above it is left alone and listed in
+    /// [`Stored::modified`]. Each message whose flags change gets a new
+    /// mod-sequence ([`MessageInfo::modseq`]); one whose flags were
+    /// already as asked keeps its own. Unknown UIDs are left out.
+    ///
+    /// For mbox (no mod-sequences) `unchanged_since` is not checked and
+    /// every mod-sequence is 0.
+    pub fn store_flags(
+        &mut self,
+        uids: &[u32],
+        op: FlagOp,
+        flags: Flags,
+        unchanged_since: Option<u64>,
+    ) -> Result<crate::Stored> {
+        match &mut self.inner {
+            Inner::Maildir(f) => f.store_flags(uids, op, flags, unchanged_since),
+            Inner::Mbox(f) => {
+                let mut stored = crate::Stored::default();
+                let mut uids = uids.to_vec();
+                uids.sort_unstable();
+                uids.dedup();
+                for uid in uids {
+                    match f.set_flags(uid, op, flags) {
+                        Ok(now) => stored.messages.push((uid, now, 0)),
+                        Err(Error::NoSuchMessage(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(stored)
+            }
+        }
+    }
+
     /// Moves the messages of `new/` to `cur/` (what an IMAP server does when
     /// it takes over new mail) and returns their UIDs, the `\Recent` ones.
     /// Nothing to do for mbox.

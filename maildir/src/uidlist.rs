@@ -445,7 +445,7 @@ impl UidListFile {
 /// The bytes of `file` from `offset` to its end (`len` is the size a
 /// `stat` just gave; bytes appended since are read too). Positioned
 /// reads: the handle may be shared.
-fn read_from(file: &File, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_from(file: &File, offset: u64, len: u64) -> io::Result<Vec<u8>> {
     let mut data = vec![0; usize::try_from(len.saturating_sub(offset)).unwrap_or(0) + 4096];
     let mut have = 0;
     loop {

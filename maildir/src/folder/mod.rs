@@ -33,6 +33,7 @@ use crate::flags::{FlagOp, Flags, Keywords};
 use crate::fs::SharedFs;
 use crate::lock::FolderLock;
 use crate::maildir::{MailEntry, Maildir, Subdir, TMP_MAX_AGE};
+use crate::modseq::ModSeqLog;
 use crate::name;
 use crate::snapshot::{Changes, Location, MessageInfo, SnapshotCache};
 use crate::uidlist::{ListState, UidList, UidListFile, entry_line};
@@ -83,6 +84,11 @@ pub(crate) struct MaildirFolder {
     pending: Changes,
     /// Where the snapshot goes when this handle is dropped.
     cache: Option<SnapshotCache>,
+    /// The mod-sequence log as far as read.
+    modseqs: ModSeqLog,
+    /// The folder lock is held by a STORE: a refresh meanwhile gives no
+    /// mod-sequences (the STORE gives them before it lets go).
+    modseq_locked: bool,
 }
 
 impl Drop for MaildirFolder {
@@ -147,6 +153,8 @@ impl MaildirFolder {
             validity: self.validity,
             pending: Changes::default(),
             cache: None,
+            modseqs: self.modseqs.clone(),
+            modseq_locked: false,
         }
     }
 
@@ -154,6 +162,7 @@ impl MaildirFolder {
     /// delivering into a big folder costs no directory listing.
     pub fn for_delivery(md: Maildir) -> MaildirFolder {
         let uidfile = UidListFile::new(md.path());
+        let modseqs = ModSeqLog::new(md.path());
         MaildirFolder {
             md,
             uidfile,
@@ -165,6 +174,8 @@ impl MaildirFolder {
             validity: 0,
             pending: Changes::default(),
             cache: None,
+            modseqs,
+            modseq_locked: false,
         }
     }
 
@@ -411,6 +422,8 @@ impl MaildirFolder {
                 size,
                 internal_date,
                 location: Location::Maildir(e),
+                modseq: 0,
+                modseq_flags: Flags::empty(),
             });
         }
         added.sort_by_key(|m| m.uid);
@@ -441,6 +454,7 @@ impl MaildirFolder {
                 dirty: dirty || !trust(cur_now),
             };
         }
+        self.update_modseqs()?;
         self.maybe_compact()?;
         Ok(changes)
     }
@@ -615,6 +629,9 @@ impl MaildirFolder {
         match assigned {
             Ok(uid) => {
                 self.insert_known(uid, base, entry);
+                // The message has its mod-sequence now if it can; if not,
+                // the next refresh gives it one.
+                let _ = self.update_modseqs();
                 Ok(uid)
             }
             Err(e) => {
@@ -641,6 +658,8 @@ impl MaildirFolder {
             vsize: name::vsize_from_base(base),
             internal_date: meta.modified().unwrap_or(UNIX_EPOCH),
             location: Location::Maildir(entry.clone()),
+            modseq: 0,
+            modseq_flags: Flags::empty(),
         };
         let at = self.messages.partition_point(|m| m.uid < uid);
         Arc::make_mut(&mut self.messages).insert(at, info);
@@ -661,11 +680,16 @@ impl MaildirFolder {
                 return Err(Error::NoSuchMessage(uid));
             };
             let new_flags = m.flags.apply(op, flags);
+            let changed = new_flags != m.flags;
             match self.md.set_flags(entry, new_flags) {
                 Ok(to) => {
                     if let Some(m) = Arc::make_mut(&mut self.messages).get_mut(i) {
                         m.flags = new_flags;
                         m.location = Location::Maildir(to);
+                    }
+                    if changed {
+                        // Given now if it can be, else at the next refresh.
+                        let _ = self.update_modseqs();
                     }
                     return Ok(new_flags);
                 }
@@ -737,8 +761,11 @@ impl MaildirFolder {
     }
 }
 
+mod modseqs;
 mod ops;
 #[cfg(test)]
 mod tests;
+
+pub use modseqs::Stored;
 
 pub(crate) use ops::write_replace;

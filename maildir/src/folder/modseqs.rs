@@ -1,0 +1,261 @@
+//! Mod-sequences of a folder's messages (RFC 7162 section 3.1), kept in
+//! the `missive-modseq` log (see [`crate::modseq`]) and carried in the
+//! snapshot.
+//!
+//! A message needs a new mod-sequence when it has none (new mail) or when
+//! its flags differ from those its mod-sequence was given for (a flag
+//! change by this handle, by another session or by another mail reader
+//! renaming the file). New ones are given under the folder lock, after
+//! reading what others appended, so that every change gets a
+//! mod-sequence greater than any given before it.
+
+use std::io;
+use std::sync::Arc;
+
+use super::MaildirFolder;
+use crate::error::{Error, Result};
+use crate::flags::{FlagOp, Flags};
+use crate::lock::FolderLock;
+use crate::modseq::{Found, Line};
+use crate::snapshot::{Location, position};
+use crate::uidlist::ListState;
+
+/// The log is rewritten once it holds this many lines and more than
+/// twice as many as there are messages.
+const COMPACT_MIN_LINES: usize = 1000;
+
+/// What a conditional STORE did ([`MaildirFolder::store_flags`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stored {
+    /// Each message stored to (or whose flags were already as asked),
+    /// ascending by UID, with its flags and mod-sequence now.
+    pub messages: Vec<(u32, Flags, u64)>,
+    /// Messages left alone because their mod-sequence is above the
+    /// UNCHANGEDSINCE given (RFC 7162 section 3.1.3, `[MODIFIED ...]`).
+    pub modified: Vec<u32>,
+}
+
+impl MaildirFolder {
+    /// The folder's HIGHESTMODSEQ (RFC 7162 section 3.1.2.1): never less
+    /// than a mod-sequence any of its messages ever had.
+    pub fn highest_modseq(&self) -> u64 {
+        let held = self.messages.iter().map(|m| m.modseq).max().unwrap_or(0);
+        self.modseqs.highest.max(held)
+    }
+
+    fn needs_modseq(m: &crate::MessageInfo) -> bool {
+        m.modseq == 0 || m.flags != m.modseq_flags
+    }
+
+    /// Reads what others appended to the log and takes their
+    /// mod-sequences.
+    fn read_modseqs(&mut self) -> Result<bool> {
+        let fs = self.fs().clone();
+        match self.modseqs.refresh(&fs, self.validity)? {
+            Found::Appended(lines) | Found::Whole(lines) => {
+                self.apply_lines(&lines);
+                Ok(true)
+            }
+            Found::Void => Ok(false),
+        }
+    }
+
+    fn apply_lines(&mut self, lines: &[Line]) {
+        let wanted = |msgs: &[crate::MessageInfo], l: &Line| {
+            position(msgs, l.uid).filter(|&i| msgs.get(i).is_some_and(|m| l.modseq > m.modseq))
+        };
+        if !lines.iter().any(|l| wanted(&self.messages, l).is_some()) {
+            return;
+        }
+        let msgs = Arc::make_mut(&mut self.messages);
+        for l in lines {
+            if let Some(i) = wanted(msgs, l)
+                && let Some(m) = msgs.get_mut(i)
+            {
+                m.modseq = l.modseq;
+                m.modseq_flags = l.flags;
+            }
+        }
+    }
+
+    /// Gives mod-sequences to the messages that need one; called after
+    /// every refresh that listed a directory, and after this handle
+    /// changed something.
+    pub(crate) fn update_modseqs(&mut self) -> Result<()> {
+        if self.validity == 0 || self.uidfile.state != ListState::Valid || self.modseq_locked {
+            return Ok(());
+        }
+        let valid = self.read_modseqs()?;
+        let needed = self.messages.iter().any(Self::needs_modseq);
+        let bloated =
+            self.modseqs.count >= COMPACT_MIN_LINES && self.modseqs.count > 2 * self.messages.len();
+        if valid && !needed && !bloated {
+            return Ok(());
+        }
+        let lock = FolderLock::acquire(self.fs(), self.md.path())?;
+        let r = self.assign_modseqs_locked(bloated);
+        lock.release();
+        r
+    }
+
+    /// Gives mod-sequences under the folder lock: reads the log's tail,
+    /// then appends a line for each message that still needs one (or
+    /// rewrites the log when it is missing, another UIDVALIDITY's or
+    /// `compact`).
+    fn assign_modseqs_locked(&mut self, compact: bool) -> Result<()> {
+        let valid = self.read_modseqs()?;
+        let mut lines = Vec::new();
+        let mut stale = false;
+        if self.messages.iter().any(Self::needs_modseq) {
+            let md = self.md.clone();
+            let fs = self.fs().clone();
+            let msgs = Arc::make_mut(&mut self.messages);
+            for m in msgs.iter_mut().filter(|m| Self::needs_modseq(m)) {
+                if m.modseq != 0
+                    && let Location::Maildir(e) = &m.location
+                {
+                    // The log has a later change than the listing showed:
+                    // if the file is no longer where the listing found it,
+                    // the listing is stale (another session renamed it
+                    // and logged it); the next refresh sees the file.
+                    let path = md.entry_path(e);
+                    match fs.metadata(&path) {
+                        Ok(_) => {}
+                        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                            stale = true;
+                            continue;
+                        }
+                        Err(err) => return Err(Error::io("stat", path, err)),
+                    }
+                }
+                m.modseq = self.modseqs.next();
+                m.modseq_flags = m.flags;
+                lines.push(Line {
+                    uid: m.uid,
+                    modseq: m.modseq,
+                    flags: m.flags,
+                });
+            }
+        }
+        if stale {
+            self.force_rescan();
+        }
+        if valid && !compact {
+            let fs = self.fs().clone();
+            return self.modseqs.append(&fs, &lines);
+        }
+        // A new log: every message that has a mod-sequence, and the
+        // highest in the header.
+        let all: Vec<Line> = self
+            .messages
+            .iter()
+            .filter(|m| m.modseq != 0)
+            .map(|m| Line {
+                uid: m.uid,
+                modseq: m.modseq,
+                flags: m.modseq_flags,
+            })
+            .collect();
+        self.modseqs.highest = self.highest_modseq();
+        let fs = self.fs().clone();
+        let tmp = self.md.path().join("tmp");
+        self.modseqs.rewrite(&fs, &tmp, self.validity, &all)
+    }
+
+    /// STORE with an optional UNCHANGEDSINCE (RFC 7162 section 3.1.3):
+    /// changes the flags of the messages `uids` whose mod-sequence is not
+    /// above `unchanged_since`, and gives each message whose flags changed
+    /// a new mod-sequence (a message whose flags were already as asked
+    /// keeps its own, section 3.1.11). The check and the change are made
+    /// under the folder lock, so no other session of this store changes
+    /// the messages in between.
+    pub fn store_flags(
+        &mut self,
+        uids: &[u32],
+        op: FlagOp,
+        flags: Flags,
+        unchanged_since: Option<u64>,
+    ) -> Result<Stored> {
+        let mut uids = uids.to_vec();
+        uids.sort_unstable();
+        uids.dedup();
+        let lock = FolderLock::acquire(self.fs(), self.md.path())?;
+        self.modseq_locked = true;
+        let r = self.store_locked(&uids, op, flags, unchanged_since);
+        self.modseq_locked = false;
+        let r = r.and_then(|(modified, retry)| {
+            self.assign_modseqs_locked(false)?;
+            Ok((modified, retry))
+        });
+        lock.release();
+        let (mut modified, retry) = r?;
+        for uid in retry {
+            if unchanged_since.is_some() {
+                // Renamed by someone else since the listing: changed.
+                if self.message(uid).is_some() {
+                    modified.push(uid);
+                }
+                continue;
+            }
+            match self.set_flags(uid, op, flags) {
+                Ok(_) | Err(Error::NoSuchMessage(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        modified.sort_unstable();
+        let messages = uids
+            .iter()
+            .filter(|u| modified.binary_search(u).is_err())
+            .filter_map(|&u| self.message(u).map(|m| (u, m.flags, m.modseq)))
+            .collect();
+        Ok(Stored { messages, modified })
+    }
+
+    /// The renames of [`MaildirFolder::store_flags`], lock held: returns
+    /// the messages that failed the UNCHANGEDSINCE test and those renamed
+    /// by someone else meanwhile (to try again).
+    fn store_locked(
+        &mut self,
+        uids: &[u32],
+        op: FlagOp,
+        flags: Flags,
+        unchanged_since: Option<u64>,
+    ) -> Result<(Vec<u32>, Vec<u32>)> {
+        self.read_modseqs()?;
+        let mut modified = Vec::new();
+        let mut retry = Vec::new();
+        for &uid in uids {
+            let Some(i) = self.index_of(uid) else {
+                continue;
+            };
+            let Some(m) = self.messages.get(i) else {
+                continue;
+            };
+            if unchanged_since.is_some_and(|limit| m.modseq > limit) {
+                modified.push(uid);
+                continue;
+            }
+            let new = m.flags.apply(op, flags);
+            if new == m.flags {
+                continue;
+            }
+            let Location::Maildir(entry) = &m.location else {
+                continue;
+            };
+            match self.md.set_flags(entry, new) {
+                Ok(to) => {
+                    if let Some(m) = Arc::make_mut(&mut self.messages).get_mut(i) {
+                        m.flags = new;
+                        m.location = Location::Maildir(to);
+                    }
+                }
+                Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                    retry.push(uid);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((modified, retry))
+    }
+}
