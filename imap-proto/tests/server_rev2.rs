@@ -36,6 +36,7 @@ fn info() -> SelectInfo {
         keywords: vec![],
         new_keywords: true,
         read_only: false,
+        highest_modseq: None,
     }
 }
 

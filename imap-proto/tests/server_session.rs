@@ -38,6 +38,7 @@ fn info(uids: &[u32]) -> SelectInfo {
         keywords: vec![],
         new_keywords: true,
         read_only: false,
+        highest_modseq: None,
     }
 }
 

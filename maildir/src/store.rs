@@ -766,7 +766,7 @@ impl Folder {
     /// Changes the flags of several messages, as IMAP STORE does, with an
     /// optional UNCHANGEDSINCE (RFC 7162 section 3.1.3): a message whose
     /// mod-sequence is above it is left alone and listed in
-    /// [`Stored::modified`]. Each message whose flags change gets a new
+    /// [`Stored::modified`](crate::Stored::modified). Each message whose flags change gets a new
     /// mod-sequence ([`MessageInfo::modseq`]); one whose flags were
     /// already as asked keeps its own. Unknown UIDs are left out.
     ///

@@ -62,6 +62,9 @@ pub struct FetchInput<'a> {
     pub internal_date: i64,
     /// RFC822.SIZE.
     pub size: u64,
+    /// The mod-sequence (RFC 7162 section 3.1.4.2; 0 when the mailbox
+    /// keeps none: MODSEQ is then left out).
+    pub modseq: u64,
     /// The message, when [`needs_message`] said so.
     pub message: Option<&'a Message>,
 }
@@ -95,6 +98,7 @@ pub fn fetch_items(
                 None => continue,
             },
             FetchAttribute::Rfc822Size => MessageDataItem::Rfc822Size(input.size),
+            FetchAttribute::ModSeq if input.modseq != 0 => MessageDataItem::ModSeq(input.modseq),
             FetchAttribute::ModSeq => continue,
             FetchAttribute::Envelope => MessageDataItem::Envelope(Box::new(msg()?.envelope())),
             FetchAttribute::Body => MessageDataItem::Body(Box::new(msg()?.body_structure(false))),

@@ -20,6 +20,22 @@ pub fn charset_supported(charset: Option<&Charset>) -> bool {
         .is_none_or(|c| c.0.eq_ignore_ascii_case("UTF-8") || c.0.eq_ignore_ascii_case("US-ASCII"))
 }
 
+/// Whether any key is MODSEQ (RFC 7162 section 3.1.5): the SEARCH
+/// response then ends with the highest mod-sequence of the messages
+/// found (section 3.1.6).
+pub fn has_modseq_key(keys: &[SearchKey]) -> bool {
+    fn has(k: &SearchKey) -> bool {
+        match k {
+            SearchKey::ModSeq { .. } => true,
+            SearchKey::Not(k) => has(k),
+            SearchKey::Or(a, b) => has(a) || has(b),
+            SearchKey::And(v) => v.iter().any(has),
+            _ => false,
+        }
+    }
+    keys.iter().any(has)
+}
+
 /// Whether any key needs the message's content (headers or body).
 pub fn needs_message(keys: &[SearchKey]) -> bool {
     keys.iter().any(key_needs_message)
@@ -52,6 +68,9 @@ pub struct Candidate<'a> {
     pub internal_date: i64,
     /// RFC822.SIZE.
     pub size: u64,
+    /// The mod-sequence (RFC 7162 section 3.1; 0 when the mailbox keeps
+    /// none).
+    pub modseq: u64,
     /// The content, when a key needs it ([`needs_message`]).
     pub message: Option<&'a Message>,
 }
@@ -145,7 +164,8 @@ pub fn matches(key: &SearchKey, c: &Candidate<'_>, cx: &SearchContext<'_>) -> bo
         Not(k) => !matches(k, c, cx),
         Or(a, b) => matches(a, c, cx) || matches(b, c, cx),
         And(keys) => keys.iter().all(|k| matches(k, c, cx)),
-        // MODSEQ needs CONDSTORE, which this server does not offer.
-        ModSeq { .. } => false,
+        // One mod-sequence per message: the entry name and type are
+        // ignored (RFC 7162 section 3.1.5).
+        ModSeq { modseq, .. } => c.modseq != 0 && c.modseq >= *modseq,
     }
 }

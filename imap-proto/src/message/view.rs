@@ -194,6 +194,10 @@ pub struct UpdateStyle {
     /// Put the UID in every unsolicited `FETCH` (RFC 9051 section 7.5.2
     /// requires it of IMAP4rev2).
     pub uid: bool,
+    /// Put the MODSEQ in every unsolicited `FETCH` (a CONDSTORE-aware
+    /// client, RFC 7162 section 3.1), when the store reported it
+    /// ([`MailboxView::store_modseq`]).
+    pub modseq: bool,
 }
 
 /// The selected mailbox's message list for one session.
@@ -225,6 +229,8 @@ pub struct MailboxView {
     saved: Vec<u32>,
     /// No message is `\Recent` (IMAP4rev2).
     no_recent: bool,
+    /// Mod-sequences of flag changes by others, until they are told.
+    modseqs: std::collections::HashMap<u32, u64>,
 }
 
 fn nz(n: usize) -> Option<NonZeroU32> {
@@ -266,6 +272,7 @@ impl MailboxView {
             expunged: 0,
             saved: Vec::new(),
             no_recent: false,
+            modseqs: Default::default(),
         }
     }
 
@@ -549,6 +556,15 @@ impl MailboxView {
         }
     }
 
+    /// The store reports the mod-sequence of another session's flag
+    /// change (RFC 7162 section 3.1.4.2): sent with the `FETCH (FLAGS)`
+    /// of that change in the MODSEQ style.
+    pub fn store_modseq(&mut self, uid: u32, modseq: u64) {
+        if modseq != 0 && self.index_of(uid).is_some() {
+            self.modseqs.insert(uid, modseq);
+        }
+    }
+
     /// Records this session's own flag change (answered in its own FETCH
     /// responses, so nothing is queued).
     pub fn set_flags(&mut self, index: usize, flags: Vec<Flag>) {
@@ -576,6 +592,7 @@ impl MailboxView {
             allow_expunge,
             recent,
             uid: false,
+            modseq: false,
         })
     }
 
@@ -585,7 +602,9 @@ impl MailboxView {
             allow_expunge,
             recent,
             uid,
+            modseq,
         } = style;
+        let mut modseqs = std::mem::take(&mut self.modseqs);
         let mut out = Vec::new();
         if allow_expunge && self.expunged > 0 {
             let mut seq = 0usize;
@@ -611,6 +630,11 @@ impl MailboxView {
                     ))];
                     if uid && let Some(u) = NonZeroU32::new(e.uid) {
                         items.push(MessageDataItem::Uid(u));
+                    }
+                    if let Some(m) = modseqs.remove(&e.uid)
+                        && modseq
+                    {
+                        items.push(MessageDataItem::ModSeq(m));
                     }
                     if let Ok(items) = Vec1::new(items) {
                         out.push(Data::Fetch { seq, items });

@@ -154,6 +154,9 @@ impl Session {
             }
             return;
         }
+        if !self.condstore_command(&tag, &c.body) {
+            return;
+        }
         match &c.body {
             B::StartTls | B::Login { .. } | B::Authenticate { .. } => {
                 self.bad(&tag, "Already authenticated");
@@ -168,6 +171,9 @@ impl Session {
                         self.utf8 = true;
                         self.decoder.set_options(DecodeOptions { utf8: true });
                         self.rev2 |= rev2;
+                        enabled.push(cap.clone());
+                    } else if self.config.condstore && cap.eq_ignore_case("CONDSTORE") {
+                        self.enable_condstore();
                         enabled.push(cap.clone());
                     }
                 }

@@ -46,6 +46,11 @@ pub struct Config {
     /// buffered whole into an [`Event::Command`]. `None` buffers every
     /// message (up to [`Limits::literal_size`]).
     pub append_streaming: Option<u64>,
+    /// Offer CONDSTORE (RFC 7162 section 3.1): the owner's store keeps a
+    /// mod-sequence for every message, reports it in
+    /// [`SelectInfo::highest_modseq`], and answers MODSEQ, CHANGEDSINCE
+    /// and UNCHANGEDSINCE.
+    pub condstore: bool,
 }
 
 impl Default for Config {
@@ -61,6 +66,7 @@ impl Default for Config {
             max_auth_failures: 3,
             max_bad_commands: 20,
             append_streaming: Some(256 * 1024),
+            condstore: false,
         }
     }
 }
@@ -162,4 +168,7 @@ pub struct SelectInfo {
     pub new_keywords: bool,
     /// Opened read-only.
     pub read_only: bool,
+    /// HIGHESTMODSEQ (RFC 7162 section 3.1.2.1); `None` when the mailbox
+    /// keeps no mod-sequences (`NOMODSEQ`, section 3.1.2.2).
+    pub highest_modseq: Option<u64>,
 }

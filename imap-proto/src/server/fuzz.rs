@@ -23,6 +23,7 @@ pub fn server_session(data: &[u8]) {
     let mut s = Session::new(
         Config {
             plaintext_auth: true,
+            condstore: true,
             ..Config::default()
         },
         now,
@@ -44,6 +45,7 @@ pub fn server_session(data: &[u8]) {
                         });
                         v.store_expunged(2);
                         v.store_flags(1, vec![Flag::Seen]);
+                        v.store_modseq(1, u64::from(uid));
                     }
                     match c.body {
                         CommandBody::Select { .. } | CommandBody::Examine { .. } => {
@@ -60,6 +62,8 @@ pub fn server_session(data: &[u8]) {
                                 keywords: vec![],
                                 new_keywords: true,
                                 read_only: false,
+                                // Every other SELECT finds no mod-sequences.
+                                highest_modseq: (uid % 2 == 0).then_some(u64::from(uid)),
                             };
                             s.select_complete(now, Ok(info)).expect("select pending");
                         }

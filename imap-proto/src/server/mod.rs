@@ -2,6 +2,7 @@
 //! in [`Session::capabilities`]).
 
 mod append;
+mod condstore;
 mod dispatch;
 mod event;
 #[doc(hidden)]
@@ -90,6 +91,11 @@ pub struct Session {
     utf8: bool,
     /// `ENABLE IMAP4rev2` was issued (RFC 9051 Appendix A).
     rev2: bool,
+    /// A CONDSTORE enabling command was issued (RFC 7162 section 3.1).
+    condstore: bool,
+    /// The selected mailbox's HIGHESTMODSEQ as last known; `None` when it
+    /// keeps no mod-sequences.
+    highest_modseq: Option<u64>,
     auth_failures: u32,
     bad_commands: u32,
     deadline: Instant,
@@ -178,6 +184,8 @@ impl Session {
             awaiting_tls: false,
             utf8: false,
             rev2: false,
+            condstore: false,
+            highest_modseq: None,
             auth_failures: 0,
             bad_commands: 0,
             deadline,
@@ -251,6 +259,9 @@ impl Session {
             "STATUS=SIZE",
             "UTF8=ACCEPT",
         ]);
+        if self.config.condstore {
+            caps.push("CONDSTORE");
+        }
         caps.into_iter().filter_map(atom).collect()
     }
 
@@ -393,6 +404,7 @@ impl Session {
             allow_expunge,
             recent: !self.rev2,
             uid: self.rev2,
+            modseq: self.condstore,
         };
         for d in view.take_updates_as(style) {
             self.send(&Response::Data(d));
@@ -607,6 +619,7 @@ impl Session {
                     Some(Code::PermanentFlags(perm)),
                     "Limited",
                 ));
+                self.select_modseq(info.highest_modseq);
                 let read_only = info.read_only;
                 self.view = Some(view);
                 self.state = State::Selected { read_only };

@@ -80,6 +80,9 @@ pub struct MailboxStatus {
     pub deleted: u32,
     /// SIZE: total octets.
     pub size: u64,
+    /// HIGHESTMODSEQ (RFC 7162 section 3.1.7): 0 when the mailbox keeps
+    /// no mod-sequences.
+    pub highest_modseq: u64,
 }
 
 /// What a message has besides flags: INTERNALDATE and RFC822.SIZE.
@@ -91,6 +94,9 @@ pub struct MessageMeta {
     pub internal_date: i64,
     /// RFC822.SIZE in octets.
     pub size: u64,
+    /// The mod-sequence (RFC 7162 section 3.1); 0 when the mailbox keeps
+    /// none.
+    pub modseq: u64,
 }
 
 /// A change in the selected mailbox made by someone else.
@@ -100,10 +106,24 @@ pub enum Change {
     Added(MessageState),
     /// A message is gone.
     Expunged(u32),
-    /// A message's flags changed.
-    Flags(u32, Vec<Flag>),
+    /// A message's flags changed: UID, flags, and the mod-sequence of the
+    /// change (RFC 7162; 0 when the mailbox keeps none).
+    Flags(u32, Vec<Flag>, u64),
     /// UIDVALIDITY changed: the selection is over (the driver says BYE).
     UidValidity,
+}
+
+/// What a STORE did (RFC 3501 section 6.4.6, RFC 7162 section 3.1.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreOutcome {
+    /// Each message stored to, ascending by UID, with its flags and
+    /// mod-sequence now (0 when the mailbox keeps none). A message whose
+    /// flags were already as asked is listed too, with its own
+    /// mod-sequence.
+    pub messages: Vec<(u32, Vec<Flag>, u64)>,
+    /// The messages left alone because their mod-sequence is above the
+    /// UNCHANGEDSINCE given (`[MODIFIED ...]`).
+    pub modified: Vec<u32>,
 }
 
 /// The UIDs a COPY or MOVE produced (RFC 4315 COPYUID).
@@ -215,13 +235,17 @@ pub trait Mailboxes: Send {
         }
         Ok(out)
     }
-    /// STORE: returns each message's new flags.
+    /// STORE, with UNCHANGEDSINCE when `unchanged_since` is given (RFC
+    /// 7162 section 3.1.3: a message whose mod-sequence is above it is
+    /// left alone and reported modified). Each message whose flags change
+    /// gets a new mod-sequence, greater than any the mailbox had.
     async fn store(
         &mut self,
         uids: &[u32],
         kind: StoreKind,
         flags: &[Flag],
-    ) -> BackendResult<Vec<(u32, Vec<Flag>)>>;
+        unchanged_since: Option<u64>,
+    ) -> BackendResult<StoreOutcome>;
     /// COPY, or MOVE with `remove` (the sources are expunged).
     async fn copy(&mut self, uids: &[u32], dest: &str, remove: bool) -> BackendResult<CopyInfo>;
     /// EXPUNGE (all `\Deleted`), or UID EXPUNGE (`\Deleted` among `uids`).

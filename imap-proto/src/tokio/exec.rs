@@ -17,6 +17,16 @@ use crate::types::{
 
 pub(crate) type Outcome = (StatusKind, Option<Code>, String);
 
+/// A STORE command's arguments.
+struct StoreRequest<'a> {
+    set: &'a SequenceSet,
+    uid: bool,
+    kind: StoreKind,
+    silent: bool,
+    flags: &'a [Flag],
+    unchanged_since: Option<u64>,
+}
+
 pub(crate) fn ok(text: &str) -> Outcome {
     (StatusKind::Ok, None, text.to_owned())
 }
@@ -256,11 +266,21 @@ impl<B: Backend> Connection<'_, B> {
                 uid,
                 sequence_set,
                 items,
-                ..
+                modifiers,
             } => {
                 let attrs = items.expand();
-                self.fetch(mb, &sequence_set, uid, attrs, read_only, stream)
-                    .await?
+                let changed_since = modifiers.iter().find_map(|m| match m {
+                    crate::types::FetchModifier::ChangedSince(n) => Some(*n),
+                    crate::types::FetchModifier::Vanished => None,
+                });
+                let request = super::fetch::Request {
+                    set: &sequence_set,
+                    uid,
+                    attrs,
+                    changed_since,
+                    read_only,
+                };
+                self.fetch(mb, request, stream).await?
             }
             C::Store {
                 uid,
@@ -268,10 +288,17 @@ impl<B: Backend> Connection<'_, B> {
                 kind,
                 silent,
                 flags,
-                ..
+                unchanged_since,
             } => {
-                self.store(mb, &sequence_set, uid, kind, silent, &flags)
-                    .await
+                let request = StoreRequest {
+                    set: &sequence_set,
+                    uid,
+                    kind,
+                    silent,
+                    flags: &flags,
+                    unchanged_since,
+                };
+                self.store(mb, request).await
             }
             C::Copy {
                 uid,
@@ -312,17 +339,32 @@ impl<B: Backend> Connection<'_, B> {
     pub(crate) async fn note_changes(&mut self, mb: &mut B::Mailboxes) {
         if self.session.view().is_some()
             && let Ok(changes) = mb.changes().await
-            && let Some(view) = self.session.view_mut()
         {
-            for ch in changes {
-                match ch {
-                    super::Change::Added(m) => view.store_added(m),
-                    super::Change::Expunged(u) => view.store_expunged(u),
-                    super::Change::Flags(u, f) => view.store_flags(u, f),
-                    super::Change::UidValidity => {}
+            self.record_changes(changes);
+        }
+    }
+
+    /// Records changes in the view; true if UIDVALIDITY changed.
+    pub(crate) fn record_changes(&mut self, changes: Vec<super::Change>) -> bool {
+        let mut lost = false;
+        for ch in changes {
+            if let super::Change::Flags(_, _, m) = &ch {
+                self.session.note_modseq(*m);
+            }
+            let Some(view) = self.session.view_mut() else {
+                break;
+            };
+            match ch {
+                super::Change::Added(m) => view.store_added(m),
+                super::Change::Expunged(u) => view.store_expunged(u),
+                super::Change::Flags(u, f, m) => {
+                    view.store_flags(u, f);
+                    view.store_modseq(u, m);
                 }
+                super::Change::UidValidity => lost = true,
             }
         }
+        lost
     }
 
     pub(crate) fn uids_of(&self, set: &SequenceSet, uid: bool) -> Vec<u32> {
@@ -354,7 +396,7 @@ impl<B: Backend> Connection<'_, B> {
         let st = mb.status(&name(mailbox)).await?;
         let items = items
             .iter()
-            .filter_map(|&item| {
+            .map(|&item| {
                 let value = match item {
                     StatusItem::Messages => u64::from(st.messages),
                     StatusItem::Recent => u64::from(st.recent),
@@ -363,9 +405,9 @@ impl<B: Backend> Connection<'_, B> {
                     StatusItem::Unseen => u64::from(st.unseen),
                     StatusItem::Deleted => u64::from(st.deleted),
                     StatusItem::Size => st.size,
-                    StatusItem::HighestModSeq => return None,
+                    StatusItem::HighestModSeq => st.highest_modseq,
                 };
-                Some(StatusValue { item, value })
+                StatusValue { item, value }
             })
             .collect();
         self.session.respond(Data::Status {
@@ -580,24 +622,19 @@ impl<B: Backend> Connection<'_, B> {
         }));
     }
 
-    async fn store(
-        &mut self,
-        mb: &mut B::Mailboxes,
-        set: &SequenceSet,
-        uid: bool,
-        kind: StoreKind,
-        silent: bool,
-        flags: &[Flag],
-    ) -> Outcome {
-        let uids = self.uids_of(set, uid);
+    async fn store(&mut self, mb: &mut B::Mailboxes, r: StoreRequest<'_>) -> Outcome {
+        use crate::types::MessageDataItem as Item;
+        let uids = self.uids_of(r.set, r.uid);
         if uids.is_empty() {
             return ok("STORE completed");
         }
-        let result = match mb.store(&uids, kind, flags).await {
+        let result = match mb.store(&uids, r.kind, r.flags, r.unchanged_since).await {
             Ok(r) => r,
             Err(e) => return no(&e, false),
         };
-        for (u, new_flags) in result {
+        let condstore = self.session.condstore_enabled();
+        for (u, new_flags, modseq) in result.messages {
+            self.session.note_modseq(modseq);
             let Some(view) = self.session.view_mut() else {
                 break;
             };
@@ -606,17 +643,54 @@ impl<B: Backend> Connection<'_, B> {
             };
             let recent = view.is_recent(index);
             view.set_flags(index, new_flags.clone());
-            if !silent {
-                let mut items = vec![crate::types::MessageDataItem::Flags(
-                    crate::message::flag_fetch(&new_flags, recent),
-                )];
-                if uid && let Some(u) = NonZeroU32::new(u) {
-                    items.push(crate::types::MessageDataItem::Uid(u));
-                }
-                self.session.fetch_response(index, items);
+            // With CONDSTORE the new MODSEQ goes out even for .SILENT (RFC
+            // 7162 section 3.1.3, example 14).
+            let with_modseq = condstore && modseq != 0;
+            if r.silent && !with_modseq {
+                continue;
             }
+            let mut items = Vec::new();
+            if !r.silent {
+                items.push(Item::Flags(crate::message::flag_fetch(&new_flags, recent)));
+            }
+            if r.uid
+                && let Some(u) = NonZeroU32::new(u)
+            {
+                items.push(Item::Uid(u));
+            }
+            if with_modseq {
+                items.push(Item::ModSeq(modseq));
+            }
+            self.session.fetch_response(index, items);
         }
-        ok("STORE completed")
+        if result.modified.is_empty() {
+            return ok("STORE completed");
+        }
+        // MODIFIED: UIDs for UID STORE, else sequence numbers (RFC 7162
+        // section 3.1.3).
+        let mut numbers: Vec<u32> = if r.uid {
+            result.modified
+        } else {
+            let Some(view) = self.session.view() else {
+                return ok("STORE completed");
+            };
+            result
+                .modified
+                .iter()
+                .filter_map(|&u| view.index_of(u))
+                .filter_map(|i| u32::try_from(i + 1).ok())
+                .collect()
+        };
+        numbers.sort_unstable();
+        numbers.dedup();
+        match seq_set(&numbers) {
+            Some(set) => (
+                StatusKind::Ok,
+                Some(Code::Modified(set)),
+                "Conditional STORE failed".into(),
+            ),
+            None => ok("STORE completed"),
+        }
     }
 
     async fn copy(

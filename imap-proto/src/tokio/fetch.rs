@@ -9,7 +9,7 @@ use super::exec::{Outcome, no, ok};
 use super::{Backend, BackendError, Connection, Mailboxes, MessageMeta, flush};
 use crate::message::{
     Candidate, FetchError, FetchInput, Message, SearchContext, fetch_items, fetch_needs_message,
-    matches_all, needs_message, sets_seen,
+    has_modseq_key, matches_all, needs_message, sets_seen,
 };
 use crate::types::{
     Code, FetchAttribute, Flag, SearchReturnOption, SequenceSet, StatusKind, StoreKind,
@@ -37,6 +37,17 @@ fn next_batch(got: &[Option<bytes::Bytes>]) -> usize {
     (BATCH_OCTETS.saturating_mul(got.len()) / octets.max(1)).clamp(1, BATCH)
 }
 
+/// A FETCH command's arguments.
+pub(crate) struct Request<'a> {
+    pub set: &'a SequenceSet,
+    pub uid: bool,
+    /// The attributes, macros expanded.
+    pub attrs: Vec<FetchAttribute>,
+    /// The CHANGEDSINCE modifier (RFC 7162 section 3.1.4.1).
+    pub changed_since: Option<u64>,
+    pub read_only: bool,
+}
+
 impl<B: Backend> Connection<'_, B> {
     pub(crate) async fn metas(
         &mut self,
@@ -46,23 +57,38 @@ impl<B: Backend> Connection<'_, B> {
         mb.metadata(uids).await
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn fetch<S>(
         &mut self,
         mb: &mut B::Mailboxes,
-        set: &SequenceSet,
-        uid: bool,
-        mut attrs: Vec<FetchAttribute>,
-        read_only: bool,
+        request: Request<'_>,
         stream: &mut S,
     ) -> io::Result<Outcome>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
-        let uids = self.uids_of(set, uid);
-        let need_meta = attrs
-            .iter()
-            .any(|a| matches!(a, FetchAttribute::InternalDate | FetchAttribute::Rfc822Size));
+        let Request {
+            set,
+            uid,
+            mut attrs,
+            changed_since,
+            read_only,
+        } = request;
+        let mut uids = self.uids_of(set, uid);
+        // CHANGEDSINCE implies MODSEQ (RFC 7162 section 3.1.4.1); once the
+        // client is CONDSTORE-aware, FLAGS go out with the MODSEQ (section
+        // 3.1).
+        let condstore = self.session.condstore_enabled();
+        if (changed_since.is_some() || (condstore && attrs.contains(&FetchAttribute::Flags)))
+            && !attrs.contains(&FetchAttribute::ModSeq)
+        {
+            attrs.push(FetchAttribute::ModSeq);
+        }
+        let need_meta = attrs.iter().any(|a| {
+            matches!(
+                a,
+                FetchAttribute::InternalDate | FetchAttribute::Rfc822Size | FetchAttribute::ModSeq
+            )
+        });
         let metas = if need_meta {
             match self.metas(mb, &uids).await {
                 Ok(m) => m,
@@ -71,6 +97,17 @@ impl<B: Backend> Connection<'_, B> {
         } else {
             Vec::new()
         };
+        if let Some(since) = changed_since {
+            // Only messages changed since (section 3.1.4.1); `metas` is
+            // ascending by UID, as `uids` is.
+            uids.retain(|u| {
+                metas
+                    .binary_search_by_key(u, |m| m.uid)
+                    .ok()
+                    .and_then(|i| metas.get(i))
+                    .is_some_and(|m| m.modseq > since)
+            });
+        }
         // The metadata of the n-th UID is usually the n-th (none of the
         // messages went away); otherwise it is searched for.
         let meta_of = |n: usize, u: u32| {
@@ -82,6 +119,7 @@ impl<B: Backend> Connection<'_, B> {
             })
         };
         // \Seen set by a non-PEEK body fetch (RFC 3501 section 6.4.5).
+        let mut seen_modseqs: Vec<(u32, u64)> = Vec::new();
         if sets_seen(&attrs) && !read_only {
             let unseen: Vec<u32> = uids
                 .iter()
@@ -94,17 +132,22 @@ impl<B: Backend> Connection<'_, B> {
                 })
                 .collect();
             if !unseen.is_empty() {
-                if let Ok(changed) = mb.store(&unseen, StoreKind::Add, &[Flag::Seen]).await
-                    && let Some(view) = self.session.view_mut()
-                {
-                    for (u, f) in changed {
-                        if let Some(i) = view.index_of(u) {
+                if let Ok(changed) = mb.store(&unseen, StoreKind::Add, &[Flag::Seen], None).await {
+                    for (u, f, m) in changed.messages {
+                        self.session.note_modseq(m);
+                        seen_modseqs.push((u, m));
+                        if let Some(view) = self.session.view_mut()
+                            && let Some(i) = view.index_of(u)
+                        {
                             view.set_flags(i, f);
                         }
                     }
                 }
                 if !attrs.contains(&FetchAttribute::Flags) {
                     attrs.push(FetchAttribute::Flags);
+                }
+                if condstore && !attrs.contains(&FetchAttribute::ModSeq) {
+                    attrs.push(FetchAttribute::ModSeq);
                 }
             }
         }
@@ -147,6 +190,14 @@ impl<B: Backend> Connection<'_, B> {
                 (false, _) => None,
             };
             let meta = meta_of(n, u);
+            // The mod-sequence of a \Seen this FETCH set is newer than
+            // the metadata read before.
+            let modseq = seen_modseqs
+                .iter()
+                .find(|p| p.0 == u)
+                .map(|p| p.1)
+                .or(meta.map(|m| m.modseq))
+                .unwrap_or(0);
             let input = FetchInput {
                 uid: u,
                 flags: &flags,
@@ -156,6 +207,7 @@ impl<B: Backend> Connection<'_, B> {
                     || message.as_ref().map_or(0, |m| m.bytes().len() as u64),
                     |m| m.size,
                 ),
+                modseq,
                 message: message.as_ref(),
             };
             match fetch_items(&attrs, &input, uid) {
@@ -203,6 +255,7 @@ impl<B: Backend> Connection<'_, B> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
         let mut found: Vec<u32> = Vec::new();
+        let mut highest = 0u64;
         let mut batch: std::collections::VecDeque<Option<bytes::Bytes>> = Default::default();
         let mut batch_len = FIRST_BATCH;
         for (index, &u) in all.iter().enumerate() {
@@ -250,6 +303,7 @@ impl<B: Backend> Connection<'_, B> {
                 recent: view.is_recent(index),
                 internal_date: meta.map_or(0, |m| m.internal_date),
                 size: meta.map_or(0, |m| m.size),
+                modseq: meta.map_or(0, |m| m.modseq),
                 message: message.as_ref(),
             };
             let cx = SearchContext {
@@ -258,9 +312,13 @@ impl<B: Backend> Connection<'_, B> {
             };
             if matches_all(keys, &cand, &cx) {
                 found.push(if uid { u } else { seq });
+                highest = highest.max(cand.modseq);
             }
         }
-        self.search_results(tag, uid, returns, &found);
+        // With a MODSEQ key, the highest mod-sequence of the messages
+        // found (RFC 7162 section 3.1.6).
+        let modseq = (has_modseq_key(keys) && highest != 0).then_some(highest);
+        self.search_results(tag, uid, returns, &found, modseq);
         ok("SEARCH completed")
     }
 }

@@ -30,7 +30,7 @@ mod search;
 
 pub use backend::{
     AppendSink, Backend, BackendError, BackendResult, Change, CopyInfo, MailboxInfo, MailboxStatus,
-    Mailboxes, MessageMeta,
+    Mailboxes, MessageMeta, StoreOutcome,
 };
 
 use std::io;
@@ -307,17 +307,7 @@ impl<B: Backend> Connection<'_, B> {
         let Ok(changes) = mb.changes().await else {
             return;
         };
-        let mut lost = false;
-        if let Some(view) = self.session.view_mut() {
-            for c in changes {
-                match c {
-                    Change::Added(m) => view.store_added(m),
-                    Change::Expunged(uid) => view.store_expunged(uid),
-                    Change::Flags(uid, flags) => view.store_flags(uid, flags),
-                    Change::UidValidity => lost = true,
-                }
-            }
-        }
+        let lost = self.record_changes(changes);
         if lost {
             // RFC 3501 section 2.3.1.1: UIDs are void; the client must
             // start over.

@@ -17,6 +17,7 @@ impl<B: Backend> Connection<'_, B> {
         uid: bool,
         returns: Option<&[R]>,
         found: &[u32],
+        modseq: Option<u64>,
     ) {
         let opts = returns.unwrap_or_default();
         if opts.contains(&R::Save) {
@@ -26,10 +27,7 @@ impl<B: Backend> Connection<'_, B> {
         let Some(opts) = returns.or(rev2.then_some(&[][..])) else {
             // IMAP4rev1 without RETURN: the SEARCH response.
             let numbers = found.iter().filter_map(|&n| NonZeroU32::new(n)).collect();
-            self.session.respond(Data::Search {
-                numbers,
-                modseq: None,
-            });
+            self.session.respond(Data::Search { numbers, modseq });
             return;
         };
         // SAVE alone suppresses the response (RFC 5182 section 2).
@@ -56,6 +54,12 @@ impl<B: Backend> Connection<'_, B> {
             items.push(ESearchItem::Count(
                 u32::try_from(found.len()).unwrap_or(u32::MAX),
             ));
+        }
+        // RFC 7162 section 3.1.10 (nothing when nothing was found).
+        if let Some(m) = modseq
+            && !found.is_empty()
+        {
+            items.push(ESearchItem::ModSeq(m));
         }
         self.session.respond(Data::ESearch {
             tag: Some(tag.as_str().as_bytes().to_vec()),

@@ -24,7 +24,7 @@ use crate::uidlist::ListState;
 /// twice as many as there are messages.
 const COMPACT_MIN_LINES: usize = 1000;
 
-/// What a conditional STORE did ([`MaildirFolder::store_flags`]).
+/// What a conditional STORE did ([`Folder::store_flags`](crate::Folder::store_flags)).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stored {

@@ -5,7 +5,7 @@ use imap_proto::message::{FlagSet, MessageList, MessageState};
 use imap_proto::server::SelectInfo;
 use imap_proto::tokio::{
     AppendSink, BackendError, BackendResult, Change, CopyInfo, MailboxInfo, MailboxStatus,
-    Mailboxes, MessageMeta,
+    Mailboxes, MessageMeta, StoreOutcome,
 };
 use imap_proto::types::{Atom, Flag, MailboxAttribute, StoreKind};
 use maildir::{Flag as MdFlag, FlagOp, Flags, Folder, Keywords, Store};
@@ -346,6 +346,8 @@ fn status_of(folder: &mut Folder, vsizes: &mut VirtualSizes) -> MailboxStatus {
         unseen: count(&|m| !m.flags().contains(MdFlag::Seen)),
         deleted: count(&|m| m.flags().contains(MdFlag::Trashed)),
         size,
+        // 0 without mod-sequences (RFC 7162 section 3.1.7).
+        highest_modseq: folder.highest_modseq().unwrap_or(0),
     }
 }
 
@@ -545,6 +547,7 @@ impl Mailboxes for MaildirMailboxes {
                 keywords,
                 new_keywords: true,
                 read_only,
+                highest_modseq: folder.highest_modseq(),
             };
             i.selected = Some(Selected {
                 folder,
@@ -593,7 +596,8 @@ impl Mailboxes for MaildirMailboxes {
             }
             for uid in ch.flags_changed {
                 if let Some(m) = state_of(sel, uid) {
-                    out.push(Change::Flags(uid, m.flags.to_vec()));
+                    let modseq = sel.folder.message(uid).map_or(0, |i| i.modseq());
+                    out.push(Change::Flags(uid, m.flags.to_vec(), modseq));
                 }
             }
             for uid in ch.added {
@@ -618,10 +622,12 @@ impl Mailboxes for MaildirMailboxes {
             Ok(uids
                 .iter()
                 .filter_map(|&u| {
-                    let internal_date = unix(sel.folder.message(u)?.internal_date());
+                    let info = sel.folder.message(u)?;
+                    let (internal_date, modseq) = (unix(info.internal_date()), info.modseq());
                     Some(MessageMeta {
                         uid: u,
                         internal_date,
+                        modseq,
                         // RFC822.SIZE matches what BODY[] serves: CRLF
                         // line ends (RFC 9051 section 2.3.4).
                         size: vsizes.of(&mut sel.folder, u),
@@ -650,7 +656,8 @@ impl Mailboxes for MaildirMailboxes {
         uids: &[u32],
         kind: StoreKind,
         flags: &[Flag],
-    ) -> BackendResult<Vec<(u32, Vec<Flag>)>> {
+        unchanged_since: Option<u64>,
+    ) -> BackendResult<StoreOutcome> {
         let uids = uids.to_vec();
         let flags = flags.to_vec();
         self.with(move |i| {
@@ -664,17 +671,21 @@ impl Mailboxes for MaildirMailboxes {
                 StoreKind::Add => FlagOp::Add,
                 StoreKind::Remove => FlagOp::Remove,
             };
+            // One rename per message and one append to the mod-sequence
+            // log for all; messages expunged meanwhile are left out.
+            let stored = sel
+                .folder
+                .store_flags(&uids, op, f, unchanged_since)
+                .map_err(err)?;
             let kw = sel.folder.keywords();
-            let mut out = Vec::with_capacity(uids.len());
-            for u in uids {
-                match sel.folder.set_flags(u, op, f) {
-                    Ok(new) => out.push((u, to_imap(new, &kw))),
-                    // Expunged by another process meanwhile.
-                    Err(maildir::Error::NoSuchMessage(_)) => {}
-                    Err(e) => return Err(err(e)),
-                }
-            }
-            Ok(out)
+            Ok(StoreOutcome {
+                messages: stored
+                    .messages
+                    .into_iter()
+                    .map(|(u, flags, modseq)| (u, to_imap(flags, &kw), modseq))
+                    .collect(),
+                modified: stored.modified,
+            })
         })
         .await
     }

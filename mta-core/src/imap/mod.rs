@@ -224,6 +224,9 @@ pub async fn serve_listener(
         let mut options = Options::default();
         options.config.plaintext_auth = plaintext.allowed(peer.ip());
         options.config.greeting = "missive IMAP ready".into();
+        // Maildir folders keep a mod-sequence per message (mbox folders
+        // answer NOMODSEQ): RFC 7162 CONDSTORE.
+        options.config.condstore = true;
         sessions.spawn(async move {
             let _ = match tls {
                 ListenerTls::None => imap_proto::tokio::serve(&backend, stream, options).await,
