@@ -1,6 +1,7 @@
 //! Every parser of the maildir crate (dovecot-uidlist, the mbox side file,
-//! dovecot-keywords, file names, mail_location, folder names, mboxrd) fed
-//! arbitrary bytes, with their round trips checked.
+//! dovecot-keywords, the mod-sequence log, file names, mail_location,
+//! folder names, mboxrd) fed arbitrary bytes, with their round trips
+//! checked.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

@@ -14,6 +14,7 @@ use crate::uidlist::UidList;
 /// - a UID list that parses serializes to a file that parses to the same
 ///   list; the mbox side file likewise;
 /// - `dovecot-keywords`: parse, write, parse gives the same mapping;
+/// - the mod-sequence log: the lines read, written again, read the same;
 /// - file names, `mail_location` specs and folder names never panic;
 /// - mboxrd: quoting then unquoting gives the bytes back, and an mbox
 ///   holding the quoted message scans as exactly that one message.
@@ -24,6 +25,16 @@ pub fn parsers(data: &[u8]) {
         let (list2, _) = UidList::parse(again.as_bytes()).expect("our own uidlist parses");
         assert_eq!(list2.to_file(), again);
     }
+    let log = crate::modseq::parse(data, true);
+    assert!(log.consumed <= data.len() && log.lines.len() <= log.count);
+    let mut again = String::new();
+    for l in &log.lines {
+        l.write(&mut again);
+    }
+    assert_eq!(
+        crate::modseq::parse(again.as_bytes(), false).lines,
+        log.lines
+    );
     let text = String::from_utf8_lossy(data);
     crate::mbox::side_round_trip(&text);
     let kw = Keywords::parse(&text);

@@ -71,7 +71,7 @@ pub(crate) struct Line {
 }
 
 impl Line {
-    fn write(&self, out: &mut String) {
+    pub(crate) fn write(&self, out: &mut String) {
         use std::fmt::Write;
         let _ = writeln!(out, "{} {} :{}", self.uid, self.modseq, self.flags);
     }

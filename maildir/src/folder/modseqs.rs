@@ -39,9 +39,11 @@ pub struct Stored {
 impl MaildirFolder {
     /// The folder's HIGHESTMODSEQ (RFC 7162 section 3.1.2.1): never less
     /// than a mod-sequence any of its messages ever had.
+    /// Costs nothing: every mod-sequence a message gets is read from the
+    /// log or given by [`ModSeqLog::next`](crate::modseq::ModSeqLog::next),
+    /// both of which raise the log's highest.
     pub fn highest_modseq(&self) -> u64 {
-        let held = self.messages.iter().map(|m| m.modseq).max().unwrap_or(0);
-        self.modseqs.highest.max(held)
+        self.modseqs.highest
     }
 
     fn needs_modseq(m: &crate::MessageInfo) -> bool {
@@ -157,7 +159,6 @@ impl MaildirFolder {
                 flags: m.modseq_flags,
             })
             .collect();
-        self.modseqs.highest = self.highest_modseq();
         let fs = self.fs().clone();
         let tmp = self.md.path().join("tmp");
         self.modseqs.rewrite(&fs, &tmp, self.validity, &all)
