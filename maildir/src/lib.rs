@@ -80,6 +80,21 @@
 //! lock. `dovecot-keywords` (`<index> <name>` lines, index 0 = letter `a`)
 //! is replaced by rename under the same lock.
 //!
+//! # Mod-sequences
+//!
+//! For IMAP CONDSTORE (RFC 7162), every message of a Maildir folder has a
+//! mod-sequence ([`MessageInfo::modseq`]), and the folder a
+//! HIGHESTMODSEQ ([`Folder::highest_modseq`]) that never goes back. They
+//! are kept in `missive-modseq` beside the UID list: a header
+//! `missive-modseq 1 <uidvalidity> <highest>`, then `<uid> <modseq>
+//! :<flag letters>` lines, appended (one write, then fdatasync) under the
+//! folder lock and read incrementally like the UID list. A message whose
+//! flags differ from those logged with its mod-sequence (a rename by
+//! another mail reader, found at a refresh) or that has none (new mail)
+//! gets the next one; a torn last line is never read nor joined to the
+//! next. The file is replaced by rename when lines of gone messages pile
+//! up. mbox folders keep none ([`Folder::highest_modseq`] is `None`).
+//!
 //! Delivered names are `<secs>.M<usecs>P<pid>Q<count>.<host>,S=<size>,W=<vsize>`:
 //! `S` the file size (Maildir++), `W` the size with CRLF line ends
 //! (Dovecot), so neither needs a `stat` or a read later.

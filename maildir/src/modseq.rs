@@ -204,6 +204,11 @@ impl ModSeqLog {
         }
     }
 
+    /// True once the file was read (and is still held).
+    pub fn is_read(&self) -> bool {
+        self.handle.is_some()
+    }
+
     /// Reads what changed in the file since the last call: cheap (one
     /// `stat`) when nothing did.
     pub fn refresh(&mut self, fs: &SharedFs, validity: u32) -> Result<Found> {

@@ -183,7 +183,7 @@ assert u['HIGHESTMODSEQ'] == [sys.argv[3].encode()], u
 print('modseqs', sorted(modseqs(u['FETCH']).items()))
 typ, data, u = raw(C, 'SELECT', 'INBOX')
 assert u['HIGHESTMODSEQ'] == [sys.argv[3].encode()], u
-# Mbox-less here: every folder has mod-sequences, a new one too.
+# Every Maildir folder has mod-sequences, a new one too.
 typ, data = C.create('Fresh')
 typ, data, u = raw(C, 'SELECT', 'Fresh')
 assert int(u['HIGHESTMODSEQ'][0]) >= 1, u

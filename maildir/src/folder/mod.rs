@@ -321,6 +321,10 @@ impl MaildirFolder {
         let scan_new = self.new_stamp.needs_scan(new_now);
         let scan_cur = self.cur_stamp.needs_scan(cur_now);
         if !scan_new && !scan_cur && self.uidfile.state == ListState::Valid {
+            if !self.modseqs.is_read() {
+                // A snapshot that came without its mod-sequences.
+                self.update_modseqs()?;
+            }
             return Ok(changes);
         }
         let scan_start = SystemTime::now();
