@@ -11,9 +11,11 @@
 //! - `delivery_batch/*`: group commit, 32 messages per call
 //!   (`Maildir::deliver_batch`, `Store::deliver_batch`): two syncs and one
 //!   folder lock for the 32; throughput in messages, as above.
-//! - `folder_10k/*`: opening (full listing plus one stat per message),
-//!   a refresh when nothing changed, a refresh after one flag rename in
-//!   cur/, and the `has_changed` poll.
+//! - `folder_10k/*`: opening (full listing plus one stat per message,
+//!   and reading the mod-sequence log), a refresh when nothing changed, a
+//!   refresh after one flag rename in cur/ (which gives the message a new
+//!   mod-sequence: folder lock, log append, fdatasync), the `has_changed`
+//!   poll, and a STORE of one flag on every message (`store_flags_all`).
 
 use std::fs;
 use std::hint::black_box;
@@ -156,6 +158,23 @@ fn folder_10k(c: &mut Criterion) {
             }
             flip = !flip;
             total
+        });
+    });
+    // STORE 1:* +FLAGS / -FLAGS (\Flagged): 10,000 renames, one folder
+    // lock and one append (and fdatasync) to the mod-sequence log.
+    let uids: Vec<u32> = inbox.messages().iter().map(|m| m.uid()).collect();
+    let mut add = true;
+    g.sample_size(10);
+    g.bench_function("store_flags_all", |b| {
+        b.iter(|| {
+            let op = if add {
+                maildir::FlagOp::Add
+            } else {
+                maildir::FlagOp::Remove
+            };
+            add = !add;
+            let flags = maildir::Flags::from(maildir::Flag::Flagged);
+            black_box(inbox.store_flags(&uids, op, flags, None).unwrap())
         });
     });
     g.finish();

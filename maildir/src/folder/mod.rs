@@ -323,7 +323,7 @@ impl MaildirFolder {
         if !scan_new && !scan_cur && self.uidfile.state == ListState::Valid {
             if !self.modseqs.is_read() {
                 // A snapshot that came without its mod-sequences.
-                self.update_modseqs()?;
+                self.update_modseqs_if_writable()?;
             }
             return Ok(changes);
         }
@@ -458,7 +458,7 @@ impl MaildirFolder {
                 dirty: dirty || !trust(cur_now),
             };
         }
-        self.update_modseqs()?;
+        self.update_modseqs_if_writable()?;
         self.maybe_compact()?;
         Ok(changes)
     }

@@ -81,6 +81,23 @@ impl MaildirFolder {
         }
     }
 
+    /// [`MaildirFolder::update_modseqs`] for a refresh: a folder this
+    /// process may only read still opens (its messages without a
+    /// mod-sequence show none).
+    pub(crate) fn update_modseqs_if_writable(&mut self) -> Result<()> {
+        match self.update_modseqs() {
+            Err(Error::Io { source, .. })
+                if matches!(
+                    source.kind(),
+                    io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+                ) =>
+            {
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     /// Gives mod-sequences to the messages that need one; called after
     /// every refresh that listed a directory, and after this handle
     /// changed something.
@@ -96,18 +113,18 @@ impl MaildirFolder {
             return Ok(());
         }
         let lock = FolderLock::acquire(self.fs(), self.md.path())?;
-        let r = self.assign_modseqs_locked(bloated);
+        let r = self.assign_modseqs_locked(bloated, Vec::new());
         lock.release();
         r
     }
 
     /// Gives mod-sequences under the folder lock: reads the log's tail,
-    /// then appends a line for each message that still needs one (or
-    /// rewrites the log when it is missing, another UIDVALIDITY's or
-    /// `compact`).
-    fn assign_modseqs_locked(&mut self, compact: bool) -> Result<()> {
+    /// then appends a line for each message that still needs one and the
+    /// `given` lines (or rewrites the log when it is missing, another
+    /// UIDVALIDITY's or `compact`).
+    fn assign_modseqs_locked(&mut self, compact: bool, given: Vec<Line>) -> Result<()> {
         let valid = self.read_modseqs()?;
-        let mut lines = Vec::new();
+        let mut lines = given;
         let mut stale = false;
         if self.messages.iter().any(Self::needs_modseq) {
             let md = self.md.clone();
@@ -185,8 +202,8 @@ impl MaildirFolder {
         self.modseq_locked = true;
         let r = self.store_locked(&uids, op, flags, unchanged_since);
         self.modseq_locked = false;
-        let r = r.and_then(|(modified, retry)| {
-            self.assign_modseqs_locked(false)?;
+        let r = r.and_then(|(modified, retry, lines)| {
+            self.assign_modseqs_locked(false, lines)?;
             Ok((modified, retry))
         });
         lock.release();
@@ -214,18 +231,21 @@ impl MaildirFolder {
     }
 
     /// The renames of [`MaildirFolder::store_flags`], lock held: returns
-    /// the messages that failed the UNCHANGEDSINCE test and those renamed
-    /// by someone else meanwhile (to try again).
+    /// the messages that failed the UNCHANGEDSINCE test, those renamed by
+    /// someone else meanwhile (to try again), and the log lines of the
+    /// mod-sequences given.
+    #[allow(clippy::type_complexity)]
     fn store_locked(
         &mut self,
         uids: &[u32],
         op: FlagOp,
         flags: Flags,
         unchanged_since: Option<u64>,
-    ) -> Result<(Vec<u32>, Vec<u32>)> {
+    ) -> Result<(Vec<u32>, Vec<u32>, Vec<Line>)> {
         self.read_modseqs()?;
         let mut modified = Vec::new();
         let mut retry = Vec::new();
+        let mut lines = Vec::new();
         for &uid in uids {
             let Some(i) = self.index_of(uid) else {
                 continue;
@@ -246,10 +266,18 @@ impl MaildirFolder {
             };
             match self.md.set_flags(entry, new) {
                 Ok(to) => {
+                    let modseq = self.modseqs.next();
                     if let Some(m) = Arc::make_mut(&mut self.messages).get_mut(i) {
                         m.flags = new;
                         m.location = Location::Maildir(to);
+                        m.modseq = modseq;
+                        m.modseq_flags = new;
                     }
+                    lines.push(Line {
+                        uid,
+                        modseq,
+                        flags: new,
+                    });
                 }
                 Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
                     retry.push(uid);
@@ -257,6 +285,6 @@ impl MaildirFolder {
                 Err(e) => return Err(e),
             }
         }
-        Ok((modified, retry))
+        Ok((modified, retry, lines))
     }
 }
