@@ -655,6 +655,27 @@ impl Folder {
         }
     }
 
+    /// For a Maildir folder, a number that changes whenever the UIDs or
+    /// flags of the snapshot or the folder's keywords change, and that no
+    /// other snapshot in this process had: what a server made of the
+    /// snapshot (an IMAP SELECT's message list) is still good while it is
+    /// the same. `None` for mbox, which does not keep one.
+    pub fn generation(&self) -> Option<u64> {
+        match &self.inner {
+            Inner::Maildir(f) => Some(f.generation()),
+            Inner::Mbox(_) => None,
+        }
+    }
+
+    /// The number of messages of the snapshot that are still in `new/`
+    /// ([`MessageInfo::is_new`]; none for mbox), without looking at each.
+    pub fn new_count(&self) -> usize {
+        match &self.inner {
+            Inner::Maildir(f) => f.new_count(),
+            Inner::Mbox(_) => 0,
+        }
+    }
+
     /// One message of the snapshot by UID.
     pub fn message(&self, uid: u32) -> Option<&MessageInfo> {
         let msgs = self.messages();

@@ -83,6 +83,17 @@ pub(crate) struct MaildirFolder {
     pending: Changes,
     /// Where the snapshot goes when this handle is dropped.
     cache: Option<SnapshotCache>,
+    /// Changes whenever the UIDs or flags of the snapshot or the keywords
+    /// change; never the same for two different snapshots.
+    generation: u64,
+    /// Messages of the snapshot in `new/`.
+    new_count: usize,
+}
+
+/// A number no snapshot had before (see [`MaildirFolder::generation`]).
+fn next_generation() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Drop for MaildirFolder {
@@ -147,6 +158,8 @@ impl MaildirFolder {
             validity: self.validity,
             pending: Changes::default(),
             cache: None,
+            generation: self.generation,
+            new_count: self.new_count,
         }
     }
 
@@ -165,7 +178,21 @@ impl MaildirFolder {
             validity: 0,
             pending: Changes::default(),
             cache: None,
+            generation: next_generation(),
+            new_count: 0,
         }
+    }
+
+    /// A number that changes whenever the messages' UIDs or flags or the
+    /// folder's keywords change, and that no other snapshot had: what a
+    /// server made of the snapshot is still good while it is the same.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The number of messages of the snapshot in `new/`.
+    pub fn new_count(&self) -> usize {
+        self.new_count
     }
 
     pub fn maildir(&self) -> &Maildir {
@@ -244,6 +271,7 @@ impl MaildirFolder {
             Err(e) => return Err(Error::io("read", p, e)),
         };
         self.keywords_stamp = stamp;
+        self.generation = next_generation();
         Ok(())
     }
 
@@ -301,6 +329,7 @@ impl MaildirFolder {
                 changes.expunged = self.messages.iter().map(|m| m.uid).collect();
             }
             self.messages = Arc::default();
+            self.new_count = 0;
             self.new_stamp = DirStamp::default();
             self.cur_stamp = DirStamp::default();
             self.validity = self.uidfile.list.validity;
@@ -361,6 +390,7 @@ impl MaildirFolder {
                     changes.expunged.extend(self.messages.iter().map(|m| m.uid));
                 }
                 self.messages = Arc::default();
+                self.new_count = 0;
                 self.validity = self.uidfile.list.validity;
             }
         }
@@ -417,9 +447,13 @@ impl MaildirFolder {
         changes.added = added.iter().map(|m| m.uid).collect();
         kept.extend(added);
         kept.sort_by_key(|m| m.uid);
+        self.new_count = kept.iter().filter(|m| m.is_new()).count();
         self.messages = Arc::new(kept);
         changes.expunged.sort_unstable();
         changes.flags_changed.sort_unstable();
+        if !changes.is_empty() {
+            self.generation = next_generation();
+        }
 
         let trust = |mtime: (u64, i64, i64)| {
             let m = UNIX_EPOCH
@@ -643,7 +677,9 @@ impl MaildirFolder {
             location: Location::Maildir(entry.clone()),
         };
         let at = self.messages.partition_point(|m| m.uid < uid);
+        self.new_count += usize::from(info.is_new());
         Arc::make_mut(&mut self.messages).insert(at, info);
+        self.generation = next_generation();
         self.merge_pending(Changes {
             added: vec![uid],
             ..Changes::default()
@@ -664,6 +700,13 @@ impl MaildirFolder {
             match self.md.set_flags(entry, new_flags) {
                 Ok(to) => {
                     if let Some(m) = Arc::make_mut(&mut self.messages).get_mut(i) {
+                        if m.flags != new_flags {
+                            self.generation = next_generation();
+                        }
+                        if m.is_new() {
+                            // Renamed into cur/.
+                            self.new_count = self.new_count.saturating_sub(1);
+                        }
                         m.flags = new_flags;
                         m.location = Location::Maildir(to);
                     }
@@ -684,6 +727,9 @@ impl MaildirFolder {
 
     /// Moves every message of `new/` to `cur/`; returns their UIDs.
     pub fn move_new_to_cur(&mut self) -> Result<Vec<u32>> {
+        if self.new_count == 0 {
+            return Ok(Vec::new());
+        }
         let uids: Vec<u32> = self
             .messages
             .iter()
@@ -714,7 +760,11 @@ impl MaildirFolder {
                 match self.md.delete(&e) {
                     Ok(()) => {
                         if let Some(i) = self.index_of(uid) {
-                            Arc::make_mut(&mut self.messages).remove(i);
+                            let gone = Arc::make_mut(&mut self.messages).remove(i);
+                            if gone.is_new() {
+                                self.new_count = self.new_count.saturating_sub(1);
+                            }
+                            self.generation = next_generation();
                         }
                         done.push(uid);
                         break;

@@ -34,6 +34,11 @@ pub(crate) struct Inner {
     /// new names) rather than rescanned when the client selects it again,
     /// as clients do all the time.
     closed: Option<Folder>,
+    /// The message list of the last SELECT without `\Recent` messages,
+    /// with the generation of the folder's snapshot it was made from
+    /// ([`Folder::generation`]): a SELECT of the same snapshot hands it
+    /// out again (a clone shares it) rather than making it anew.
+    listed: Option<(u64, MessageList)>,
 }
 
 #[derive(Debug)]
@@ -278,26 +283,38 @@ impl MaildirMailboxes {
                 vsizes: VirtualSizes::default(),
                 selected: None,
                 closed: None,
+                listed: None,
             })),
             appends,
         }
     }
 
-    /// Runs `f` on the blocking pool with the session's state.
+    /// Runs `f`, which makes blocking file system calls, with the
+    /// session's state: in place on a multi-threaded runtime (the
+    /// worker's other tasks move to another thread meanwhile, see
+    /// [`tokio::task::block_in_place`]), which spares each command two
+    /// thread switches (some 9 µs of a 35 µs SELECT of an unchanged
+    /// mailbox); on the blocking pool on a current-thread runtime.
     async fn with<T, F>(&self, f: F) -> BackendResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Inner) -> BackendResult<T> + Send + 'static,
     {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
+        let run = move || {
             let mut g = inner
                 .lock()
                 .map_err(|_| BackendError::Unavailable("session state poisoned".into()))?;
             f(&mut g)
-        })
-        .await
-        .map_err(|_| BackendError::Unavailable("store task failed".into()))?
+        };
+        if tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread
+        {
+            return tokio::task::block_in_place(run);
+        }
+        tokio::task::spawn_blocking(run)
+            .await
+            .map_err(|_| BackendError::Unavailable("store task failed".into()))?
     }
 }
 
@@ -513,7 +530,9 @@ impl Mailboxes for MaildirMailboxes {
                 Some(f) => f,
                 None => i.store.open_folder(&name).map_err(err)?,
             };
-            let recent: HashSet<u32> = if read_only {
+            let recent: HashSet<u32> = if folder.new_count() == 0 {
+                HashSet::new()
+            } else if read_only {
                 folder
                     .messages()
                     .iter()
@@ -524,13 +543,24 @@ impl Mailboxes for MaildirMailboxes {
                 folder.move_new_to_cur().map_err(err)?.into_iter().collect()
             };
             let kw = folder.keywords();
-            let mut shared = SharedFlags::new(&kw);
-            let mut messages = MessageList::with_capacity(folder.messages().len());
-            for m in folder.messages() {
-                let set = shared.of(m.flags(), &mut messages);
-                let recent = !recent.is_empty() && recent.contains(&m.uid());
-                messages.push(m.uid(), set, recent);
-            }
+            let generation = folder.generation();
+            let messages = match &i.listed {
+                Some((g, list)) if recent.is_empty() && Some(*g) == generation => list.clone(),
+                _ => {
+                    let mut shared = SharedFlags::new(&kw);
+                    let mut messages = MessageList::with_capacity(folder.messages().len());
+                    for m in folder.messages() {
+                        let set = shared.of(m.flags(), &mut messages);
+                        let recent = !recent.is_empty() && recent.contains(&m.uid());
+                        messages.push(m.uid(), set, recent);
+                    }
+                    i.listed = match generation {
+                        Some(g) if recent.is_empty() => Some((g, messages.clone())),
+                        _ => None,
+                    };
+                    messages
+                }
+            };
             let mut keywords: Vec<Flag> = kw
                 .iter()
                 .filter_map(|(_, n)| Atom::new(n).ok().map(Flag::Keyword))
@@ -654,6 +684,9 @@ impl Mailboxes for MaildirMailboxes {
         let uids = uids.to_vec();
         let flags = flags.to_vec();
         self.with(move |i| {
+            // The list of the SELECT is out of date now: let the session's
+            // view have it to itself, rather than copy it at its change.
+            i.listed = None;
             let sel = selected(i)?;
             if sel.read_only {
                 return Err(BackendError::Cannot("mailbox is read-only".into()));
@@ -723,6 +756,7 @@ impl Mailboxes for MaildirMailboxes {
     async fn expunge(&mut self, uids: Option<&[u32]>) -> BackendResult<Vec<u32>> {
         let uids = uids.map(<[u32]>::to_vec);
         self.with(move |i| {
+            i.listed = None;
             let sel = selected(i)?;
             match uids {
                 None => sel.folder.expunge_deleted().map_err(err),
