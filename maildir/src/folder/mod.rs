@@ -83,6 +83,8 @@ pub(crate) struct MaildirFolder {
     pending: Changes,
     /// Where the snapshot goes when this handle is dropped.
     cache: Option<SnapshotCache>,
+    /// What the folder's snapshot index holds (see [`index`]).
+    index: index::IndexState,
     /// Changes whenever the UIDs or flags of the snapshot or the keywords
     /// change; never the same for two different snapshots.
     generation: u64,
@@ -98,6 +100,7 @@ fn next_generation() -> u64 {
 
 impl Drop for MaildirFolder {
     fn drop(&mut self) {
+        self.save_index();
         if let Some(cache) = self.cache.take()
             && self.uidfile.state == ListState::Valid
             && self.validity != 0
@@ -128,7 +131,7 @@ impl MaildirFolder {
                 cached.md = md;
                 cached
             }
-            None => MaildirFolder::for_delivery(md),
+            None => MaildirFolder::from_index(md),
         };
         folder.sync()?;
         if folder.uidfile.state != ListState::Valid {
@@ -137,6 +140,8 @@ impl MaildirFolder {
         }
         // The first snapshot is the baseline, not a change.
         folder.pending = Changes::default();
+        folder.index.writer = true;
+        folder.save_index();
         if let Some(cache) = cache {
             cache.put(folder.md.path(), folder.detached());
             folder.cache = Some(cache);
@@ -158,6 +163,7 @@ impl MaildirFolder {
             validity: self.validity,
             pending: Changes::default(),
             cache: None,
+            index: self.index.reader(),
             generation: self.generation,
             new_count: self.new_count,
         }
@@ -178,6 +184,7 @@ impl MaildirFolder {
             validity: 0,
             pending: Changes::default(),
             cache: None,
+            index: index::IndexState::default(),
             generation: next_generation(),
             new_count: 0,
         }
@@ -322,7 +329,7 @@ impl MaildirFolder {
     fn sync(&mut self) -> Result<Changes> {
         let mut changes = Changes::default();
         self.reload_keywords()?;
-        self.uidfile.refresh(self.md.file_system())?;
+        self.refresh_uid_list()?;
         if self.uidfile.state == ListState::Valid && self.uidfile.list.validity != self.validity {
             if self.validity != 0 {
                 changes.uid_validity_changed = true;
@@ -485,6 +492,7 @@ impl MaildirFolder {
     fn ensure_uids(&mut self, wanted: Vec<(String, String)>) -> Result<()> {
         let lock = FolderLock::acquire(self.fs(), self.md.path())?;
         self.uidfile.refresh(self.md.file_system())?;
+        self.uidfile.load(self.md.file_system())?;
         let mut rewrite = self.uidfile.partial_tail || self.uidfile.list.from_v1;
         let mut todo = wanted;
         if self.uidfile.state != ListState::Valid {
@@ -787,6 +795,7 @@ impl MaildirFolder {
     }
 }
 
+mod index;
 mod ops;
 #[cfg(test)]
 mod tests;
