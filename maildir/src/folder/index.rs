@@ -102,6 +102,9 @@ fn min_messages() -> usize {
     MIN_MESSAGES.with(std::cell::Cell::get)
 }
 
+/// A bigger file is not read (about 5 million messages).
+const MAX_INDEX_BYTES: u64 = 1 << 30;
+
 const MAGIC: &[u8; 8] = b"MsvIndex";
 const VERSION: u32 = 1;
 /// Magic, version, length, UIDVALIDITY.
@@ -169,10 +172,14 @@ impl MaildirFolder {
         let mut folder = MaildirFolder::for_delivery(md);
         let path = folder.md.path().join(INDEX_NAME);
         let mut data = Vec::new();
-        let read = folder
-            .fs()
-            .open(&path)
-            .and_then(|mut f| f.read_to_end(&mut data));
+        let read = folder.fs().open(&path).and_then(|f| {
+            let len = f.metadata()?.len();
+            if len > MAX_INDEX_BYTES {
+                return Err(std::io::ErrorKind::FileTooLarge.into());
+            }
+            data.try_reserve_exact(usize::try_from(len).unwrap_or(0).saturating_add(1))?;
+            f.take(MAX_INDEX_BYTES).read_to_end(&mut data)
+        });
         if read.is_err() {
             return folder;
         }
@@ -246,6 +253,10 @@ impl MaildirFolder {
             let mut state = std::mem::take(&mut self.index);
             state.remember(self);
             self.index = state;
+        } else {
+            // A folder we may not write to (or a full disk): this handle
+            // does not try again.
+            self.index.writer = false;
         }
     }
 

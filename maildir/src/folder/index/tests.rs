@@ -627,3 +627,50 @@ proptest! {
         let _ = decode(&sealed(body[..cut].to_vec()));
     }
 }
+
+#[test]
+fn a_huge_index_file_is_not_read() {
+    index_small_folders();
+    let (_d, md) = folder_with(2);
+    let want = fresh(&md);
+    // Sparse: no disk used.
+    File::create(index_path(&md))
+        .unwrap()
+        .set_len(MAX_INDEX_BYTES + 1)
+        .unwrap();
+    let f = MaildirFolder::open(md.clone()).unwrap();
+    assert_eq!(snap(&f), want);
+}
+
+/// A file system on which index files cannot be created.
+#[derive(Debug, Default)]
+struct NoIndex {
+    attempts: AtomicUsize,
+}
+
+impl FileSystem for NoIndex {
+    fn create_new(&self, path: &Path, mode: u32) -> io::Result<File> {
+        if path.to_string_lossy().ends_with(".index") {
+            self.attempts.fetch_add(1, Ordering::Relaxed);
+            return Err(io::Error::from_raw_os_error(libc::EACCES));
+        }
+        crate::fs::OsFs.create_new(path, mode)
+    }
+}
+
+#[test]
+fn a_handle_that_cannot_write_the_index_stops_trying() {
+    index_small_folders();
+    let (dir, md) = folder_with(3);
+    let fs = Arc::new(NoIndex::default());
+    let shared: crate::fs::SharedFs = fs.clone();
+    let md = Maildir::open_with(md.path(), shared).unwrap();
+    let mut f = MaildirFolder::open(md).unwrap();
+    assert_eq!(fs.attempts.load(Ordering::Relaxed), 1);
+    let uid = f.messages()[0].uid;
+    f.set_flags(uid, FlagOp::Add, Flags::from(Flag::Seen))
+        .unwrap();
+    drop(f);
+    assert_eq!(fs.attempts.load(Ordering::Relaxed), 1);
+    assert!(!dir.path().join("M").join(INDEX_NAME).exists());
+}
