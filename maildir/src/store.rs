@@ -726,20 +726,34 @@ impl Folder {
 
     /// Reads a whole message with CRLF line ends, as IMAP and POP3 send
     /// it (RFC 3501 section 2.2): one read into a buffer of the message's
-    /// size, and a copy only if it has bare LF line ends.
+    /// size, its bare LFs (if any) made CRLF in place.
     pub fn read_message_crlf(&mut self, uid: u32) -> Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        self.read_message_crlf_into(uid, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// [`Folder::read_message_crlf`] into `buf` (cleared first), so that
+    /// a server reading many messages can reuse its buffers: with the
+    /// `,W=` size in the name, the buffer is sized once and the message
+    /// is converted where it was read.
+    pub fn read_message_crlf_into(&mut self, uid: u32, buf: &mut Vec<u8>) -> Result<()> {
         let (size, vsize) = self
             .message(uid)
             .map(|m| (m.size(), m.virtual_size()))
             .ok_or(Error::NoSuchMessage(uid))?;
-        // The size comes from the name or a stat: a hint for the buffer,
+        // The sizes come from the name or a stat: hints for the buffer,
         // bounded so that a lying name cannot reserve much.
-        let hint = usize::try_from(size.min(64 << 20)).unwrap_or(0);
-        let mut raw = Vec::with_capacity(hint.saturating_add(1));
+        let want = vsize.filter(|&v| v >= size).unwrap_or(size + size / 32);
+        let hint = usize::try_from(want.min(64 << 20)).unwrap_or(0);
+        buf.clear();
+        // One octet more, for read_to_end's look for the end of the file.
+        buf.reserve(hint.saturating_add(1));
         self.open_message(uid)?
-            .read_to_end(&mut raw)
+            .read_to_end(buf)
             .map_err(|e| Error::io("read", self.name.clone(), e))?;
-        Ok(crate::read::crlf_line_ends(raw, vsize))
+        crate::read::crlf_in_place(buf);
+        Ok(())
     }
 
     /// Delivers a new message (into `new/`, no flags) and returns its UID.

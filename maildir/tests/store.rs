@@ -734,3 +734,20 @@ fn generation_changes_with_uids_flags_and_keywords_only() {
     // Another handle's snapshot has a number of its own.
     assert_ne!(store.open_folder("INBOX").unwrap().generation(), Some(last));
 }
+
+#[test]
+fn read_into_a_used_buffer_gives_the_message_alone() {
+    let (_dir, store) = store();
+    let big = "line\n".repeat(5000);
+    let a = store.deliver("INBOX", big.as_bytes()).unwrap();
+    let b = store
+        .deliver("INBOX", b"Subject: b\nshort\r\nmixed\n")
+        .unwrap();
+    let mut f = store.open_folder("INBOX").unwrap();
+    let mut buf = Vec::new();
+    f.read_message_crlf_into(a, &mut buf).unwrap();
+    assert_eq!(buf, "line\r\n".repeat(5000).as_bytes());
+    f.read_message_crlf_into(b, &mut buf).unwrap();
+    assert_eq!(buf, b"Subject: b\r\nshort\r\nmixed\r\n");
+    assert_eq!(f.read_message_crlf(b).unwrap(), buf);
+}

@@ -28,6 +28,10 @@ use crate::{DecodeErrorKind, StateError};
 /// The server's name in `ID` responses (RFC 2971).
 const SERVER_NAME: &str = "missive";
 
+/// Bodies of at least this many octets go out as chunks of their own
+/// rather than copied into the output buffer.
+const QUEUE_BODY_AT: usize = 8 * 1024;
+
 /// One server side of an IMAP connection, as a state machine without I/O.
 ///
 /// Call order, for the life of the connection:
@@ -81,6 +85,9 @@ pub struct Session {
     state: State,
     decoder: CommandDecoder,
     out: BytesMut,
+    /// Output that goes before `out`: what `out` held when a large body
+    /// was queued, then the body itself, handed over without a copy.
+    queued: VecDeque<Bytes>,
     events: VecDeque<Event>,
     pending: Option<Pending>,
     upload: Option<append::Upload>,
@@ -170,6 +177,7 @@ impl Session {
             state: State::NotAuthenticated,
             decoder,
             out: BytesMut::new(),
+            queued: VecDeque::new(),
             events: VecDeque::new(),
             pending: None,
             upload: None,
@@ -301,7 +309,14 @@ impl Session {
 
     /// Bytes to send to the client.
     #[must_use]
+    ///
+    /// A large message body comes as a chunk of its own (the backend's
+    /// buffer, not a copy): a driver that writes several chunks at once
+    /// (vectored) loses nothing by it.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        if let Some(b) = self.queued.pop_front() {
+            return Some(b);
+        }
         if self.out.is_empty() {
             None
         } else {
@@ -473,21 +488,30 @@ impl Session {
             return;
         };
         let r = Response::Data(Data::Fetch { seq, items });
-        // Room for the bodies at once, rather than growing the buffer
-        // (and copying what it holds) while they are written.
-        self.out
-            .reserve(bodies.iter().map(Bytes::len).sum::<usize>() + 256);
+        // Room for the small bodies at once, rather than growing the
+        // buffer (and copying what it holds) while they are written.
+        let small: usize = bodies
+            .iter()
+            .map(Bytes::len)
+            .filter(|&n| n < QUEUE_BODY_AT)
+            .sum();
+        self.out.reserve(small + 256);
         let mut bodies = bodies.into_iter();
         for f in response_fragments(&r, self.options()) {
             match f {
                 Fragment::Line(b) | Fragment::Literal { data: b, .. } => {
                     self.out.extend_from_slice(&b)
                 }
-                Fragment::External { .. } => {
-                    if let Some(b) = bodies.next() {
-                        self.out.extend_from_slice(&b);
+                Fragment::External { .. } => match bodies.next() {
+                    Some(b) if b.len() >= QUEUE_BODY_AT => {
+                        if !self.out.is_empty() {
+                            self.queued.push_back(self.out.split().freeze());
+                        }
+                        self.queued.push_back(b);
                     }
-                }
+                    Some(b) => self.out.extend_from_slice(&b),
+                    None => {}
+                },
             }
         }
     }
