@@ -35,6 +35,10 @@
 //! i64 | mtime nanoseconds i64`; the UID list's is `known u8 | inode u64 |
 //! size u64 | mtime seconds i64 | mtime nanoseconds i64 | UIDNEXT u32`.
 //!
+//! Whatever a snapshot carries per message must be in the file: a field
+//! added to [`MessageInfo`] is written and read here, with [`VERSION`]
+//! raised so that older files are ignored.
+//!
 //! # A cache, never the truth
 //!
 //! The file is only a faster way to a snapshot the folder would give
@@ -124,6 +128,7 @@ pub(super) struct IndexState {
     new_stamp: DirStamp,
     cur_stamp: DirStamp,
     validity: u32,
+    uid_list: Option<UidListStamp>,
     /// The file exists (as far as this handle knows).
     on_disk: bool,
     /// This handle writes the index: one opened for use, not a cached
@@ -137,6 +142,7 @@ impl IndexState {
             && self.new_stamp == f.new_stamp
             && self.cur_stamp == f.cur_stamp
             && self.validity == f.validity
+            && self.uid_list == f.uidfile.recorded()
     }
 
     fn remember(&mut self, f: &MaildirFolder) {
@@ -144,6 +150,7 @@ impl IndexState {
         self.new_stamp = f.new_stamp;
         self.cur_stamp = f.cur_stamp;
         self.validity = f.validity;
+        self.uid_list = f.uidfile.recorded();
         self.on_disk = true;
     }
 
@@ -263,7 +270,7 @@ impl MaildirFolder {
     /// Writes the index of the snapshot now (in `tmp/`, renamed into
     /// place; not fsynced).
     pub(super) fn write_index(&self) -> std::io::Result<()> {
-        let data = encode(
+        let Some(data) = encode(
             &Head {
                 validity: self.validity,
                 guid: guid(&self.uidfile.list),
@@ -272,7 +279,9 @@ impl MaildirFolder {
                 cur_stamp: self.cur_stamp,
             },
             &self.messages,
-        );
+        ) else {
+            return Err(std::io::ErrorKind::InvalidData.into());
+        };
         let fs = self.fs();
         let tmp = self
             .md
@@ -318,9 +327,10 @@ pub(super) struct Index {
     pub messages: Vec<MessageInfo>,
 }
 
-/// The index file for a snapshot. Messages that are not Maildir messages
-/// are left out (a Maildir folder holds none).
-pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Vec<u8> {
+/// The index file for a snapshot; `None` if a message cannot be written
+/// in it (not a Maildir message, or a name longer than any file system
+/// allows): an index that left it out would hide it.
+pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Option<Vec<u8>> {
     let Head {
         validity,
         guid,
@@ -328,17 +338,15 @@ pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Vec<u8> {
         new_stamp,
         cur_stamp,
     } = *head;
-    let guid = guid
-        .as_bytes()
-        .get(..usize::from(u16::MAX))
-        .unwrap_or(guid.as_bytes());
+    let guid = guid.as_bytes();
+    let guid_len = u16::try_from(guid.len()).ok()?;
     let mut out = Vec::with_capacity(HEADER_LEN + 128 + messages.len() * (RECORD_FIXED + 64));
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     // The length, filled in at the end.
     out.extend_from_slice(&0u64.to_le_bytes());
     out.extend_from_slice(&validity.to_le_bytes());
-    out.extend_from_slice(&(guid.len() as u16).to_le_bytes());
+    out.extend_from_slice(&guid_len.to_le_bytes());
     out.extend_from_slice(guid);
     let ((ino, len, sec, nsec), next_uid) = uid_list.unwrap_or_default();
     out.push(u8::from(uid_list.is_some()));
@@ -355,16 +363,12 @@ pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Vec<u8> {
         out.extend_from_slice(&sec.to_le_bytes());
         out.extend_from_slice(&nsec.to_le_bytes());
     }
-    let count_at = out.len();
-    out.extend_from_slice(&0u32.to_le_bytes());
-    let mut count = 0u32;
+    out.extend_from_slice(&u32::try_from(messages.len()).ok()?.to_le_bytes());
     for m in messages {
         let Location::Maildir(e) = &m.location else {
-            continue;
+            return None;
         };
-        let Ok(name_len) = u16::try_from(e.name.len()) else {
-            continue;
-        };
+        let name_len = u16::try_from(e.name.len()).ok()?;
         out.extend_from_slice(&m.uid.to_le_bytes());
         out.push(match e.subdir {
             Subdir::New => 0,
@@ -379,10 +383,6 @@ pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Vec<u8> {
         out.extend_from_slice(&nsec.to_le_bytes());
         out.extend_from_slice(&name_len.to_le_bytes());
         out.extend_from_slice(e.name.as_bytes());
-        count += 1;
-    }
-    if let Some(c) = out.get_mut(count_at..count_at + 4) {
-        c.copy_from_slice(&count.to_le_bytes());
     }
     let total = (out.len() + 8) as u64;
     if let Some(l) = out.get_mut(12..20) {
@@ -390,7 +390,7 @@ pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Vec<u8> {
     }
     let sum = checksum(&out);
     out.extend_from_slice(&sum.to_le_bytes());
-    out
+    Some(out)
 }
 
 /// Reads an index file; `None` when it is not a whole, intact index of

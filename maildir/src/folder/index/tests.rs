@@ -98,7 +98,7 @@ fn an_index_reads_back_what_was_written() {
         new_stamp,
         cur_stamp: DirStamp::default(),
     };
-    let ix = decode(&encode(&head, &messages)).unwrap();
+    let ix = decode(&encode(&head, &messages).unwrap()).unwrap();
     assert_eq!(
         ix,
         Index {
@@ -113,6 +113,32 @@ fn an_index_reads_back_what_was_written() {
 }
 
 #[test]
+fn a_snapshot_with_a_message_an_index_cannot_hold_gets_none() {
+    index_small_folders();
+    let (_d, md) = folder_with(2);
+    let f = MaildirFolder::open(md).unwrap();
+    let head = Head {
+        validity: f.validity,
+        guid: "",
+        uid_list: None,
+        new_stamp: f.new_stamp,
+        cur_stamp: f.cur_stamp,
+    };
+    let mut long = f.messages().to_vec();
+    if let Location::Maildir(e) = &mut long[1].location {
+        e.name = "x".repeat(70_000);
+    }
+    assert_eq!(encode(&head, &long), None);
+    let mut mbox = f.messages().to_vec();
+    mbox[0].location = Location::Mbox {
+        from: 0,
+        offset: 0,
+        len: 0,
+    };
+    assert_eq!(encode(&head, &mbox), None);
+}
+
+#[test]
 fn damaged_or_foreign_index_files_are_ignored() {
     index_small_folders();
     let (_d, md) = folder_with(4);
@@ -124,7 +150,7 @@ fn damaged_or_foreign_index_files_are_ignored() {
         new_stamp: f.new_stamp,
         cur_stamp: f.cur_stamp,
     };
-    let good = encode(&head, f.messages());
+    let good = encode(&head, f.messages()).unwrap();
     assert!(decode(&good).is_some());
     for len in 0..good.len() {
         assert_eq!(decode(&good[..len]), None, "cut at {len}");
@@ -148,12 +174,12 @@ fn damaged_or_foreign_index_files_are_ignored() {
     if let Location::Maildir(e) = &mut evil[0].location {
         e.name = "../../etc/passwd".into();
     }
-    let data = encode(&head, &evil);
+    let data = encode(&head, &evil).unwrap();
     assert_eq!(decode(&data), None);
     // UIDs out of order.
     let mut swapped = f.messages().to_vec();
     swapped.swap(0, 1);
-    let data = encode(&head, &swapped);
+    let data = encode(&head, &swapped).unwrap();
     assert_eq!(decode(&data), None);
     drop(f);
 
@@ -578,7 +604,7 @@ fn sample_index() -> &'static [u8] {
             new_stamp: f.new_stamp,
             cur_stamp: f.cur_stamp,
         };
-        encode(&head, f.messages())
+        encode(&head, f.messages()).unwrap()
     })
 }
 
