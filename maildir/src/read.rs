@@ -1,41 +1,43 @@
 //! Reading messages the way IMAP and POP3 send them.
 
-/// Turns every bare LF of `buf` into CRLF, in place, as IMAP and
-/// POP3 send messages (RFC 3501 section 2.2, RFC 1939 section 3): the
-/// buffer grows by one octet per bare LF (within its capacity when the
-/// caller reserved the `,W=` size) and each octet after the first bare LF
-/// moves once, from the end backwards. A message already in CRLF is left
-/// as it is.
-pub(crate) fn crlf_in_place(buf: &mut Vec<u8>) {
-    // The bare LFs, found in one pass.
-    let bare: Vec<usize> = memchr::memchr_iter(b'\n', buf)
-        .filter(|&i| i == 0 || buf.get(i - 1) != Some(&b'\r'))
-        .collect();
-    if bare.is_empty() {
+/// `raw` with every bare LF made CRLF, into `out` (cleared first), as
+/// IMAP and POP3 send messages (RFC 3501 section 2.2, RFC 1939 section
+/// 3): one pass, copying the lines between bare LFs; `want` is the size
+/// expected (the `,W=` size), reserved at the first bare LF. Without bare
+/// LFs, `raw` and `out` are swapped rather than copied (`raw` then holds
+/// what `out` held).
+pub(crate) fn crlf_line_ends_into(raw: &mut Vec<u8>, out: &mut Vec<u8>, want: usize) {
+    out.clear();
+    let mut from = 0;
+    for i in memchr::memchr_iter(b'\n', raw) {
+        if i > 0 && raw.get(i - 1) == Some(&b'\r') {
+            continue;
+        }
+        if from == 0 {
+            out.reserve(want.max(raw.len() + raw.len() / 32 + 2));
+        }
+        out.extend_from_slice(raw.get(from..i).unwrap_or_default());
+        out.extend_from_slice(b"\r\n");
+        from = i + 1;
+    }
+    if from == 0 {
+        std::mem::swap(raw, out);
         return;
     }
-    let old = buf.len();
-    buf.resize(old + bare.len(), 0);
-    // From the last bare LF back: the segment from each one to the next
-    // moves right by the number of CRs still to insert before it.
-    let mut end = old;
-    for (n, &i) in bare.iter().enumerate().rev() {
-        buf.copy_within(i..end, i + n + 1);
-        if let Some(cr) = buf.get_mut(i + n) {
-            *cr = b'\r';
-        }
-        end = i;
-    }
+    out.extend_from_slice(raw.get(from..).unwrap_or_default());
 }
 
 #[cfg(test)]
 mod tests {
-    use super::crlf_in_place;
+    use super::crlf_line_ends_into;
 
     fn crlf_line_ends(raw: Vec<u8>) -> Vec<u8> {
-        let mut buf = raw;
-        crlf_in_place(&mut buf);
-        buf
+        let mut raw = raw;
+        // An output buffer that held something before.
+        let mut out = b"left over".to_vec();
+        let want = raw.len();
+        crlf_line_ends_into(&mut raw, &mut out, want);
+        out
     }
     use proptest::prelude::*;
 

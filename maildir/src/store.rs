@@ -487,6 +487,7 @@ impl Store {
         Ok(Folder {
             name: canonical,
             inner,
+            scratch: Vec::new(),
         })
     }
 
@@ -617,7 +618,13 @@ pub fn validate_folder_name(name: &str) -> Result<Vec<&str>> {
 pub struct Folder {
     name: String,
     inner: Inner,
+    /// What [`Folder::read_message_crlf_into`] reads a message into
+    /// before its line ends are made CRLF, kept for the next one.
+    scratch: Vec<u8>,
 }
+
+/// The largest buffer a folder keeps for reading messages.
+const SCRATCH_MAX: usize = 1 << 20;
 
 #[derive(Debug)]
 enum Inner {
@@ -734,25 +741,30 @@ impl Folder {
     }
 
     /// [`Folder::read_message_crlf`] into `buf` (cleared first), so that
-    /// a server reading many messages can reuse its buffers: with the
-    /// `,W=` size in the name, the buffer is sized once and the message
-    /// is converted where it was read.
+    /// a server reading many messages can reuse its buffers: the message
+    /// is read into a buffer the folder keeps, then copied into `buf`
+    /// (sized once from `,W=`) with CRLF line ends, or handed over as it
+    /// is when it has CRLF line ends already.
     pub fn read_message_crlf_into(&mut self, uid: u32, buf: &mut Vec<u8>) -> Result<()> {
         let (size, vsize) = self
             .message(uid)
             .map(|m| (m.size(), m.virtual_size()))
             .ok_or(Error::NoSuchMessage(uid))?;
-        // The sizes come from the name or a stat: hints for the buffer,
+        // The sizes come from the name or a stat: hints for the buffers,
         // bounded so that a lying name cannot reserve much.
-        let want = vsize.filter(|&v| v >= size).unwrap_or(size + size / 32);
-        let hint = usize::try_from(want.min(64 << 20)).unwrap_or(0);
-        buf.clear();
+        let bounded = |n: u64| usize::try_from(n.min(64 << 20)).unwrap_or(0);
+        let mut raw = std::mem::take(&mut self.scratch);
+        raw.clear();
         // One octet more, for read_to_end's look for the end of the file.
-        buf.reserve(hint.saturating_add(1));
+        raw.reserve(bounded(size).saturating_add(1));
         self.open_message(uid)?
-            .read_to_end(buf)
+            .read_to_end(&mut raw)
             .map_err(|e| Error::io("read", self.name.clone(), e))?;
-        crate::read::crlf_in_place(buf);
+        let want = vsize.filter(|&v| v >= size).unwrap_or(size + size / 32);
+        crate::read::crlf_line_ends_into(&mut raw, buf, bounded(want));
+        if raw.capacity() <= SCRATCH_MAX {
+            self.scratch = raw;
+        }
         Ok(())
     }
 
