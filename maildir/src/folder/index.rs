@@ -178,23 +178,19 @@ impl MaildirFolder {
     pub(super) fn from_index(md: Maildir) -> MaildirFolder {
         let mut folder = MaildirFolder::for_delivery(md);
         let path = folder.md.path().join(INDEX_NAME);
-        let mut data = Vec::new();
-        let read = folder.fs().open(&path).and_then(|f| {
+        let Ok((file, len)) = folder.fs().open(&path).and_then(|f| {
             let len = f.metadata()?.len();
-            if len > MAX_INDEX_BYTES {
-                return Err(std::io::ErrorKind::FileTooLarge.into());
-            }
-            data.try_reserve_exact(usize::try_from(len).unwrap_or(0).saturating_add(1))?;
-            f.take(MAX_INDEX_BYTES).read_to_end(&mut data)
-        });
-        if read.is_err() {
-            return folder;
-        }
-        folder.index.on_disk = true;
-        let Some(ix) = decode(&data) else {
+            Ok((f, len))
+        }) else {
             return folder;
         };
-        drop(data);
+        folder.index.on_disk = true;
+        if len > MAX_INDEX_BYTES {
+            return folder;
+        }
+        let Some(ix) = decode_from(file, len) else {
+            return folder;
+        };
         let fs = folder.fs().clone();
         // The UID list the index was made with, unchanged since: not read
         // now. Otherwise read, and it must have the same UIDVALIDITY and
@@ -395,14 +391,26 @@ pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Option<Vec<u8
 
 /// Reads an index file; `None` when it is not a whole, intact index of
 /// this version.
+#[cfg(test)]
 pub(super) fn decode(data: &[u8]) -> Option<Index> {
-    let body_len = data.len().checked_sub(8)?;
-    let (body, sum) = data.split_at_checked(body_len)?;
-    if checksum(body).to_le_bytes() != sum {
-        return None;
-    }
-    let mut r = Reader { data: body, pos: 0 };
-    if r.take(8)? != MAGIC || r.u32()? != VERSION || r.u64()? != data.len() as u64 {
+    decode_from(data, data.len() as u64)
+}
+
+/// Reads an index of `len` bytes from `src` in pieces (no buffer the size
+/// of the file); `None` when it is not a whole, intact index of this
+/// version. What was decoded counts only once the checksum at the end
+/// matches.
+pub(super) fn decode_from(src: impl Read, len: u64) -> Option<Index> {
+    let body_len = len.checked_sub(8)?;
+    let mut r = Reader {
+        src,
+        buf: vec![0; usize::try_from(body_len).ok()?.min(READ_BUF)],
+        pos: 0,
+        end: 0,
+        left: body_len,
+        sum: Checksum::new(body_len),
+    };
+    if r.take(8)? != MAGIC || r.u32()? != VERSION || r.u64()? != len {
         return None;
     }
     let validity = r.u32()?;
@@ -419,7 +427,7 @@ pub(super) fn decode(data: &[u8]) -> Option<Index> {
     let new_stamp = r.stamp()?;
     let cur_stamp = r.stamp()?;
     let count = usize::try_from(r.u32()?).ok()?;
-    if count > body.len() / RECORD_FIXED {
+    if count > usize::try_from(body_len).ok()? / RECORD_FIXED {
         return None;
     }
     let mut messages = Vec::with_capacity(count);
@@ -468,7 +476,7 @@ pub(super) fn decode(data: &[u8]) -> Option<Index> {
             location: Location::Maildir(entry),
         });
     }
-    if r.pos != body.len() {
+    if !r.finish() {
         return None;
     }
     Some(Index {
@@ -517,39 +525,151 @@ fn date_from_parts(sec: i64, nsec: u32) -> Option<SystemTime> {
 /// checked as a listing would be). Eight bytes a step, so it costs well
 /// under a millisecond for a 100,000-message index.
 fn checksum(data: &[u8]) -> u64 {
+    let mut sum = Checksum::new(data.len() as u64);
+    sum.update(data);
+    sum.finish()
+}
+
+/// [`checksum`] of bytes given in pieces.
+struct Checksum {
+    h: u64,
+    /// The start of a word the next piece completes.
+    pending: [u8; 8],
+    pending_len: usize,
+}
+
+impl Checksum {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = K ^ (data.len() as u64);
-    let mut words = data.chunks_exact(8);
-    for w in &mut words {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(w);
-        h = (h.rotate_left(23) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+
+    /// For `len` bytes in all.
+    fn new(len: u64) -> Checksum {
+        Checksum {
+            h: Checksum::K ^ len,
+            pending: [0; 8],
+            pending_len: 0,
+        }
     }
-    let mut last = [0u8; 8];
-    let rest = words.remainder();
-    if let Some(dst) = last.get_mut(..rest.len()) {
-        dst.copy_from_slice(rest);
+
+    fn word(&mut self, w: [u8; 8]) {
+        self.h = (self.h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(Checksum::K);
     }
-    h = (h.rotate_left(23) ^ u64::from_le_bytes(last)).wrapping_mul(K);
-    // Final mixing, so that every input bit reaches every output bit.
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
+
+    fn update(&mut self, mut data: &[u8]) {
+        if self.pending_len > 0 {
+            let n = (8 - self.pending_len).min(data.len());
+            let (head, rest) = data.split_at(n);
+            if let Some(dst) = self.pending.get_mut(self.pending_len..self.pending_len + n) {
+                dst.copy_from_slice(head);
+            }
+            self.pending_len += n;
+            data = rest;
+            if self.pending_len < 8 {
+                return;
+            }
+            self.word(self.pending);
+            self.pending_len = 0;
+        }
+        let mut words = data.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            self.word(b);
+        }
+        let rest = words.remainder();
+        if let Some(dst) = self.pending.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
+        }
+        self.pending_len = rest.len();
+    }
+
+    fn finish(mut self) -> u64 {
+        let mut last = [0u8; 8];
+        if let (Some(dst), Some(src)) = (
+            last.get_mut(..self.pending_len),
+            self.pending.get(..self.pending_len),
+        ) {
+            dst.copy_from_slice(src);
+        }
+        self.word(last);
+        // Final mixing, so that every input bit reaches every output bit.
+        let mut h = self.h;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
 }
 
-struct Reader<'a> {
-    data: &'a [u8],
+/// The most read at once: more than any one field (a name or the GUID,
+/// at most 65,535 bytes).
+const READ_BUF: usize = 256 * 1024;
+
+/// Reads the body of an index (all but the checksum) through a small
+/// buffer, summing the bytes as they come.
+struct Reader<R> {
+    src: R,
+    buf: Vec<u8>,
     pos: usize,
+    end: usize,
+    /// Bytes of the body not yet read from `src`.
+    left: u64,
+    sum: Checksum,
 }
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+impl<R: Read> Reader<R> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.end - self.pos < n {
+            self.fill(n)?;
+        }
         let end = self.pos.checked_add(n)?;
-        let s = self.data.get(self.pos..end)?;
+        let s = self.buf.get(self.pos..end)?;
         self.pos = end;
         Some(s)
+    }
+
+    /// Makes at least `n` unread bytes of the body be in the buffer.
+    fn fill(&mut self, n: usize) -> Option<()> {
+        if n > self.buf.len() {
+            return None;
+        }
+        self.buf.copy_within(self.pos..self.end, 0);
+        self.end -= self.pos;
+        self.pos = 0;
+        while self.end < n {
+            let room = self.buf.len() - self.end;
+            let want = room.min(usize::try_from(self.left).unwrap_or(usize::MAX));
+            let dst = self.buf.get_mut(self.end..self.end + want)?;
+            let got = match self.src.read(dst) {
+                // The body ended, or the file is shorter than it says.
+                Ok(0) => return None,
+                Ok(got) => got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return None,
+            };
+            self.sum.update(dst.get(..got)?);
+            self.end += got;
+            self.left -= got as u64;
+        }
+        Some(())
+    }
+
+    /// True when the whole body was taken and the checksum after it (the
+    /// file's last bytes) is the one of the body.
+    fn finish(mut self) -> bool {
+        if self.pos != self.end || self.left != 0 {
+            return false;
+        }
+        let mut stored = [0u8; 8];
+        if self.src.read_exact(&mut stored).is_err() {
+            return false;
+        }
+        // Nothing after it.
+        let mut more = [0u8; 1];
+        if !matches!(self.src.read(&mut more), Ok(0)) {
+            return false;
+        }
+        self.sum.finish() == u64::from_le_bytes(stored)
     }
 
     fn array<const N: usize>(&mut self) -> Option<[u8; N]> {

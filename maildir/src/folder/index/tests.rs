@@ -700,3 +700,52 @@ fn a_handle_that_cannot_write_the_index_stops_trying() {
     assert_eq!(fs.attempts.load(Ordering::Relaxed), 1);
     assert!(!dir.path().join("M").join(INDEX_NAME).exists());
 }
+
+/// A reader that hands out at most `step` bytes a call.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        let (head, rest) = self.data.split_at(n);
+        buf[..n].copy_from_slice(head);
+        self.data = rest;
+        Ok(n)
+    }
+}
+
+proptest! {
+    /// The checksum of bytes given in pieces is the one of the whole.
+    #[test]
+    fn a_checksum_in_pieces_is_the_checksum_of_the_whole(
+        data in proptest::collection::vec(any::<u8>(), 0..100),
+        cuts in proptest::collection::vec(any::<usize>(), 0..6),
+    ) {
+        let mut sum = Checksum::new(data.len() as u64);
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut from = 0;
+        for c in cuts.into_iter().chain([data.len()]) {
+            sum.update(&data[from..c]);
+            from = c;
+        }
+        prop_assert_eq!(sum.finish(), checksum(&data));
+    }
+
+    /// However the file comes in, the same index is read; a file longer
+    /// or shorter than its length is not.
+    #[test]
+    fn an_index_read_in_any_pieces_is_the_same(step in 1usize..300) {
+        let whole = sample_index();
+        let want = decode(whole).unwrap();
+        let got = decode_from(Trickle { data: whole, step }, whole.len() as u64);
+        prop_assert_eq!(got, Some(want));
+        let longer = [whole, &b"x"[..]].concat();
+        prop_assert_eq!(decode_from(Trickle { data: &longer, step }, whole.len() as u64), None);
+        let shorter = &whole[..whole.len() - 1];
+        prop_assert_eq!(decode_from(Trickle { data: shorter, step }, whole.len() as u64), None);
+    }
+}
