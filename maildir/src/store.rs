@@ -754,12 +754,27 @@ impl Folder {
         // bounded so that a lying name cannot reserve much.
         let bounded = |n: u64| usize::try_from(n.min(64 << 20)).unwrap_or(0);
         let mut raw = std::mem::take(&mut self.scratch);
-        raw.clear();
-        // One octet more, for read_to_end's look for the end of the file.
-        raw.reserve(bounded(size).saturating_add(1));
-        self.open_message(uid)?
-            .read_to_end(&mut raw)
-            .map_err(|e| Error::io("read", self.name.clone(), e))?;
+        // One octet more, to find the end of the file without growing.
+        // The buffer keeps its length from the last message: only what
+        // it grows by is zeroed before reading.
+        let need = bounded(size).saturating_add(1);
+        if raw.len() < need {
+            raw.resize(need, 0);
+        }
+        let mut file = self.open_message(uid)?;
+        let mut n = 0;
+        loop {
+            if n == raw.len() {
+                raw.resize(n.saturating_mul(2).max(4096), 0);
+            }
+            match file.read(raw.get_mut(n..).unwrap_or_default()) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io("read", self.name.clone(), e)),
+            }
+        }
+        raw.truncate(n);
         let want = vsize.filter(|&v| v >= size).unwrap_or(size + size / 32);
         crate::read::crlf_line_ends_into(&mut raw, buf, bounded(want));
         if raw.capacity() <= SCRATCH_MAX {
