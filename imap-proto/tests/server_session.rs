@@ -421,3 +421,20 @@ fn large_bodies_go_out_without_a_copy() {
         String::from_utf8_lossy(&want)
     );
 }
+
+#[test]
+fn a_refusal_not_due_to_the_password_is_unavailable() {
+    let now = Instant::now();
+    let mut s = Session::new(config(), now);
+    out(&mut s);
+    s.receive(now, b"a LOGIN alice secret\r\n");
+    assert!(matches!(s.poll_event(), Some(Event::Login { .. })));
+    s.login_unavailable(now, "Try again later").unwrap();
+    let t = out(&mut s);
+    assert_eq!(t, "a NO [UNAVAILABLE] Try again later\r\n");
+    assert_eq!(s.state(), State::NotAuthenticated);
+    // The session goes on: a later login may succeed.
+    s.receive(now, b"b LOGIN alice secret\r\n");
+    let t = run_owner(&mut s, now);
+    assert!(t.starts_with("b OK"), "{t}");
+}

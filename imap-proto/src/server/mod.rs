@@ -651,6 +651,24 @@ impl Session {
     /// and the tagged OK carries the new capabilities; on failure `NO
     /// [AUTHENTICATIONFAILED]`, and BYE after too many failures.
     pub fn login_complete(&mut self, now: Instant, ok: bool) -> Result<(), SessionError> {
+        let refusal = (!ok).then_some((Code::AuthenticationFailed, "Authentication failed"));
+        self.login_answer(now, refusal)
+    }
+
+    /// Answers [`Event::Login`] with a refusal that is not the
+    /// credentials' fault, `NO [UNAVAILABLE] text` (RFC 5530 section 3: a
+    /// temporary failure, worth trying again later): the client's address
+    /// is blocked after too many failures, or the user's mail storage
+    /// cannot be opened. It counts as a failure towards BYE.
+    pub fn login_unavailable(&mut self, now: Instant, text: &str) -> Result<(), SessionError> {
+        self.login_answer(now, Some((Code::Unavailable, text)))
+    }
+
+    fn login_answer(
+        &mut self,
+        now: Instant,
+        refusal: Option<(Code, &str)>,
+    ) -> Result<(), SessionError> {
         let p = match self.pending.take() {
             Some(p) if p.kind == PendingKind::Login => p,
             other => {
@@ -658,7 +676,14 @@ impl Session {
                 return Err(SessionError::NotPending("login"));
             }
         };
-        if ok {
+        if let Some((code, text)) = refusal {
+            self.auth_failures += 1;
+            self.tagged(&p.tag, StatusKind::No, Some(code), text);
+            if self.auth_failures >= self.config.max_auth_failures {
+                self.bye("Too many authentication failures");
+                return Ok(());
+            }
+        } else {
             self.state = State::Authenticated;
             self.auth_failures = 0;
             // Only now: before authentication nobody gets to send a big
@@ -668,18 +693,6 @@ impl Session {
                 .set_append_streaming(self.config.append_streaming);
             let code = self.capability_code();
             self.tagged(&p.tag, StatusKind::Ok, code, "Logged in");
-        } else {
-            self.auth_failures += 1;
-            self.tagged(
-                &p.tag,
-                StatusKind::No,
-                Some(Code::AuthenticationFailed),
-                "Authentication failed",
-            );
-            if self.auth_failures >= self.config.max_auth_failures {
-                self.bye("Too many authentication failures");
-                return Ok(());
-            }
         }
         self.rearm(now);
         self.process(now);

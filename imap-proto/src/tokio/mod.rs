@@ -312,12 +312,19 @@ impl<B: Backend> Connection<'_, B> {
             Event::Login {
                 username, password, ..
             } => {
-                let mb = self.backend.login(&username, password.expose()).await;
-                let ok = mb.is_some();
-                self.mailboxes = mb;
-                self.session
-                    .login_complete(now(), ok)
-                    .map_err(owner_error)?;
+                match self
+                    .backend
+                    .login_checked(&username, password.expose())
+                    .await
+                {
+                    Ok(mb) => {
+                        let ok = mb.is_some();
+                        self.mailboxes = mb;
+                        self.session.login_complete(now(), ok)
+                    }
+                    Err(text) => self.session.login_unavailable(now(), &text),
+                }
+                .map_err(owner_error)?;
             }
             // Taken care of in `drive`.
             Event::StartTls => {}
