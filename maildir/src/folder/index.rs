@@ -15,7 +15,8 @@
 //! While the UID list still has the recorded stamp it is the file the
 //! index was made with (it is only ever appended to or replaced by a
 //! rename), so it is not read at all: its lines are read when a listing
-//! finds a name the snapshot does not hold, or when the file changes.
+//! finds a name the snapshot does not hold (not for renames), when UIDs
+//! are given, or when the file changes.
 //!
 //! # Format (version 1)
 //!
@@ -72,7 +73,6 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{DirStamp, MaildirFolder};
-use crate::error::Result;
 use crate::flags::Flags;
 use crate::maildir::{MailEntry, Maildir, Subdir};
 use crate::name;
@@ -217,20 +217,6 @@ impl MaildirFolder {
         state.remember(&folder);
         folder.index = state;
         folder
-    }
-
-    /// Refreshes the UID list; one taken from the index without reading
-    /// it is read now if a listing is coming (it needs the lines).
-    pub(super) fn refresh_uid_list(&mut self) -> Result<()> {
-        let fs = self.fs().clone();
-        self.uidfile.refresh(&fs)?;
-        if self.uidfile.deferred
-            && (self.new_stamp.needs_scan(self.dir_stamp(Subdir::New)?)
-                || self.cur_stamp.needs_scan(self.dir_stamp(Subdir::Cur)?))
-        {
-            self.uidfile.load(&fs)?;
-        }
-        Ok(())
     }
 
     /// Writes the index if this handle writes one and its snapshot is not

@@ -329,7 +329,7 @@ impl MaildirFolder {
     fn sync(&mut self) -> Result<Changes> {
         let mut changes = Changes::default();
         self.reload_keywords()?;
-        self.refresh_uid_list()?;
+        self.uidfile.refresh(self.md.file_system())?;
         if self.uidfile.state == ListState::Valid && self.uidfile.list.validity != self.validity {
             if self.validity != 0 {
                 changes.uid_validity_changed = true;
@@ -382,13 +382,25 @@ impl MaildirFolder {
             }
         }
 
-        // Every message present must have a UID before it is shown.
-        let unassigned: Vec<(String, String)> = found
-            .iter()
-            .filter(|(b, _)| self.uidfile.list.uid_of(b).is_none())
-            .map(|(b, e)| (b.clone(), e.name.clone()))
-            .collect();
-        if !unassigned.is_empty() || self.uidfile.state != ListState::Valid {
+        // Every message present must have a UID before it is shown. When
+        // the listing holds just the snapshot's names (renames, moves to
+        // cur/), each has its UID already: no lookup, and a UID list taken
+        // from the snapshot index is not read.
+        let only_known = !missing && found.len() == self.messages.len();
+        let unassigned: Vec<(String, String)> = if only_known {
+            Vec::new()
+        } else {
+            self.uidfile.load(self.md.file_system())?;
+            found
+                .iter()
+                .filter(|(b, _)| self.uidfile.list.uid_of(b).is_none())
+                .map(|(b, e)| (b.clone(), e.name.clone()))
+                .collect()
+        };
+        if !unassigned.is_empty()
+            || self.uidfile.state != ListState::Valid
+            || self.uidfile.list.validity != self.validity
+        {
             self.ensure_uids(unassigned)?;
             if self.uidfile.list.validity != self.validity {
                 // Rebuilt with a new UIDVALIDITY: every message is new.

@@ -294,6 +294,27 @@ fn a_changed_directory_is_listed_without_a_stat_per_known_message() {
     assert_eq!(fs.message_stats.load(Ordering::Relaxed), 1, "the new one");
     drop(f);
     assert_eq!(snap(&MaildirFolder::open(md.clone()).unwrap()), fresh(&md));
+
+    // Another mail reader changes flags: cur/ is listed, nothing is
+    // stat'ed, and the UID list is not read (every name is known).
+    age_dirs(&md);
+    drop(MaildirFolder::open(md.clone()).unwrap());
+    let e = md
+        .list()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.subdir == Subdir::Cur)
+        .unwrap();
+    md.set_flags(&e, Flags::from_info("FRS")).unwrap();
+    let (fs, counted_md) = counted(&md);
+    let f = MaildirFolder::open(counted_md).unwrap();
+    assert_eq!(fs.listings.load(Ordering::Relaxed), 1, "cur/ only");
+    assert_eq!(fs.message_stats.load(Ordering::Relaxed), 0);
+    assert!(f.uidfile.deferred);
+    let m = f.messages().iter().find(|m| m.base == e.base()).unwrap();
+    assert_eq!(m.flags, Flags::from_info("FRS"));
+    drop(f);
+    assert_eq!(snap(&MaildirFolder::open(md.clone()).unwrap()), fresh(&md));
 }
 
 #[test]
