@@ -119,6 +119,15 @@ impl MaildirBackend {
     pub fn set_users(&self, users: PasswdFile) {
         self.auth.set_users(users);
     }
+
+    /// Keeps folder snapshots in `cache` (shared with a POP3 listener,
+    /// say, see [`crate::pop3::MaildirMaildrop::with_snapshot_cache`])
+    /// rather than in a cache of its own.
+    #[must_use]
+    pub fn with_snapshot_cache(mut self, cache: SnapshotCache) -> Self {
+        self.snapshots = cache;
+        self
+    }
 }
 
 /// A user name that may be put into a path by `%u` (no traversal).
