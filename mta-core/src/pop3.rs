@@ -244,7 +244,7 @@ fn open_blocking(
         listing.push(MessageInfo { uid, size });
     }
     Ok(MaildirLock {
-        folder: Arc::new(Mutex::new(folder)),
+        folder: Some(Arc::new(Mutex::new(folder))),
         listing,
         uids,
         _lock: lock_file,
@@ -288,10 +288,21 @@ fn wire_size(folder: &mut maildir::Folder, uid: u32) -> io::Result<u64> {
 /// lock without deleting anything.
 #[derive(Debug)]
 pub struct MaildirLock {
-    folder: Arc<Mutex<maildir::Folder>>,
+    /// Always there until the lock is dropped.
+    folder: Option<Arc<Mutex<maildir::Folder>>>,
     listing: Vec<MessageInfo>,
     uids: HashMap<UniqueId, u32>,
     _lock: File,
+}
+
+impl Drop for MaildirLock {
+    /// The folder goes on the blocking pool: dropping it may write its
+    /// snapshot index.
+    fn drop(&mut self) {
+        if let Some(folder) = self.folder.take() {
+            crate::offload::drop_off_worker(folder);
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -302,7 +313,7 @@ impl LockedMaildrop for MaildirLock {
 
     async fn retrieve(&mut self, uid: &UniqueId) -> io::Result<MessageReader> {
         let store_uid = *self.uids.get(uid).ok_or(io::ErrorKind::NotFound)?;
-        let folder = self.folder.clone();
+        let folder = self.folder.clone().ok_or(io::ErrorKind::NotFound)?;
         let reader = tokio::task::spawn_blocking(move || {
             let mut folder = folder
                 .lock()
@@ -322,7 +333,7 @@ impl LockedMaildrop for MaildirLock {
         if uids.is_empty() {
             return Ok(());
         }
-        let folder = self.folder.clone();
+        let folder = self.folder.clone().ok_or(io::ErrorKind::NotFound)?;
         tokio::task::spawn_blocking(move || {
             let mut folder = folder
                 .lock()

@@ -25,6 +25,17 @@ pub struct MaildirMailboxes {
     appends: Arc<Semaphore>,
 }
 
+impl Drop for MaildirMailboxes {
+    /// The session's folders go on the blocking pool: dropping one may
+    /// write its snapshot index.
+    fn drop(&mut self) {
+        if let Ok(mut inner) = self.inner.lock() {
+            let folders = (inner.selected.take(), inner.closed.take());
+            crate::offload::drop_off_worker(folders);
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) store: Store,
