@@ -7,8 +7,6 @@
 mod support;
 
 use maildir::Store;
-use mta_core::imap::{MaildirBackend, run};
-use mta_core::passwd::PasswdFile;
 
 const SCRIPT: &str = r#"
 import imaplib, os, sys
@@ -74,11 +72,7 @@ async fn bodies_of_every_size_and_line_end() {
         store.deliver("INBOX", &raw).unwrap();
         std::fs::write(expected.join(n.to_string()), crlf).unwrap();
     }
-    let users = PasswdFile::parse("alice:{PLAIN}wonderland\n").unwrap();
-    let backend = MaildirBackend::new(users, &loc);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(run(listener, backend));
+    let port = support::alice_imap(&loc).await;
     let out = support::run_python(
         SCRIPT.to_owned(),
         vec![port.to_string(), expected.display().to_string()],

@@ -7,8 +7,6 @@
 mod support;
 
 use maildir::Store;
-use mta_core::imap::{MaildirBackend, run};
-use mta_core::passwd::PasswdFile;
 
 const SCRIPT: &str = r#"
 import imaplib, os, re, sys, time
@@ -86,11 +84,7 @@ async fn reselect_shows_every_change_in_between() {
             )
             .unwrap();
     }
-    let users = PasswdFile::parse("alice:{PLAIN}wonderland\n").unwrap();
-    let backend = MaildirBackend::new(users, &loc);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(run(listener, backend));
+    let port = support::alice_imap(&loc).await;
     let new_dir = dir.path().join("alice/Maildir/new");
     let out = support::run_python(
         SCRIPT.to_owned(),
