@@ -306,8 +306,11 @@ async fn start(args: &Args) -> Result<Running, Box<dyn std::error::Error>> {
         })
         .collect();
 
-    let maildrop = MaildirMaildrop::with_auth(auth.clone(), &location);
-    let backend = MaildirBackend::with_auth(auth, &location);
+    // One cache of folder snapshots for POP3 and IMAP sessions alike.
+    let snapshots = maildir::SnapshotCache::default();
+    let maildrop =
+        MaildirMaildrop::with_auth(auth.clone(), &location).with_snapshot_cache(snapshots.clone());
+    let backend = MaildirBackend::with_auth(auth, &location).with_snapshot_cache(snapshots);
     let mut services = JoinSet::new();
     let mut bind = async |what: &'static str, p: u16| -> Result<TcpListener, String> {
         let addr = SocketAddr::new(args.listen, port(p));

@@ -213,7 +213,7 @@ impl Stats {
             .unwrap_or_default();
         let min = self.times.first().copied().unwrap_or_default();
         let mut line = format!(
-            "{label:8} {user:6} {what:34} median {:9.2} ms  min {:9.2} ms  runs {}",
+            "{label:8} {user:6} {what:34} median {:9.3} ms  min {:9.3} ms  runs {}",
             ms(median),
             ms(min),
             self.times.len()
@@ -289,6 +289,14 @@ fn run(
 
     let mut c = Client::connect(addr, user, password)?;
     c.cmd("SELECT INBOX")?;
+    // The round trip of a command that does nothing, the least any
+    // command costs.
+    time(runs, || c.cmd("NOOP"))
+        .map(|mut s| {
+            s.bytes = 0;
+            s
+        })?
+        .print(label, user, "NOOP");
     time(runs, || c.cmd("SELECT INBOX"))
         .map(|mut s| {
             s.bytes = 0;

@@ -375,3 +375,67 @@ fn garbage_never_panics() {
         }
     }
 }
+
+/// A large body goes out as a chunk of its own, the owner's buffer without
+/// a copy; a small one is copied into the output; what the client
+/// receives is the same either way.
+#[test]
+fn large_bodies_go_out_without_a_copy() {
+    use imap_proto::types::{MessageDataItem, Section, SectionData};
+    let now = Instant::now();
+    let mut s = logged_in(now);
+    s.receive(now, b"s SELECT INBOX\r\n");
+    run_owner(&mut s, now);
+    let large = bytes::Bytes::from(vec![b'x'; 20_000]);
+    let small = bytes::Bytes::from_static(b"small body");
+    s.receive(now, b"f FETCH 1:2 BODY.PEEK[]\r\n");
+    assert!(matches!(s.poll_event(), Some(Event::Command(_))));
+    for (index, body) in [(0, &large), (1, &small)] {
+        let item = MessageDataItem::BodySection {
+            section: Section::default(),
+            origin: None,
+            data: SectionData::Data(body.clone()),
+        };
+        s.fetch_response(index, vec![item]);
+    }
+    s.complete(now, StatusKind::Ok, None, "FETCH completed")
+        .unwrap();
+    let mut chunks = Vec::new();
+    while let Some(b) = s.poll_transmit() {
+        chunks.push(b);
+    }
+    assert!(
+        chunks
+            .iter()
+            .any(|c| c.as_ptr() == large.as_ptr() && c.len() == large.len()),
+        "the large body is a chunk of its own"
+    );
+    assert!(!chunks.iter().any(|c| c.as_ptr() == small.as_ptr()));
+    let wire: Vec<u8> = chunks.concat();
+    let mut want = b"* 1 FETCH (BODY[] {20000}\r\n".to_vec();
+    want.extend_from_slice(&large);
+    want.extend_from_slice(
+        b")\r\n* 2 FETCH (BODY[] {10}\r\nsmall body)\r\nf OK FETCH completed\r\n",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&wire),
+        String::from_utf8_lossy(&want)
+    );
+}
+
+#[test]
+fn a_refusal_not_due_to_the_password_is_unavailable() {
+    let now = Instant::now();
+    let mut s = Session::new(config(), now);
+    out(&mut s);
+    s.receive(now, b"a LOGIN alice secret\r\n");
+    assert!(matches!(s.poll_event(), Some(Event::Login { .. })));
+    s.login_unavailable(now, "Try again later").unwrap();
+    let t = out(&mut s);
+    assert_eq!(t, "a NO [UNAVAILABLE] Try again later\r\n");
+    assert_eq!(s.state(), State::NotAuthenticated);
+    // The session goes on: a later login may succeed.
+    s.receive(now, b"b LOGIN alice secret\r\n");
+    let t = run_owner(&mut s, now);
+    assert!(t.starts_with("b OK"), "{t}");
+}

@@ -191,6 +191,20 @@ impl Flags {
             FlagOp::Remove => self.difference(flags),
         }
     }
+
+    /// The set as one number (upper-case letters in the high half), for
+    /// the snapshot index.
+    pub(crate) const fn to_bits(self) -> u64 {
+        ((self.upper as u64) << 32) | self.lower as u64
+    }
+
+    /// The set [`Flags::to_bits`] gave.
+    pub(crate) const fn from_bits(bits: u64) -> Flags {
+        Flags {
+            upper: (bits >> 32) as u32,
+            lower: bits as u32,
+        }
+    }
 }
 
 const fn upper_bit(c: char) -> u32 {

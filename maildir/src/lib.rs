@@ -133,6 +133,16 @@
 //! that seems gone is looked for in a second listing, since `readdir` can
 //! miss a file renamed while it runs.
 //!
+//! A folder of 1,000 messages or more keeps its snapshot on disk too, in
+//! `missive-index` (written in `tmp/` and renamed into place when a
+//! handle's snapshot changed, at open and when the handle is dropped), so
+//! that the first open after a restart starts from it: no listing of a
+//! directory whose mtime is the one the index saw, no `stat` of a message
+//! it holds, and no reading of `dovecot-uidlist` while that file is the
+//! one the index saw. The index is only a cache, refreshed like any
+//! snapshot: a damaged, foreign or stale one costs a listing, never a
+//! wrong answer; the UID list stays the truth for UIDs.
+//!
 //! # mbox
 //!
 //! An mbox folder is read and appended in mboxrd (mbox(5)), under `fcntl`

@@ -155,7 +155,10 @@ impl Changes {
 ///
 /// The refresh is the same one a session makes after every command
 /// ([`Folder::refresh`](crate::Folder::refresh)): a cached snapshot shows
-/// nothing the folder no longer holds. The cache holds at most
+/// nothing the folder no longer holds. A folder the cache does not hold
+/// (the first open after a restart) starts from the snapshot index it
+/// keeps on disk when it has one ([the crate documentation](crate#snapshots)),
+/// refreshed the same way. The cache holds at most
 /// `max_messages` messages over all folders, dropping the least recently
 /// used folders first.
 #[derive(Clone)]

@@ -487,6 +487,7 @@ impl Store {
         Ok(Folder {
             name: canonical,
             inner,
+            scratch: Vec::new(),
         })
     }
 
@@ -617,7 +618,13 @@ pub fn validate_folder_name(name: &str) -> Result<Vec<&str>> {
 pub struct Folder {
     name: String,
     inner: Inner,
+    /// What [`Folder::read_message_crlf_into`] reads a message into
+    /// before its line ends are made CRLF, kept for the next one.
+    scratch: Vec<u8>,
 }
+
+/// The largest buffer a folder keeps for reading messages.
+const SCRATCH_MAX: usize = 1 << 20;
 
 #[derive(Debug)]
 enum Inner {
@@ -652,6 +659,27 @@ impl Folder {
         match &self.inner {
             Inner::Maildir(f) => f.messages(),
             Inner::Mbox(f) => f.messages(),
+        }
+    }
+
+    /// For a Maildir folder, a number that changes whenever the UIDs or
+    /// flags of the snapshot or the folder's keywords change, and that no
+    /// other snapshot in this process had: what a server made of the
+    /// snapshot (an IMAP SELECT's message list) is still good while it is
+    /// the same. `None` for mbox, which does not keep one.
+    pub fn generation(&self) -> Option<u64> {
+        match &self.inner {
+            Inner::Maildir(f) => Some(f.generation()),
+            Inner::Mbox(_) => None,
+        }
+    }
+
+    /// The number of messages of the snapshot that are still in `new/`
+    /// ([`MessageInfo::is_new`]; none for mbox), without looking at each.
+    pub fn new_count(&self) -> usize {
+        match &self.inner {
+            Inner::Maildir(f) => f.new_count(),
+            Inner::Mbox(_) => 0,
         }
     }
 
@@ -705,20 +733,54 @@ impl Folder {
 
     /// Reads a whole message with CRLF line ends, as IMAP and POP3 send
     /// it (RFC 3501 section 2.2): one read into a buffer of the message's
-    /// size, and a copy only if it has bare LF line ends.
+    /// size, its bare LFs (if any) made CRLF in place.
     pub fn read_message_crlf(&mut self, uid: u32) -> Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        self.read_message_crlf_into(uid, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// [`Folder::read_message_crlf`] into `buf` (cleared first), so that
+    /// a server reading many messages can reuse its buffers: the message
+    /// is read into a buffer the folder keeps, then copied into `buf`
+    /// (sized once from `,W=`) with CRLF line ends, or handed over as it
+    /// is when it has CRLF line ends already.
+    pub fn read_message_crlf_into(&mut self, uid: u32, buf: &mut Vec<u8>) -> Result<()> {
         let (size, vsize) = self
             .message(uid)
             .map(|m| (m.size(), m.virtual_size()))
             .ok_or(Error::NoSuchMessage(uid))?;
-        // The size comes from the name or a stat: a hint for the buffer,
+        // The sizes come from the name or a stat: hints for the buffers,
         // bounded so that a lying name cannot reserve much.
-        let hint = usize::try_from(size.min(64 << 20)).unwrap_or(0);
-        let mut raw = Vec::with_capacity(hint.saturating_add(1));
-        self.open_message(uid)?
-            .read_to_end(&mut raw)
-            .map_err(|e| Error::io("read", self.name.clone(), e))?;
-        Ok(crate::read::crlf_line_ends(raw, vsize))
+        let bounded = |n: u64| usize::try_from(n.min(64 << 20)).unwrap_or(0);
+        let mut raw = std::mem::take(&mut self.scratch);
+        // One octet more, to find the end of the file without growing.
+        // The buffer keeps its length from the last message: only what
+        // it grows by is zeroed before reading.
+        let need = bounded(size).saturating_add(1);
+        if raw.len() < need {
+            raw.resize(need, 0);
+        }
+        let mut file = self.open_message(uid)?;
+        let mut n = 0;
+        loop {
+            if n == raw.len() {
+                raw.resize(n.saturating_mul(2).max(4096), 0);
+            }
+            match file.read(raw.get_mut(n..).unwrap_or_default()) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io("read", self.name.clone(), e)),
+            }
+        }
+        raw.truncate(n);
+        let want = vsize.filter(|&v| v >= size).unwrap_or(size + size / 32);
+        crate::read::crlf_line_ends_into(&mut raw, buf, bounded(want));
+        if raw.capacity() <= SCRATCH_MAX {
+            self.scratch = raw;
+        }
+        Ok(())
     }
 
     /// Delivers a new message (into `new/`, no flags) and returns its UID.

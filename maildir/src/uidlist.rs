@@ -282,6 +282,10 @@ pub(crate) struct UidListFile {
     /// The UIDVALIDITY still readable in a corrupt file, so that the
     /// rebuilt list can take a greater one.
     pub salvaged_validity: Option<u32>,
+    /// `list` holds only what a snapshot index recorded of the file
+    /// (UIDVALIDITY, UIDNEXT, GUID), not its lines: see
+    /// [`UidListFile::adopt`].
+    pub deferred: bool,
 }
 
 impl UidListFile {
@@ -296,7 +300,60 @@ impl UidListFile {
             partial_tail: false,
             stamp: None,
             salvaged_validity: None,
+            deferred: false,
         }
+    }
+
+    /// The file's stamp when it was last read, and the list's UIDNEXT:
+    /// what a snapshot index records to take the list later without
+    /// reading it. `None` unless the list is valid.
+    pub fn recorded(&self) -> Option<((u64, u64, i64, i64), u32)> {
+        match (self.state, self.stamp) {
+            (ListState::Valid, Some(stamp)) => Some((stamp, self.list.next_uid)),
+            _ => None,
+        }
+    }
+
+    /// Takes the list as a snapshot index recorded it (`stamp` and
+    /// UIDNEXT from [`UidListFile::recorded`], with its UIDVALIDITY and
+    /// GUID) without reading it, if the file still has that stamp: it was
+    /// only ever appended to (a longer file) or replaced (another inode),
+    /// so it is the file the index saw. Its lines are read at the first
+    /// need ([`UidListFile::load`]), or by a refresh once the file
+    /// changes. False, and nothing changed, when the stamp differs.
+    pub fn adopt(
+        &mut self,
+        fs: &SharedFs,
+        stamp: (u64, u64, i64, i64),
+        validity: u32,
+        next_uid: u32,
+        guid: &str,
+    ) -> bool {
+        if validity == 0 || next_uid == 0 || file_stamp(fs, &self.path) != Some(stamp) {
+            return false;
+        }
+        self.forget();
+        let mut list = UidList {
+            validity,
+            next_uid,
+            ..UidList::default()
+        };
+        if !guid.is_empty() {
+            list.header_extra.push(format!("G{guid}"));
+        }
+        self.list = Arc::new(list);
+        self.state = ListState::Valid;
+        self.stamp = Some(stamp);
+        self.deferred = true;
+        true
+    }
+
+    /// Reads the lines of a list taken with [`UidListFile::adopt`].
+    pub fn load(&mut self, fs: &SharedFs) -> Result<()> {
+        if self.deferred {
+            self.read_whole(fs)?;
+        }
+        Ok(())
     }
 
     /// True when the file on disk differs from what we last read.
@@ -377,6 +434,7 @@ impl UidListFile {
     }
 
     fn forget(&mut self) {
+        self.deferred = false;
         self.handle = None;
         self.stamp = None;
         self.offset = 0;

@@ -688,3 +688,66 @@ fn a_change_that_leaves_the_directory_mtime_unchanged_is_still_seen() {
     assert!(inbox.has_changed().unwrap());
     assert_eq!(inbox.refresh().unwrap().added, [2]);
 }
+
+#[test]
+fn generation_changes_with_uids_flags_and_keywords_only() {
+    let (_dir, store) = store();
+    for n in 0..3 {
+        store.deliver("INBOX", &msg(n)).unwrap();
+    }
+    let mut f = store.open_folder("INBOX").unwrap();
+    assert_eq!(f.new_count(), 3);
+    let mut last = f.generation().unwrap();
+    let mut step = |f: &maildir::Folder, changed: bool, what: &str| {
+        let now = f.generation().unwrap();
+        assert_eq!(now != last, changed, "{what}");
+        last = now;
+    };
+    f.refresh().unwrap();
+    step(&f, false, "a refresh that finds nothing");
+    f.move_new_to_cur().unwrap();
+    step(&f, false, "new/ to cur/ with the same flags");
+    assert_eq!(f.new_count(), 0);
+    f.set_flags(1, FlagOp::Add, Flags::from(Flag::Seen))
+        .unwrap();
+    step(&f, true, "own flag change");
+    f.set_flags(1, FlagOp::Add, Flags::from(Flag::Seen))
+        .unwrap();
+    step(&f, false, "the same flags again");
+    store.deliver("INBOX", &msg(9)).unwrap();
+    f.refresh().unwrap();
+    step(&f, true, "a delivery by another process");
+    assert_eq!(f.new_count(), 1);
+    assert_eq!(f.move_new_to_cur().unwrap(), [4]);
+    assert_eq!(f.new_count(), 0);
+    let mut other = store.open_folder("INBOX").unwrap();
+    other
+        .set_flags(2, FlagOp::Add, Flags::from(Flag::Flagged))
+        .unwrap();
+    f.refresh().unwrap();
+    step(&f, true, "a flag change by another process");
+    f.expunge(&[3]).unwrap();
+    step(&f, true, "own expunge");
+    f.keyword_index("$Work", true).unwrap();
+    f.refresh().unwrap();
+    step(&f, true, "a new keyword");
+    // Another handle's snapshot has a number of its own.
+    assert_ne!(store.open_folder("INBOX").unwrap().generation(), Some(last));
+}
+
+#[test]
+fn read_into_a_used_buffer_gives_the_message_alone() {
+    let (_dir, store) = store();
+    let big = "line\n".repeat(5000);
+    let a = store.deliver("INBOX", big.as_bytes()).unwrap();
+    let b = store
+        .deliver("INBOX", b"Subject: b\nshort\r\nmixed\n")
+        .unwrap();
+    let mut f = store.open_folder("INBOX").unwrap();
+    let mut buf = Vec::new();
+    f.read_message_crlf_into(a, &mut buf).unwrap();
+    assert_eq!(buf, "line\r\n".repeat(5000).as_bytes());
+    f.read_message_crlf_into(b, &mut buf).unwrap();
+    assert_eq!(buf, b"Subject: b\r\nshort\r\nmixed\r\n");
+    assert_eq!(f.read_message_crlf(b).unwrap(), buf);
+}

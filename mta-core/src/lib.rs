@@ -59,6 +59,7 @@ pub mod fuzzing;
 pub mod imap;
 pub mod log;
 pub mod maps;
+mod offload;
 pub mod passwd;
 pub mod pop3;
 pub mod queue;

@@ -23,7 +23,7 @@
 use crate::auth::{Attempt, AuthLimits, PasswordAuth, PlaintextAuth};
 use crate::passwd::PasswdFile;
 use crate::tls::ListenerTls;
-use maildir::{Format, MailLocation, Store};
+use maildir::{Format, MailLocation, SnapshotCache, Store};
 use pop3_proto::tokio::{LockedMaildrop, Maildrop, MessageReader, Options, Refusal};
 use pop3_proto::{Credentials, MessageInfo, UniqueId};
 use std::collections::HashMap;
@@ -61,6 +61,9 @@ pub struct MaildirMaildrop {
     client: Option<IpAddr>,
     mail_location: Arc<str>,
     sizes: SizeCache,
+    /// Folder snapshots shared by all sessions: a session on an unchanged
+    /// maildrop does not list it again.
+    snapshots: SnapshotCache,
 }
 
 /// Wire sizes already counted, by Maildir path and message base name: a
@@ -86,7 +89,17 @@ impl MaildirMaildrop {
             client: None,
             mail_location: mail_location.into(),
             sizes: SizeCache::default(),
+            snapshots: SnapshotCache::default(),
         }
+    }
+
+    /// Keeps folder snapshots in `cache` (shared with an IMAP listener,
+    /// say, see [`crate::imap::MaildirBackend::with_snapshot_cache`])
+    /// rather than in a cache of its own.
+    #[must_use]
+    pub fn with_snapshot_cache(mut self, cache: SnapshotCache) -> Self {
+        self.snapshots = cache;
+        self
     }
 
     /// This backend for one connection from `client`: its failures are
@@ -166,7 +179,8 @@ impl Maildrop for MaildirMaildrop {
         let home = self.home(user);
         let user = user.to_string();
         let sizes = self.sizes.clone();
-        tokio::task::spawn_blocking(move || open_blocking(&spec, &user, home, &sizes))
+        let snapshots = self.snapshots.clone();
+        tokio::task::spawn_blocking(move || open_blocking(&spec, &user, home, &sizes, snapshots))
             .await
             .map_err(|_| Refusal::Temporary)?
     }
@@ -177,6 +191,7 @@ fn open_blocking(
     user: &str,
     home: Option<PathBuf>,
     sizes: &SizeCache,
+    snapshots: SnapshotCache,
 ) -> Result<MaildirLock, Refusal> {
     let location =
         MailLocation::parse(spec, user, home.as_deref()).map_err(|_| Refusal::Permanent)?;
@@ -187,7 +202,9 @@ fn open_blocking(
     // mbox messages can be rewritten in place (Status headers), so only
     // Maildir sizes are cached.
     let cacheable = location.format == Format::Maildir;
-    let store = Store::open_location(location, maildir::fs::os()).map_err(|e| refusal(&e))?;
+    let store = Store::open_location(location, maildir::fs::os())
+        .map_err(|e| refusal(&e))?
+        .with_snapshot_cache(snapshots);
     let lock_file = File::options()
         .create(true)
         .truncate(false)
@@ -227,7 +244,7 @@ fn open_blocking(
         listing.push(MessageInfo { uid, size });
     }
     Ok(MaildirLock {
-        folder: Arc::new(Mutex::new(folder)),
+        folder: Some(Arc::new(Mutex::new(folder))),
         listing,
         uids,
         _lock: lock_file,
@@ -271,10 +288,21 @@ fn wire_size(folder: &mut maildir::Folder, uid: u32) -> io::Result<u64> {
 /// lock without deleting anything.
 #[derive(Debug)]
 pub struct MaildirLock {
-    folder: Arc<Mutex<maildir::Folder>>,
+    /// Always there until the lock is dropped.
+    folder: Option<Arc<Mutex<maildir::Folder>>>,
     listing: Vec<MessageInfo>,
     uids: HashMap<UniqueId, u32>,
     _lock: File,
+}
+
+impl Drop for MaildirLock {
+    /// The folder goes on the blocking pool: dropping it may write its
+    /// snapshot index.
+    fn drop(&mut self) {
+        if let Some(folder) = self.folder.take() {
+            crate::offload::drop_off_worker(folder);
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -285,7 +313,7 @@ impl LockedMaildrop for MaildirLock {
 
     async fn retrieve(&mut self, uid: &UniqueId) -> io::Result<MessageReader> {
         let store_uid = *self.uids.get(uid).ok_or(io::ErrorKind::NotFound)?;
-        let folder = self.folder.clone();
+        let folder = self.folder.clone().ok_or(io::ErrorKind::NotFound)?;
         let reader = tokio::task::spawn_blocking(move || {
             let mut folder = folder
                 .lock()
@@ -305,7 +333,7 @@ impl LockedMaildrop for MaildirLock {
         if uids.is_empty() {
             return Ok(());
         }
-        let folder = self.folder.clone();
+        let folder = self.folder.clone().ok_or(io::ErrorKind::NotFound)?;
         tokio::task::spawn_blocking(move || {
             let mut folder = folder
                 .lock()

@@ -3,8 +3,8 @@
 //! listeners, driven by Python's smtplib, poplib and imaplib (clients we
 //! did not write). Failures on any protocol add up per client address;
 //! past the limit every protocol refuses even the right password (SMTP
-//! 454 4.7.0, POP3 `-ERR [AUTH]`, IMAP `NO [AUTHENTICATIONFAILED]`) until
-//! the block ends.
+//! 454 4.7.0, POP3 `-ERR [AUTH]`, IMAP `NO [UNAVAILABLE]`, a temporary
+//! failure in RFC 5530's terms) until the block ends.
 
 mod support;
 
@@ -102,10 +102,7 @@ async fn failures_add_up_across_smtp_pop3_and_imap() {
         "{out}"
     );
     assert!(out.contains("pop3 blocked: -ERR [AUTH]"), "{out}");
-    assert!(
-        out.contains("imap blocked: b'[AUTHENTICATIONFAILED]"),
-        "{out}"
-    );
+    assert!(out.contains("imap blocked: b'[UNAVAILABLE]"), "{out}");
     assert!(out.contains("imap after the block: ok"), "{out}");
     assert_eq!(auth.check("127.0.0.1".parse().unwrap()), Verdict::Allow);
     engine.shutdown().await;
@@ -141,4 +138,39 @@ async fn unknown_clients_wait_but_are_not_counted() {
         auth.verify_password(None, "bob", "pw").await,
         mta_core::auth::Attempt::Success(_)
     ));
+}
+
+/// A user whose mail cannot be opened (here its Maildir would be under a
+/// plain file) is refused `NO [UNAVAILABLE]`, not as if the password were
+/// wrong.
+#[tokio::test(flavor = "multi_thread")]
+async fn imap_login_to_unopenable_mail_is_unavailable() {
+    if !python() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), b"not a directory").unwrap();
+    let location = format!("maildir:{}/file/%u/Maildir", dir.path().display());
+    let imap = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = imap.local_addr().unwrap().port();
+    tokio::spawn(mta_core::imap::run(
+        imap,
+        MaildirBackend::with_auth(quick_auth("bob:{PLAIN}hunter2\n", 3), &location),
+    ));
+    let script = r#"
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]), timeout=10)
+for password in ("wrong", "hunter2"):
+    try:
+        m.login("bob", password)
+        print(password, "ok")
+    except imaplib.IMAP4.error as e:
+        print(password, str(e))
+"#;
+    let out = run_python(script.into(), vec![port.to_string()]).await;
+    assert!(out.contains("wrong b'[AUTHENTICATIONFAILED]"), "{out}");
+    assert!(
+        out.contains("hunter2 b'[UNAVAILABLE] Mail storage unavailable'"),
+        "{out}"
+    );
 }

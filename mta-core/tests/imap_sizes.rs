@@ -4,19 +4,9 @@
 //! tool (no size in the name), or mixed; and STATUS SIZE is at least their
 //! sum (RFC 9051 section 6.3.11). Checked with Python's imaplib.
 
-use maildir::Store;
-use mta_core::imap::{MaildirBackend, run};
-use mta_core::passwd::PasswdFile;
-use std::process::Command;
+mod support;
 
-fn python() -> bool {
-    let found = Command::new("python3").arg("--version").output().is_ok();
-    if !found {
-        assert!(std::env::var("CI").is_err(), "python3 is required under CI");
-        eprintln!("skipping: python3 not found");
-    }
-    found
-}
+use maildir::Store;
 
 const SCRIPT: &str = r#"
 import imaplib, re, sys
@@ -48,7 +38,7 @@ M.logout()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc822_size_counts_crlf_line_ends() {
-    if !python() {
+    if !support::python() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -74,22 +64,8 @@ async fn rfc822_size_counts_crlf_line_ends() {
         b"Subject: mixed\r\n\nhalf\r\nand half\nno end",
     )
     .unwrap();
-    let users = PasswdFile::parse("alice:{PLAIN}wonderland\n").unwrap();
-    let backend = MaildirBackend::new(users, &loc);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(run(listener, backend));
-    let out = tokio::process::Command::new("python3")
-        .args(["-c", SCRIPT, &port.to_string()])
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let port = support::alice_imap(&loc).await;
+    let stdout = support::run_python(SCRIPT.to_owned(), vec![port.to_string()]).await;
     // The bare-LF messages are one octet bigger per line than on disk.
     assert!(stdout.contains("2 33\n"), "{stdout}");
     assert!(stdout.contains("3 40\n"), "{stdout}");

@@ -325,3 +325,85 @@ async fn fetchmail_fetches_into_mbox() {
         .sum::<usize>();
     assert_eq!(left, 0, "{log}");
 }
+
+/// POP3 and IMAP sessions share one cache of folder snapshots: a POP3
+/// session leaves the maildrop's snapshot in it, and a later session of
+/// either protocol, starting from it, still sees a message delivered
+/// meanwhile by another process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pop3_and_imap_share_snapshots() {
+    if !tool("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let loc = location(dir.path());
+    let store = Store::open(&loc, "alice", None).unwrap();
+    for m in MESSAGES {
+        store.deliver("INBOX", m).unwrap();
+    }
+    let users = PasswdFile::parse("alice:{PLAIN}wonderland\n").unwrap();
+    let auth = mta_core::auth::PasswordAuth::new(users, Default::default());
+    let cache = maildir::SnapshotCache::default();
+    let pop3 = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let imap = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ports = [
+        pop3.local_addr().unwrap().port(),
+        imap.local_addr().unwrap().port(),
+    ];
+    tokio::spawn(run(
+        pop3,
+        MaildirMaildrop::with_auth(auth.clone(), &loc).with_snapshot_cache(cache.clone()),
+    ));
+    tokio::spawn(mta_core::imap::run(
+        imap,
+        mta_core::imap::MaildirBackend::with_auth(auth, &loc).with_snapshot_cache(cache.clone()),
+    ));
+    let script = r#"
+import imaplib, poplib, sys
+pop3, imap = int(sys.argv[1]), int(sys.argv[2])
+def stat():
+    p = poplib.POP3('127.0.0.1', pop3, timeout=20)
+    p.user('alice'); p.pass_('wonderland')
+    n = p.stat()[0]
+    last = b'\r\n'.join(p.retr(n)[1])
+    p.quit()
+    return n, last
+print('pop3 first', stat()[0])
+sys.stdout.flush()
+sys.stdin.readline()  # the test delivers a message
+n, last = stat()
+print('pop3 then', n, last.split(b'\r\n')[0].decode())
+m = imaplib.IMAP4('127.0.0.1', imap)
+m.login('alice', 'wonderland')
+print('imap', int(m.select('INBOX', readonly=True)[1][0]))
+m.logout()
+"#;
+    let mut child = tokio::process::Command::new("python3")
+        .args(["-c", script, &ports[0].to_string(), &ports[1].to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    stdout.read_line(&mut line).await.unwrap();
+    assert_eq!(line, "pop3 first 3\n");
+    assert_eq!(cache.len(), 1, "the POP3 session left its snapshot");
+    store
+        .deliver(
+            "INBOX",
+            b"From: d@example.org\r\nSubject: fourth\r\n\r\nnew\r\n",
+        )
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"go\n").await.unwrap();
+    drop(stdin);
+    let mut rest = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stdout, &mut rest)
+        .await
+        .unwrap();
+    assert!(child.wait().await.unwrap().success(), "{rest}");
+    assert_eq!(rest, "pop3 then 4 From: d@example.org\nimap 4\n");
+    assert_eq!(cache.len(), 1);
+}

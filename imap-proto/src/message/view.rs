@@ -77,6 +77,11 @@ const SETS_SEARCHED: usize = 64;
 /// The messages of a SELECT, ascending by UID, each naming one of a few
 /// distinct sets of flags rather than holding a list of its own.
 ///
+/// A clone shares the messages (copy on write): a backend that keeps the
+/// list of its last SELECT can hand it out again, without making it anew,
+/// while the mailbox has not changed, and the session's view takes it
+/// without a copy.
+///
 /// # Examples
 ///
 /// ```
@@ -87,6 +92,7 @@ const SETS_SEARCHED: usize = 64;
 /// let none = list.add_flag_set(FlagSet::default());
 /// list.push(1, seen, false);
 /// list.push(2, none, true);
+/// assert_eq!((list.recent_count(), list.first_unseen()), (1, Some(1)));
 /// let view = MailboxView::from_list(list);
 /// assert_eq!(view.flags(0), Some(&[Flag::Seen][..]));
 /// assert_eq!(view.first_unseen().map(|n| n.get()), Some(2));
@@ -94,28 +100,28 @@ const SETS_SEARCHED: usize = 64;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MessageList {
     flag_sets: Vec<FlagSet>,
-    messages: Vec<Listed>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Listed {
-    uid: u32,
-    set: u32,
-    recent: bool,
+    /// Whether each set of `flag_sets` holds `\Seen`.
+    seen_sets: Vec<bool>,
+    messages: Arc<Vec<Entry>>,
+    /// A message was pushed at or below the UID of the one before.
+    unsorted: bool,
+    recent: usize,
+    first_unseen: Option<usize>,
 }
 
 impl MessageList {
     /// An empty list with room for `n` messages.
     pub fn with_capacity(n: usize) -> Self {
         MessageList {
-            flag_sets: Vec::new(),
-            messages: Vec::with_capacity(n),
+            messages: Arc::new(Vec::with_capacity(n)),
+            ..MessageList::default()
         }
     }
 
     /// Adds a set of flags; returns the number [`MessageList::push`]
     /// takes.
     pub fn add_flag_set(&mut self, flags: FlagSet) -> u32 {
+        self.seen_sets.push(flags.contains(&Flag::Seen));
         self.flag_sets.push(flags);
         u32::try_from(self.flag_sets.len() - 1).unwrap_or(u32::MAX)
     }
@@ -124,7 +130,23 @@ impl MessageList {
     /// number `set`; a number no set has stands for no flags.
     #[inline]
     pub fn push(&mut self, uid: u32, set: u32, recent: bool) {
-        self.messages.push(Listed { uid, set, recent });
+        let messages = Arc::make_mut(&mut self.messages);
+        if self.first_unseen.is_none()
+            && !self.seen_sets.get(set as usize).copied().unwrap_or(false)
+        {
+            self.first_unseen = Some(messages.len());
+        }
+        if messages.last().is_some_and(|m| m.uid >= uid) {
+            self.unsorted = true;
+        }
+        self.recent += usize::from(recent);
+        messages.push(Entry {
+            uid,
+            set,
+            recent,
+            expunged: false,
+            flags_changed: false,
+        });
     }
 
     /// The number of messages.
@@ -135,6 +157,21 @@ impl MessageList {
     /// True if there is no message.
     pub fn is_empty(&self) -> bool {
         self.messages.is_empty()
+    }
+
+    /// The number of messages pushed as `\Recent`.
+    pub fn recent_count(&self) -> usize {
+        self.recent
+    }
+
+    /// The index of the first message without `\Seen`: its message
+    /// sequence number less one once the list is in UID order.
+    pub fn first_unseen(&self) -> Option<usize> {
+        if self.unsorted {
+            let view = MailboxView::from_list(self.clone());
+            return view.first_unseen().map(|n| n.get() as usize - 1);
+        }
+        self.first_unseen
     }
 }
 
@@ -158,9 +195,8 @@ impl FromIterator<MessageState> for MessageList {
     }
 }
 
-// As small as a `Listed` (12 octets), so that the view of a SELECT is
-// made in the place of the backend's list without copying it.
-#[derive(Debug, Clone)]
+/// A message of a [`MessageList`] and of a [`MailboxView`] (12 octets).
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
     uid: u32,
     /// The index of the message's flags in [`MailboxView::sets`].
@@ -218,7 +254,9 @@ pub struct UpdateStyle {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct MailboxView {
-    entries: Vec<Entry>,
+    /// Shared with the [`MessageList`] it was made from until the first
+    /// change (copy on write).
+    entries: Arc<Vec<Entry>>,
     added: Vec<Entry>,
     /// The distinct sets of flags the messages have (a few in a big
     /// mailbox, whatever its size).
@@ -231,6 +269,13 @@ pub struct MailboxView {
     no_recent: bool,
     /// Mod-sequences of flag changes by others, until they are told.
     modseqs: std::collections::HashMap<u32, u64>,
+    /// Entries with `recent` set.
+    recent: usize,
+    /// Entries with `flags_changed` set.
+    changed: usize,
+    /// The first unseen message as the list of the SELECT gave it, until
+    /// the first change of the entries.
+    unseen_hint: Option<Option<usize>>,
 }
 
 fn nz(n: usize) -> Option<NonZeroU32> {
@@ -248,31 +293,32 @@ impl MailboxView {
     pub fn from_list(list: MessageList) -> Self {
         let MessageList {
             flag_sets,
-            messages,
+            mut messages,
+            unsorted,
+            recent,
+            first_unseen,
+            ..
         } = list;
-        let mut entries: Vec<Entry> = messages
-            .into_iter()
-            .map(|m| Entry {
-                uid: m.uid,
-                set: m.set,
-                recent: m.recent,
-                expunged: false,
-                flags_changed: false,
-            })
-            .collect();
-        // Backends list messages ascending by UID already.
-        if !entries.is_sorted_by(|a, b| a.uid < b.uid) {
+        let (recent, unseen_hint) = if unsorted {
+            // Backends list messages ascending by UID; this one did not.
+            let entries = Arc::make_mut(&mut messages);
             entries.sort_by_key(|e| e.uid);
             entries.dedup_by_key(|e| e.uid);
-        }
+            (entries.iter().filter(|e| e.recent).count(), None)
+        } else {
+            (recent, Some(first_unseen))
+        };
         MailboxView {
-            entries,
+            entries: messages,
             added: Vec::new(),
             sets: flag_sets,
             expunged: 0,
             saved: Vec::new(),
             no_recent: false,
             modseqs: Default::default(),
+            recent,
+            changed: 0,
+            unseen_hint,
         }
     }
 
@@ -280,10 +326,14 @@ impl MailboxView {
     /// no such flag (RFC 9051 Appendix E, item 12).
     pub fn without_recent(mut self) -> Self {
         self.no_recent = true;
-        for e in &mut self.entries {
-            e.recent = false;
-        }
         self
+    }
+
+    /// The entries, to change them: unshared first, and the first unseen
+    /// message no longer known.
+    fn entries_mut(&mut self) -> &mut Vec<Entry> {
+        self.unseen_hint = None;
+        Arc::make_mut(&mut self.entries)
     }
 
     /// Saves a search result for `$` (RFC 5182 section 2.1): the UIDs of
@@ -360,7 +410,9 @@ impl MailboxView {
     fn compact(&mut self) {
         let old = std::mem::take(&mut self.sets);
         let mut index: std::collections::HashMap<&[Flag], u32> = Default::default();
-        for e in self.entries.iter_mut().chain(self.added.iter_mut()) {
+        self.unseen_hint = None;
+        let entries = Arc::make_mut(&mut self.entries);
+        for e in entries.iter_mut().chain(self.added.iter_mut()) {
             let flags = set_of(&old, e.set);
             e.set = match index.get(flags) {
                 Some(&n) => n,
@@ -376,7 +428,7 @@ impl MailboxView {
 
     /// Whether the message at `index` is `\Recent` for this session.
     pub fn is_recent(&self, index: usize) -> bool {
-        self.entries.get(index).is_some_and(|e| e.recent)
+        !self.no_recent && self.entries.get(index).is_some_and(|e| e.recent)
     }
 
     /// Whether the message at `index` was expunged (the client has not been
@@ -404,11 +456,14 @@ impl MailboxView {
 
     /// Number of `\Recent` messages.
     pub fn recent_count(&self) -> usize {
-        self.entries.iter().filter(|e| e.recent).count()
+        if self.no_recent { 0 } else { self.recent }
     }
 
     /// Sequence number of the first message without `\Seen`.
     pub fn first_unseen(&self) -> Option<NonZeroU32> {
+        if let Some(hint) = self.unseen_hint {
+            return hint.and_then(|i| nz(i + 1));
+        }
         let seen: Vec<bool> = self.sets.iter().map(|s| s.contains(&Flag::Seen)).collect();
         let i = self
             .entries
@@ -527,8 +582,8 @@ impl MailboxView {
     /// The store reports that a message is gone.
     pub fn store_expunged(&mut self, uid: u32) {
         if let Some(i) = self.index_of(uid) {
-            if let Some(e) = self.entries.get_mut(i)
-                && !e.expunged
+            if self.entries.get(i).is_some_and(|e| !e.expunged)
+                && let Some(e) = self.entries_mut().get_mut(i)
             {
                 e.expunged = true;
                 self.expunged += 1;
@@ -543,9 +598,12 @@ impl MailboxView {
         if let Some(i) = self.index_of(uid) {
             if self.flags(i).is_some_and(|f| *f != *flags) {
                 let set = self.intern(flags.into());
-                if let Some(e) = self.entries.get_mut(i) {
+                if let Some(e) = self.entries_mut().get_mut(i) {
                     e.set = set;
-                    e.flags_changed = true;
+                    if !e.flags_changed {
+                        e.flags_changed = true;
+                        self.changed += 1;
+                    }
                 }
             }
         } else if let Some(i) = self.added.iter().position(|e| e.uid == uid) {
@@ -572,15 +630,18 @@ impl MailboxView {
             return;
         }
         let set = self.intern(flags.into());
-        if let Some(e) = self.entries.get_mut(index) {
+        if let Some(e) = self.entries_mut().get_mut(index) {
             e.set = set;
-            e.flags_changed = false;
+            if e.flags_changed {
+                e.flags_changed = false;
+                self.changed = self.changed.saturating_sub(1);
+            }
         }
     }
 
     /// Whether there is anything to tell the client.
     pub fn has_updates(&self) -> bool {
-        self.expunged > 0 || !self.added.is_empty() || self.entries.iter().any(|e| e.flags_changed)
+        self.expunged > 0 || !self.added.is_empty() || self.changed > 0
     }
 
     /// The untagged responses owed to the client, in order: `EXPUNGE`
@@ -608,7 +669,7 @@ impl MailboxView {
         let mut out = Vec::new();
         if allow_expunge && self.expunged > 0 {
             let mut seq = 0usize;
-            for e in &self.entries {
+            for e in self.entries.iter() {
                 seq += 1;
                 if e.expunged {
                     if let Some(n) = nz(seq) {
@@ -617,12 +678,35 @@ impl MailboxView {
                     seq -= 1;
                 }
             }
-            self.entries.retain(|e| !e.expunged);
+            let (mut recent_gone, mut changed_gone) = (0, 0);
+            self.entries_mut().retain(|e| {
+                if e.expunged {
+                    recent_gone += usize::from(e.recent);
+                    changed_gone += usize::from(e.flags_changed);
+                }
+                !e.expunged
+            });
+            self.recent = self.recent.saturating_sub(recent_gone);
+            self.changed = self.changed.saturating_sub(changed_gone);
             self.expunged = 0;
         }
-        for (i, e) in self.entries.iter_mut().enumerate() {
+        let recent = recent && !self.no_recent;
+        let mut changed = self.changed;
+        if changed > 0 {
+            self.unseen_hint = None;
+        }
+        let entries = if changed > 0 {
+            Arc::make_mut(&mut self.entries).as_mut_slice()
+        } else {
+            &mut []
+        };
+        for (i, e) in entries.iter_mut().enumerate() {
+            if changed == 0 {
+                break;
+            }
             if e.flags_changed && !e.expunged {
                 e.flags_changed = false;
+                changed = changed.saturating_sub(1);
                 if let Some(seq) = nz(i + 1) {
                     let mut items = vec![MessageDataItem::Flags(flag_fetch(
                         set_of(&self.sets, e.set),
@@ -642,13 +726,16 @@ impl MailboxView {
                 }
             }
         }
+        self.changed = changed;
         if !self.added.is_empty() {
-            let new_recent = self.added.iter().any(|e| e.recent);
-            self.entries.append(&mut self.added);
+            let new_recent = self.added.iter().filter(|e| e.recent).count();
+            self.recent += new_recent;
+            let mut added = std::mem::take(&mut self.added);
+            self.entries_mut().append(&mut added);
             out.push(Data::Exists(
                 u32::try_from(self.entries.len()).unwrap_or(u32::MAX),
             ));
-            if recent && new_recent {
+            if recent && new_recent > 0 {
                 out.push(Data::Recent(
                     u32::try_from(self.recent_count()).unwrap_or(u32::MAX),
                 ));
@@ -725,6 +812,68 @@ mod tests {
         ) {
             let uids: Vec<u32> = uids.into_iter().collect();
             proptest::prop_assert_eq!(view(&uids).index_of(probe), uids.binary_search(&probe).ok());
+        }
+    }
+
+    /// What the view keeps counted, counted again from its messages.
+    fn recounted(v: &MailboxView) -> (Option<usize>, usize) {
+        let unseen = (0..v.len()).find(|&i| !v.flags(i).is_some_and(|f| f.contains(&Flag::Seen)));
+        let recent = (0..v.len()).filter(|&i| v.is_recent(i)).count();
+        (unseen, recent)
+    }
+
+    proptest::proptest! {
+        /// A view shares the list it was made from until it changes, and
+        /// what it keeps counted (first unseen, recent, flag changes owed)
+        /// stays what its messages say, whatever the changes.
+        #[test]
+        fn counts_and_shared_list_survive_changes(
+            start in proptest::collection::vec((proptest::bool::ANY, proptest::bool::ANY), 0..40),
+            ops in proptest::collection::vec((0u8..6, 0u32..50, proptest::bool::ANY), 0..40),
+            rev2 in proptest::bool::ANY,
+        ) {
+            let seen = FlagSet::from(vec![Flag::Seen]);
+            let list: MessageList = start
+                .iter()
+                .enumerate()
+                .map(|(i, &(s, recent))| MessageState {
+                    uid: u32::try_from(i).unwrap() + 1,
+                    flags: if s { seen.clone() } else { FlagSet::default() },
+                    recent,
+                })
+                .collect();
+            let kept = list.clone();
+            let mut v = MailboxView::from_list(list);
+            if rev2 {
+                v = v.without_recent();
+            }
+            for (op, n, b) in ops {
+                let flags = if b { vec![Flag::Seen] } else { vec![] };
+                match op {
+                    0 => v.store_flags(n, flags),
+                    1 => v.set_flags(n as usize, flags),
+                    2 => v.store_expunged(n),
+                    3 => v.store_added(MessageState { uid: n, flags: flags.into(), recent: b }),
+                    4 => {
+                        let mut probe = v.clone();
+                        let owed = !probe.take_updates(true, !rev2).is_empty();
+                        proptest::prop_assert_eq!(v.has_updates(), owed);
+                    }
+                    _ => {
+                        v.take_updates(b, !rev2);
+                    }
+                }
+                let (unseen, recent) = recounted(&v);
+                proptest::prop_assert_eq!(v.first_unseen().map(|n| n.get() as usize - 1), unseen);
+                proptest::prop_assert_eq!(v.recent_count(), recent);
+            }
+            // The list the view was made from is as it was.
+            let again = MailboxView::from_list(kept);
+            for (i, &(s, recent)) in start.iter().enumerate() {
+                proptest::prop_assert_eq!(again.uid(i), Some(u32::try_from(i).unwrap() + 1));
+                proptest::prop_assert_eq!(again.flags(i).unwrap().contains(&Flag::Seen), s);
+                proptest::prop_assert_eq!(again.is_recent(i), recent);
+            }
         }
     }
 

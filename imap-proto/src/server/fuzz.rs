@@ -4,14 +4,15 @@
 use std::time::{Duration, Instant};
 
 use crate::message::MessageState;
-use crate::types::{CommandBody, Flag, MessageDataItem, StatusKind};
+use crate::types::{CommandBody, Flag, MessageDataItem, Section, SectionData, StatusKind};
 
 use super::{Config, Event, SelectInfo, Session};
 
 /// Feeds `data` to a server session in chunks whose sizes come from the
 /// first byte, with a scripted owner that accepts logins, selects a
 /// three-message mailbox, reports another session's changes at every
-/// command, and completes everything with OK. Panics only on a broken
+/// command, answers FETCH with a size and a body (large from some chunk
+/// sizes on), and completes everything with OK. Panics only on a broken
 /// invariant: output that does not end in CRLF, or an owner call the
 /// session refuses while its decision is pending.
 pub fn server_session(data: &[u8]) {
@@ -70,6 +71,17 @@ pub fn server_session(data: &[u8]) {
                         CommandBody::Fetch { .. } => {
                             if s.view().is_some_and(|v| !v.is_empty()) {
                                 s.fetch_response(0, vec![MessageDataItem::Rfc822Size(1)]);
+                                // A body, copied into the output or (from
+                                // 8 KiB) queued as a chunk of its own.
+                                let body = bytes::Bytes::from(vec![b'x'; chunk * 300]);
+                                s.fetch_response(
+                                    0,
+                                    vec![MessageDataItem::BodySection {
+                                        section: Section::default(),
+                                        origin: None,
+                                        data: SectionData::Data(body),
+                                    }],
+                                );
                             }
                             s.complete(now, StatusKind::Ok, None, "done")
                                 .expect("command pending");
@@ -95,9 +107,16 @@ pub fn server_session(data: &[u8]) {
                 | Event::AppendAbort => {}
             }
         }
-        while let Some(out) = s.poll_transmit() {
-            assert!(out.ends_with(b"\r\n"), "output not ending in CRLF");
+        // A large body comes as a chunk of its own: what is drained at
+        // once ends in CRLF, not each chunk.
+        let mut out = Vec::new();
+        while let Some(b) = s.poll_transmit() {
+            out.extend_from_slice(&b);
         }
+        assert!(
+            out.is_empty() || out.ends_with(b"\r\n"),
+            "output not ending in CRLF"
+        );
         if let Some(t) = s.poll_timeout()
             && t <= now
         {

@@ -29,6 +29,10 @@ use crate::{DecodeErrorKind, StateError};
 /// The server's name in `ID` responses (RFC 2971).
 const SERVER_NAME: &str = "missive";
 
+/// Bodies of at least this many octets go out as chunks of their own
+/// rather than copied into the output buffer.
+const QUEUE_BODY_AT: usize = 8 * 1024;
+
 /// One server side of an IMAP connection, as a state machine without I/O.
 ///
 /// Call order, for the life of the connection:
@@ -82,6 +86,9 @@ pub struct Session {
     state: State,
     decoder: CommandDecoder,
     out: BytesMut,
+    /// Output that goes before `out`: what `out` held when a large body
+    /// was queued, then the body itself, handed over without a copy.
+    queued: VecDeque<Bytes>,
     events: VecDeque<Event>,
     pending: Option<Pending>,
     upload: Option<append::Upload>,
@@ -176,6 +183,7 @@ impl Session {
             state: State::NotAuthenticated,
             decoder,
             out: BytesMut::new(),
+            queued: VecDeque::new(),
             events: VecDeque::new(),
             pending: None,
             upload: None,
@@ -312,7 +320,14 @@ impl Session {
 
     /// Bytes to send to the client.
     #[must_use]
+    ///
+    /// A large message body comes as a chunk of its own (the backend's
+    /// buffer, not a copy): a driver that writes several chunks at once
+    /// (vectored) loses nothing by it.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        if let Some(b) = self.queued.pop_front() {
+            return Some(b);
+        }
         if self.out.is_empty() {
             None
         } else {
@@ -485,21 +500,30 @@ impl Session {
             return;
         };
         let r = Response::Data(Data::Fetch { seq, items });
-        // Room for the bodies at once, rather than growing the buffer
-        // (and copying what it holds) while they are written.
-        self.out
-            .reserve(bodies.iter().map(Bytes::len).sum::<usize>() + 256);
+        // Room for the small bodies at once, rather than growing the
+        // buffer (and copying what it holds) while they are written.
+        let small: usize = bodies
+            .iter()
+            .map(Bytes::len)
+            .filter(|&n| n < QUEUE_BODY_AT)
+            .sum();
+        self.out.reserve(small + 256);
         let mut bodies = bodies.into_iter();
         for f in response_fragments(&r, self.options()) {
             match f {
                 Fragment::Line(b) | Fragment::Literal { data: b, .. } => {
                     self.out.extend_from_slice(&b)
                 }
-                Fragment::External { .. } => {
-                    if let Some(b) = bodies.next() {
-                        self.out.extend_from_slice(&b);
+                Fragment::External { .. } => match bodies.next() {
+                    Some(b) if b.len() >= QUEUE_BODY_AT => {
+                        if !self.out.is_empty() {
+                            self.queued.push_back(self.out.split().freeze());
+                        }
+                        self.queued.push_back(b);
                     }
-                }
+                    Some(b) => self.out.extend_from_slice(&b),
+                    None => {}
+                },
             }
         }
     }
@@ -640,6 +664,24 @@ impl Session {
     /// and the tagged OK carries the new capabilities; on failure `NO
     /// [AUTHENTICATIONFAILED]`, and BYE after too many failures.
     pub fn login_complete(&mut self, now: Instant, ok: bool) -> Result<(), SessionError> {
+        let refusal = (!ok).then_some((Code::AuthenticationFailed, "Authentication failed"));
+        self.login_answer(now, refusal)
+    }
+
+    /// Answers [`Event::Login`] with a refusal that is not the
+    /// credentials' fault, `NO [UNAVAILABLE] text` (RFC 5530 section 3: a
+    /// temporary failure, worth trying again later): the client's address
+    /// is blocked after too many failures, or the user's mail storage
+    /// cannot be opened. It counts as a failure towards BYE.
+    pub fn login_unavailable(&mut self, now: Instant, text: &str) -> Result<(), SessionError> {
+        self.login_answer(now, Some((Code::Unavailable, text)))
+    }
+
+    fn login_answer(
+        &mut self,
+        now: Instant,
+        refusal: Option<(Code, &str)>,
+    ) -> Result<(), SessionError> {
         let p = match self.pending.take() {
             Some(p) if p.kind == PendingKind::Login => p,
             other => {
@@ -647,7 +689,14 @@ impl Session {
                 return Err(SessionError::NotPending("login"));
             }
         };
-        if ok {
+        if let Some((code, text)) = refusal {
+            self.auth_failures += 1;
+            self.tagged(&p.tag, StatusKind::No, Some(code), text);
+            if self.auth_failures >= self.config.max_auth_failures {
+                self.bye("Too many authentication failures");
+                return Ok(());
+            }
+        } else {
             self.state = State::Authenticated;
             self.auth_failures = 0;
             // Only now: before authentication nobody gets to send a big
@@ -657,18 +706,6 @@ impl Session {
                 .set_append_streaming(self.config.append_streaming);
             let code = self.capability_code();
             self.tagged(&p.tag, StatusKind::Ok, code, "Logged in");
-        } else {
-            self.auth_failures += 1;
-            self.tagged(
-                &p.tag,
-                StatusKind::No,
-                Some(Code::AuthenticationFailed),
-                "Authentication failed",
-            );
-            if self.auth_failures >= self.config.max_auth_failures {
-                self.bye("Too many authentication failures");
-                return Ok(());
-            }
         }
         self.rearm(now);
         self.process(now);

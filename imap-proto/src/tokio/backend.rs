@@ -161,8 +161,21 @@ pub trait Backend: Send + Sync {
     type Mailboxes: Mailboxes;
 
     /// Checks a user name and password (LOGIN, AUTHENTICATE PLAIN);
-    /// `None` refuses.
+    /// `None` refuses (`NO [AUTHENTICATIONFAILED]`).
     async fn login(&self, username: &str, password: &[u8]) -> Option<Self::Mailboxes>;
+
+    /// [`Backend::login`], telling a refusal that is not the credentials'
+    /// fault apart: `Err(text)` is answered `NO [UNAVAILABLE] text` (RFC
+    /// 5530 section 3), as when the client's address is blocked for a
+    /// while or the user's mail cannot be opened. The driver calls this
+    /// one; by default it is `login`.
+    async fn login_checked(
+        &self,
+        username: &str,
+        password: &[u8],
+    ) -> Result<Option<Self::Mailboxes>, String> {
+        Ok(self.login(username, password).await)
+    }
 }
 
 /// One user's mailboxes, as one session uses them. Messages are named by

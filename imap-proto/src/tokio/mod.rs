@@ -158,8 +158,55 @@ pub(crate) async fn flush<S: AsyncWrite + Unpin>(
     session: &mut Session,
     stream: &mut S,
 ) -> io::Result<()> {
+    if !stream.is_write_vectored() {
+        while let Some(b) = session.poll_transmit() {
+            stream.write_all(&b).await?;
+        }
+        return Ok(());
+    }
+    let mut chunks: std::collections::VecDeque<bytes::Bytes> = std::collections::VecDeque::new();
     while let Some(b) = session.poll_transmit() {
-        stream.write_all(&b).await?;
+        chunks.push_back(b);
+    }
+    write_chunks(stream, &mut chunks).await
+}
+
+/// Chunks written in one vectored write, at most.
+const WRITE_CHUNKS: usize = 64;
+
+/// Writes `chunks` in order with vectored writes (a FETCH of large bodies
+/// queues each body as a chunk of its own, see [`Session::poll_transmit`]).
+async fn write_chunks<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    chunks: &mut std::collections::VecDeque<bytes::Bytes>,
+) -> io::Result<()> {
+    use bytes::Buf;
+    // An empty chunk would make a vectored write of nothing look like a
+    // closed stream.
+    chunks.retain(|c| !c.is_empty());
+    while !chunks.is_empty() {
+        let slices: Vec<io::IoSlice<'_>> = chunks
+            .iter()
+            .take(WRITE_CHUNKS)
+            .map(|c| io::IoSlice::new(c))
+            .collect();
+        let mut n = stream.write_vectored(&slices).await?;
+        drop(slices);
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        while n > 0 {
+            let Some(front) = chunks.front_mut() else {
+                break;
+            };
+            if n >= front.len() {
+                n -= front.len();
+                chunks.pop_front();
+            } else {
+                front.advance(n);
+                n = 0;
+            }
+        }
     }
     Ok(())
 }
@@ -265,12 +312,19 @@ impl<B: Backend> Connection<'_, B> {
             Event::Login {
                 username, password, ..
             } => {
-                let mb = self.backend.login(&username, password.expose()).await;
-                let ok = mb.is_some();
-                self.mailboxes = mb;
-                self.session
-                    .login_complete(now(), ok)
-                    .map_err(owner_error)?;
+                match self
+                    .backend
+                    .login_checked(&username, password.expose())
+                    .await
+                {
+                    Ok(mb) => {
+                        let ok = mb.is_some();
+                        self.mailboxes = mb;
+                        self.session.login_complete(now(), ok)
+                    }
+                    Err(text) => self.session.login_unavailable(now(), &text),
+                }
+                .map_err(owner_error)?;
             }
             // Taken care of in `drive`.
             Event::StartTls => {}
@@ -312,6 +366,81 @@ impl<B: Backend> Connection<'_, B> {
             // RFC 3501 section 2.3.1.1: UIDs are void; the client must
             // start over.
             self.session.shutdown();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_chunks;
+    use std::collections::VecDeque;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// Takes at most `max` octets per write, vectored or not.
+    struct Trickle {
+        got: Vec<u8>,
+        max: usize,
+        writes: usize,
+    }
+
+    impl ::tokio::io::AsyncWrite for Trickle {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            let n = buf.len().min(self.max);
+            self.got.extend_from_slice(&buf[..n]);
+            self.writes += 1;
+            Poll::Ready(Ok(n))
+        }
+
+        fn poll_write_vectored(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            bufs: &[std::io::IoSlice<'_>],
+        ) -> Poll<std::io::Result<usize>> {
+            let mut left = self.max;
+            for b in bufs {
+                let n = b.len().min(left);
+                self.got.extend_from_slice(&b[..n]);
+                left -= n;
+            }
+            self.writes += 1;
+            Poll::Ready(Ok(self.max - left))
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    proptest::proptest! {
+        /// Partial vectored writes, cut anywhere, write every chunk once
+        /// and in order.
+        #[test]
+        fn chunks_go_out_whole_and_in_order(
+            chunks in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..40), 0..150),
+            max in 1usize..100,
+        ) {
+            let want: Vec<u8> = chunks.concat();
+            let mut queue: VecDeque<bytes::Bytes> = chunks.into_iter().map(bytes::Bytes::from).collect();
+            let mut w = Trickle { got: Vec::new(), max, writes: 0 };
+            let rt = ::tokio::runtime::Builder::new_current_thread().build().unwrap();
+            rt.block_on(write_chunks(&mut w, &mut queue)).unwrap();
+            proptest::prop_assert_eq!(&w.got, &want);
+            proptest::prop_assert!(queue.is_empty());
+            // Whole writes when each can take everything offered.
+            proptest::prop_assert!(w.writes >= want.len().div_ceil(max));
         }
     }
 }

@@ -89,10 +89,24 @@ pub(crate) struct MaildirFolder {
     /// The folder lock is held by a STORE: a refresh meanwhile gives no
     /// mod-sequences (the STORE gives them before it lets go).
     modseq_locked: bool,
+    /// What the folder's snapshot index holds (see [`index`]).
+    index: index::IndexState,
+    /// Changes whenever the UIDs or flags of the snapshot or the keywords
+    /// change; never the same for two different snapshots.
+    generation: u64,
+    /// Messages of the snapshot in `new/`.
+    new_count: usize,
+}
+
+/// A number no snapshot had before (see [`MaildirFolder::generation`]).
+fn next_generation() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Drop for MaildirFolder {
     fn drop(&mut self) {
+        self.save_index();
         if let Some(cache) = self.cache.take()
             && self.uidfile.state == ListState::Valid
             && self.validity != 0
@@ -123,7 +137,7 @@ impl MaildirFolder {
                 cached.md = md;
                 cached
             }
-            None => MaildirFolder::for_delivery(md),
+            None => MaildirFolder::from_index(md),
         };
         folder.sync()?;
         if folder.uidfile.state != ListState::Valid {
@@ -132,6 +146,8 @@ impl MaildirFolder {
         }
         // The first snapshot is the baseline, not a change.
         folder.pending = Changes::default();
+        folder.index.writer = true;
+        folder.save_index();
         if let Some(cache) = cache {
             cache.put(folder.md.path(), folder.detached());
             folder.cache = Some(cache);
@@ -155,6 +171,9 @@ impl MaildirFolder {
             cache: None,
             modseqs: self.modseqs.clone(),
             modseq_locked: false,
+            index: self.index.reader(),
+            generation: self.generation,
+            new_count: self.new_count,
         }
     }
 
@@ -176,7 +195,22 @@ impl MaildirFolder {
             cache: None,
             modseqs,
             modseq_locked: false,
+            index: index::IndexState::default(),
+            generation: next_generation(),
+            new_count: 0,
         }
+    }
+
+    /// A number that changes whenever the messages' UIDs or flags or the
+    /// folder's keywords change, and that no other snapshot had: what a
+    /// server made of the snapshot is still good while it is the same.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The number of messages of the snapshot in `new/`.
+    pub fn new_count(&self) -> usize {
+        self.new_count
     }
 
     pub fn maildir(&self) -> &Maildir {
@@ -255,6 +289,7 @@ impl MaildirFolder {
             Err(e) => return Err(Error::io("read", p, e)),
         };
         self.keywords_stamp = stamp;
+        self.generation = next_generation();
         Ok(())
     }
 
@@ -312,6 +347,7 @@ impl MaildirFolder {
                 changes.expunged = self.messages.iter().map(|m| m.uid).collect();
             }
             self.messages = Arc::default();
+            self.new_count = 0;
             self.new_stamp = DirStamp::default();
             self.cur_stamp = DirStamp::default();
             self.validity = self.uidfile.list.validity;
@@ -361,13 +397,25 @@ impl MaildirFolder {
             }
         }
 
-        // Every message present must have a UID before it is shown.
-        let unassigned: Vec<(String, String)> = found
-            .iter()
-            .filter(|(b, _)| self.uidfile.list.uid_of(b).is_none())
-            .map(|(b, e)| (b.clone(), e.name.clone()))
-            .collect();
-        if !unassigned.is_empty() || self.uidfile.state != ListState::Valid {
+        // Every message present must have a UID before it is shown. When
+        // the listing holds just the snapshot's names (renames, moves to
+        // cur/), each has its UID already: no lookup, and a UID list taken
+        // from the snapshot index is not read.
+        let only_known = !missing && found.len() == self.messages.len();
+        let unassigned: Vec<(String, String)> = if only_known {
+            Vec::new()
+        } else {
+            self.uidfile.load(self.md.file_system())?;
+            found
+                .iter()
+                .filter(|(b, _)| self.uidfile.list.uid_of(b).is_none())
+                .map(|(b, e)| (b.clone(), e.name.clone()))
+                .collect()
+        };
+        if !unassigned.is_empty()
+            || self.uidfile.state != ListState::Valid
+            || self.uidfile.list.validity != self.validity
+        {
             self.ensure_uids(unassigned)?;
             if self.uidfile.list.validity != self.validity {
                 // Rebuilt with a new UIDVALIDITY: every message is new.
@@ -376,6 +424,7 @@ impl MaildirFolder {
                     changes.expunged.extend(self.messages.iter().map(|m| m.uid));
                 }
                 self.messages = Arc::default();
+                self.new_count = 0;
                 self.validity = self.uidfile.list.validity;
             }
         }
@@ -434,9 +483,13 @@ impl MaildirFolder {
         changes.added = added.iter().map(|m| m.uid).collect();
         kept.extend(added);
         kept.sort_by_key(|m| m.uid);
+        self.new_count = kept.iter().filter(|m| m.is_new()).count();
         self.messages = Arc::new(kept);
         changes.expunged.sort_unstable();
         changes.flags_changed.sort_unstable();
+        if !changes.is_empty() {
+            self.generation = next_generation();
+        }
 
         let trust = |mtime: (u64, i64, i64)| {
             let m = UNIX_EPOCH
@@ -469,6 +522,7 @@ impl MaildirFolder {
     fn ensure_uids(&mut self, wanted: Vec<(String, String)>) -> Result<()> {
         let lock = FolderLock::acquire(self.fs(), self.md.path())?;
         self.uidfile.refresh(self.md.file_system())?;
+        self.uidfile.load(self.md.file_system())?;
         let mut rewrite = self.uidfile.partial_tail || self.uidfile.list.from_v1;
         let mut todo = wanted;
         if self.uidfile.state != ListState::Valid {
@@ -666,7 +720,9 @@ impl MaildirFolder {
             modseq_flags: Flags::empty(),
         };
         let at = self.messages.partition_point(|m| m.uid < uid);
+        self.new_count += usize::from(info.is_new());
         Arc::make_mut(&mut self.messages).insert(at, info);
+        self.generation = next_generation();
         self.merge_pending(Changes {
             added: vec![uid],
             ..Changes::default()
@@ -688,6 +744,13 @@ impl MaildirFolder {
             match self.md.set_flags(entry, new_flags) {
                 Ok(to) => {
                     if let Some(m) = Arc::make_mut(&mut self.messages).get_mut(i) {
+                        if m.flags != new_flags {
+                            self.generation = next_generation();
+                        }
+                        if m.is_new() {
+                            // Renamed into cur/.
+                            self.new_count = self.new_count.saturating_sub(1);
+                        }
                         m.flags = new_flags;
                         m.location = Location::Maildir(to);
                     }
@@ -712,6 +775,9 @@ impl MaildirFolder {
 
     /// Moves every message of `new/` to `cur/`; returns their UIDs.
     pub fn move_new_to_cur(&mut self) -> Result<Vec<u32>> {
+        if self.new_count == 0 {
+            return Ok(Vec::new());
+        }
         let uids: Vec<u32> = self
             .messages
             .iter()
@@ -742,7 +808,11 @@ impl MaildirFolder {
                 match self.md.delete(&e) {
                     Ok(()) => {
                         if let Some(i) = self.index_of(uid) {
-                            Arc::make_mut(&mut self.messages).remove(i);
+                            let gone = Arc::make_mut(&mut self.messages).remove(i);
+                            if gone.is_new() {
+                                self.new_count = self.new_count.saturating_sub(1);
+                            }
+                            self.generation = next_generation();
                         }
                         done.push(uid);
                         break;
@@ -765,6 +835,7 @@ impl MaildirFolder {
     }
 }
 
+mod index;
 mod modseqs;
 mod ops;
 #[cfg(test)]

@@ -125,29 +125,14 @@ impl MaildirFolder {
     fn assign_modseqs_locked(&mut self, compact: bool, given: Vec<Line>) -> Result<()> {
         let valid = self.read_modseqs()?;
         let mut lines = given;
-        let mut stale = false;
         if self.messages.iter().any(Self::needs_modseq) {
-            let md = self.md.clone();
-            let fs = self.fs().clone();
             let msgs = Arc::make_mut(&mut self.messages);
             for m in msgs.iter_mut().filter(|m| Self::needs_modseq(m)) {
-                if m.modseq != 0
-                    && let Location::Maildir(e) = &m.location
-                {
-                    // The log has a later change than the listing showed:
-                    // if the file is no longer where the listing found it,
-                    // the listing is stale (another session renamed it
-                    // and logged it); the next refresh sees the file.
-                    let path = md.entry_path(e);
-                    match fs.metadata(&path) {
-                        Ok(_) => {}
-                        Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                            stale = true;
-                            continue;
-                        }
-                        Err(err) => return Err(Error::io("stat", path, err)),
-                    }
-                }
+                // A listing older than the log's last line for the message
+                // (another session renamed it and logged it in between)
+                // gives it one more mod-sequence for the flags listed;
+                // the next listing sees the file as renamed and gives it
+                // another: one too many, never one too few.
                 m.modseq = self.modseqs.next();
                 m.modseq_flags = m.flags;
                 lines.push(Line {
@@ -156,9 +141,6 @@ impl MaildirFolder {
                     flags: m.flags,
                 });
             }
-        }
-        if stale {
-            self.force_rescan();
         }
         if valid && !compact {
             let fs = self.fs().clone();
@@ -267,7 +249,12 @@ impl MaildirFolder {
             match self.md.set_flags(entry, new) {
                 Ok(to) => {
                     let modseq = self.modseqs.next();
+                    self.generation = super::next_generation();
                     if let Some(m) = Arc::make_mut(&mut self.messages).get_mut(i) {
+                        if m.is_new() {
+                            // Renamed into cur/.
+                            self.new_count = self.new_count.saturating_sub(1);
+                        }
                         m.flags = new;
                         m.location = Location::Maildir(to);
                         m.modseq = modseq;

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
-use super::{KEYWORDS_NAME, MaildirFolder};
+use super::{KEYWORDS_NAME, MaildirFolder, next_generation};
 use crate::error::{Error, Result};
 use crate::flags::Flags;
 use crate::fs::SharedFs;
@@ -77,6 +77,7 @@ impl MaildirFolder {
                 let target = self.md.path().join(KEYWORDS_NAME);
                 write_replace(self.fs(), &tmp, &target, text.as_bytes())?;
                 self.keywords_stamp = self.keywords_stamp_now();
+                self.generation = next_generation();
                 i
             }
         };

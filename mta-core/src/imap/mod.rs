@@ -24,10 +24,12 @@
 //!   with `[TRYCREATE]` before the client sends it, and an APPEND broken
 //!   off leaves no file behind. A message APPENDed to the selected
 //!   folder is `\Recent` for the session that stored it.
-//! - Every store call runs on tokio's blocking pool.
+//! - Every store call runs off the async workers' way: in place with
+//!   `block_in_place` on a multi-threaded runtime (sparing two thread
+//!   switches per command), on tokio's blocking pool otherwise.
 //! - Passwords are checked through [`PasswordAuth`]: on the blocking pool,
 //!   each failure delayed, and a client address that failed too often
-//!   refused (`NO [AUTHENTICATIONFAILED]`) until its block ends. Give each
+//!   refused (`NO [UNAVAILABLE]`) until its block ends. Give each
 //!   connection its client's address with [`MaildirBackend::for_client`].
 
 mod append;
@@ -117,6 +119,15 @@ impl MaildirBackend {
     pub fn set_users(&self, users: PasswdFile) {
         self.auth.set_users(users);
     }
+
+    /// Keeps folder snapshots in `cache` (shared with a POP3 listener,
+    /// say, see [`crate::pop3::MaildirMaildrop::with_snapshot_cache`])
+    /// rather than in a cache of its own.
+    #[must_use]
+    pub fn with_snapshot_cache(mut self, cache: SnapshotCache) -> Self {
+        self.snapshots = cache;
+        self
+    }
 }
 
 /// A user name that may be put into a path by `%u` (no traversal).
@@ -149,6 +160,14 @@ impl Backend for MaildirBackend {
     type Mailboxes = MaildirMailboxes;
 
     async fn login(&self, username: &str, password: &[u8]) -> Option<MaildirMailboxes> {
+        self.login_checked(username, password).await.ok().flatten()
+    }
+
+    async fn login_checked(
+        &self,
+        username: &str,
+        password: &[u8],
+    ) -> Result<Option<MaildirMailboxes>, String> {
         let attempt = match std::str::from_utf8(password) {
             Ok(password) => {
                 self.auth
@@ -161,19 +180,29 @@ impl Backend for MaildirBackend {
         let home = match attempt {
             Attempt::Success(entry) => entry.home,
             // imap-proto answers NO [AUTHENTICATIONFAILED] (RFC 5530).
-            Attempt::Failure | Attempt::Blocked { .. } => return None,
+            Attempt::Failure => return Ok(None),
+            // NO [UNAVAILABLE]: the right password does not help now.
+            Attempt::Blocked { .. } => {
+                return Err("Too many failed logins from this address; try again later".into());
+            }
         };
         if !safe_user(username) {
-            return None;
+            return Ok(None);
         }
         let spec = self.mail_location.clone();
         let user = username.to_owned();
         let snapshots = self.snapshots.clone();
-        let store = tokio::task::spawn_blocking(move || open_store(&spec, &user, home, snapshots))
-            .await
-            .ok()?
-            .ok()?;
-        Some(MaildirMailboxes::with_appends(store, self.appends.clone()))
+        match tokio::task::spawn_blocking(move || open_store(&spec, &user, home, snapshots)).await {
+            Ok(Ok(store)) => Ok(Some(MaildirMailboxes::with_appends(
+                store,
+                self.appends.clone(),
+            ))),
+            Ok(Err(e)) => {
+                tracing::warn!(user = username, error = %e, "cannot open mail storage");
+                Err("Mail storage unavailable".into())
+            }
+            Err(_) => Err("Mail storage unavailable".into()),
+        }
     }
 }
 

@@ -335,3 +335,15 @@ pub async fn run_python(script: String, args: Vec<String>) -> String {
     .await
     .unwrap()
 }
+
+/// An IMAP server (`mta_core::imap::run`) on 127.0.0.1 for the one user
+/// alice, password "wonderland", with mailboxes at `location`; returns
+/// its port.
+pub async fn alice_imap(location: &str) -> u16 {
+    let users = PasswdFile::parse("alice:{PLAIN}wonderland\n").unwrap();
+    let backend = mta_core::imap::MaildirBackend::new(users, location);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(mta_core::imap::run(listener, backend));
+    port
+}
