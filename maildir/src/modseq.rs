@@ -90,65 +90,75 @@ pub(crate) struct Parsed {
     pub consumed: usize,
 }
 
-fn parse_number<T: std::str::FromStr>(s: &str) -> Option<T> {
-    if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
+/// A decimal number of at most `max_digits` digits, no sign, no leading
+/// `+`.
+fn number(s: &[u8], max_digits: usize) -> Option<u64> {
+    if s.is_empty() || s.len() > max_digits {
         return None;
     }
-    s.parse().ok()
+    let mut n: u64 = 0;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(n)
 }
 
-fn parse_header(line: &str) -> Option<(u32, u64)> {
-    let rest = line.strip_prefix(MAGIC)?.strip_prefix(' ')?;
-    let (v, h) = rest.split_once(' ')?;
-    let h: u64 = parse_number(h)?;
-    Some((parse_number(v)?, h.min(MAX_MODSEQ)))
+fn parse_header(line: &[u8]) -> Option<(u32, u64)> {
+    let rest = line.strip_prefix(MAGIC.as_bytes())?.strip_prefix(b" ")?;
+    let sp = memchr::memchr(b' ', rest)?;
+    let v = u32::try_from(number(rest.get(..sp)?, 10)?).ok()?;
+    let h = number(rest.get(sp + 1..)?, 20)?;
+    Some((v, h.min(MAX_MODSEQ)))
 }
 
-fn parse_line(line: &str) -> Option<Line> {
-    let mut parts = line.split(' ');
-    let (Some(uid), Some(modseq), Some(flags), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    let uid: u32 = parse_number(uid)?;
-    let modseq: u64 = parse_number(modseq)?;
-    let letters = flags.strip_prefix(':')?;
+/// `<uid> <modseq> :<letters>`, on bytes: a log of 100,000 lines is read
+/// at every first open of a big folder.
+fn parse_line(line: &[u8]) -> Option<Line> {
+    let a = memchr::memchr(b' ', line)?;
+    let uid = u32::try_from(number(line.get(..a)?, 10)?).ok()?;
+    let rest = line.get(a + 1..)?;
+    let b = memchr::memchr(b' ', rest)?;
+    let modseq = number(rest.get(..b)?, 19)?;
+    let letters = rest.get(b + 1..)?.strip_prefix(b":")?;
     if uid == 0 || modseq == 0 || modseq > MAX_MODSEQ {
         return None;
     }
-    if !letters.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return None;
+    let mut flags = Flags::empty();
+    for &c in letters {
+        if !c.is_ascii_alphabetic() {
+            return None;
+        }
+        flags.insert_letter(char::from(c));
     }
-    Some(Line {
-        uid,
-        modseq,
-        flags: Flags::from_info(letters),
-    })
+    Some(Line { uid, modseq, flags })
 }
 
 /// Parses whole lines of `data`; with `at_start`, the first line is the
 /// header. Never fails: what does not parse is skipped.
 pub(crate) fn parse(data: &[u8], at_start: bool) -> Parsed {
-    let mut out = Parsed::default();
+    let mut out = Parsed {
+        lines: Vec::with_capacity(data.len() / 12),
+        ..Parsed::default()
+    };
     let mut pos = 0;
     let mut first = at_start;
-    while let Some(len) = data
-        .get(pos..)
-        .and_then(|d| d.iter().position(|&b| b == b'\n'))
+    while let Some(rest) = data.get(pos..)
+        && let Some(len) = memchr::memchr(b'\n', rest)
     {
-        let raw = data.get(pos..pos + len).unwrap_or_default();
+        let raw = rest.get(..len).unwrap_or_default();
         pos += len + 1;
-        let text = std::str::from_utf8(raw).unwrap_or("");
         if first {
             first = false;
-            out.header = parse_header(text);
+            out.header = parse_header(raw);
             if out.header.is_some() {
                 continue;
             }
         }
         out.count += 1;
-        if let Some(l) = parse_line(text) {
+        if let Some(l) = parse_line(raw) {
             out.lines.push(l);
         }
     }

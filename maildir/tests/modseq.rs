@@ -295,3 +295,34 @@ fn mbox_keeps_no_modseqs() {
     let r = f.store_flags(&[uid], FlagOp::Add, seen(), Some(0)).unwrap();
     assert_eq!(r.messages[0].2, 0);
 }
+
+#[test]
+fn a_folder_opened_from_its_snapshot_index_has_its_modseqs() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+    let root = dir.path().join("Maildir");
+    // Enough messages for a snapshot index (missive-index), written
+    // straight into cur/ as another delivery agent would.
+    for i in 0..1100 {
+        let name = format!("{}.M{i}P1Q{i}.test,S=10:2,S", 1_700_000_000 + i);
+        fs::write(root.join("cur").join(name), b"Subject: x").unwrap();
+    }
+    let mut f = s.open_folder("INBOX").unwrap();
+    let uid = f.messages()[7].uid();
+    f.store_flags(&[uid], FlagOp::Add, Flags::from(Flag::Flagged), None)
+        .unwrap();
+    let want = modseqs(&f);
+    let high = f.highest_modseq();
+    drop(f);
+    // Let the directory mtimes age so the index is trusted.
+    std::thread::sleep(maildir::MTIME_SLACK + std::time::Duration::from_millis(300));
+    drop(store(dir.path()).open_folder("INBOX").unwrap());
+    let index = root.join("missive-index");
+    let written = fs::metadata(&index).unwrap().modified().unwrap();
+    let f = store(dir.path()).open_folder("INBOX").unwrap();
+    assert_eq!(modseqs(&f), want);
+    assert_eq!(f.highest_modseq(), high);
+    drop(f);
+    // Reading the mod-sequences did not make the index look stale.
+    assert_eq!(fs::metadata(&index).unwrap().modified().unwrap(), written);
+}

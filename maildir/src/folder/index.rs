@@ -219,6 +219,22 @@ impl MaildirFolder {
         folder
     }
 
+    /// Whether the index file holds this snapshot.
+    pub(super) fn index_holds(&self) -> bool {
+        self.index.holds(self)
+    }
+
+    /// The snapshot changed only in what the index does not record (the
+    /// mod-sequences, kept in missive-modseq): if the file held it before
+    /// (`held`), it still does, and is not written again.
+    pub(super) fn index_still_holds(&mut self, held: bool) {
+        if held {
+            let mut state = std::mem::take(&mut self.index);
+            state.remember(self);
+            self.index = state;
+        }
+    }
+
     /// Writes the index if this handle writes one and its snapshot is not
     /// the one the file holds; removes the file of a folder that became
     /// too small for one. Failing to write is not an error (the folder is

@@ -70,6 +70,7 @@ impl MaildirFolder {
         if !lines.iter().any(|l| wanted(&self.messages, l).is_some()) {
             return;
         }
+        let held = self.index_holds();
         let msgs = Arc::make_mut(&mut self.messages);
         for l in lines {
             if let Some(i) = wanted(msgs, l)
@@ -79,6 +80,7 @@ impl MaildirFolder {
                 m.modseq_flags = l.flags;
             }
         }
+        self.index_still_holds(held);
     }
 
     /// [`MaildirFolder::update_modseqs`] for a refresh: a folder this
@@ -126,6 +128,7 @@ impl MaildirFolder {
         let valid = self.read_modseqs()?;
         let mut lines = given;
         if self.messages.iter().any(Self::needs_modseq) {
+            let held = self.index_holds();
             let msgs = Arc::make_mut(&mut self.messages);
             for m in msgs.iter_mut().filter(|m| Self::needs_modseq(m)) {
                 // A listing older than the log's last line for the message
@@ -141,6 +144,7 @@ impl MaildirFolder {
                     flags: m.flags,
                 });
             }
+            self.index_still_holds(held);
         }
         if valid && !compact {
             let fs = self.fs().clone();
