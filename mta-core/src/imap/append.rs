@@ -120,7 +120,7 @@ impl MaildirAppend {
                 .open_folder(&folder_name)
                 .map_err(super::mailboxes::err)
                 .and_then(|mut folder| {
-                    let f: Flags = super::mailboxes::to_store(&flags, &mut folder)
+                    let f: Flags = super::flags::to_store(&flags, &mut folder)
                         .map_err(super::mailboxes::err)?;
                     Ok((folder, f))
                 });

@@ -1,20 +1,22 @@
 //! One user's mailboxes for one IMAP session.
 
 use bytes::Bytes;
-use imap_proto::message::{FlagSet, MessageList, MessageState};
+use imap_proto::message::{MessageList, MessageState};
 use imap_proto::server::SelectInfo;
 use imap_proto::tokio::{
     AppendSink, BackendError, BackendResult, Change, CopyInfo, MailboxInfo, MailboxStatus,
     Mailboxes, MessageMeta, StoreOutcome,
 };
 use imap_proto::types::{Atom, Flag, MailboxAttribute, StoreKind};
-use maildir::{Flag as MdFlag, FlagOp, Flags, Folder, Keywords, Store};
-use std::collections::{HashMap, HashSet};
+use maildir::{Flag as MdFlag, FlagOp, Folder, Store};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Semaphore;
 
 use super::append::{Job, MaildirAppend};
+use super::flags::{FORWARDED, SharedFlags, to_imap, to_store};
+use super::messages::{BufferPool, VirtualSizes};
 
 /// The mailboxes of one logged-in user, for one session.
 #[derive(Debug, Clone)]
@@ -61,67 +63,6 @@ struct Selected {
     recent: HashSet<u32>,
 }
 
-/// Most sizes [`VirtualSizes`] keeps before it starts over.
-const VSIZE_CACHE: usize = 100_000;
-
-/// RFC822.SIZE of messages whose file name has no `,W=`, counted once by
-/// reading them (RFC 9051 section 2.3.4: the server "often stores it for
-/// later use"), by base name.
-#[derive(Debug, Default)]
-pub(crate) struct VirtualSizes(HashMap<String, u64>);
-
-impl VirtualSizes {
-    /// The size of message `uid` of `folder` with every line ending
-    /// counted as CRLF, as BODY[] serves it (see [`crlf`]): the `,W=` of
-    /// its name, or counted from its bytes. The stored size if it cannot
-    /// be read (it is gone).
-    fn of(&mut self, folder: &mut Folder, uid: u32) -> u64 {
-        let Some(m) = folder.message(uid) else {
-            return 0;
-        };
-        if let Some(v) = m.virtual_size() {
-            return v;
-        }
-        if let Some(&v) = self.0.get(m.base()) {
-            return v;
-        }
-        let (base, stored) = (m.base().to_owned(), m.size());
-        let Some(v) = folder
-            .open_message(uid)
-            .ok()
-            .and_then(|r| crlf_size(r).ok())
-        else {
-            return stored;
-        };
-        if self.0.len() >= VSIZE_CACHE {
-            self.0.clear();
-        }
-        self.0.insert(base, v);
-        v
-    }
-}
-
-/// The size of a message once each bare LF is sent as CRLF.
-fn crlf_size(mut r: impl std::io::Read) -> std::io::Result<u64> {
-    let mut buf = vec![0u8; 64 * 1024];
-    let (mut size, mut prev) = (0u64, 0u8);
-    loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => return Ok(size),
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        for &b in buf.get(..n).unwrap_or_default() {
-            if b == b'\n' && prev != b'\r' {
-                size += 1;
-            }
-            size += 1;
-            prev = b;
-        }
-    }
-}
-
 pub(crate) fn err(e: maildir::Error) -> BackendError {
     use maildir::Error as E;
     match e {
@@ -145,107 +86,6 @@ fn special_use(name: &str) -> Option<MailboxAttribute> {
         "Archive" => MailboxAttribute::Archive,
         _ => return None,
     })
-}
-
-const FORWARDED: &str = "$Forwarded";
-
-/// Store flags to IMAP flags.
-fn to_imap(flags: Flags, keywords: &Keywords) -> Vec<Flag> {
-    let mut out = Vec::new();
-    for (f, imap) in [
-        (MdFlag::Replied, Flag::Answered),
-        (MdFlag::Flagged, Flag::Flagged),
-        (MdFlag::Trashed, Flag::Deleted),
-        (MdFlag::Seen, Flag::Seen),
-        (MdFlag::Draft, Flag::Draft),
-    ] {
-        if flags.contains(f) {
-            out.push(imap);
-        }
-    }
-    if flags.contains(MdFlag::Passed)
-        && let Ok(a) = Atom::new(FORWARDED)
-    {
-        out.push(Flag::Keyword(a));
-    }
-    for i in flags.keywords() {
-        if let Some(a) = keywords.name(i).and_then(|n| Atom::new(n).ok()) {
-            out.push(Flag::Keyword(a));
-        }
-    }
-    out
-}
-
-/// Store flags to IMAP flags, made once for each distinct set of flags
-/// of a folder and shared by the messages that have it (a big folder has
-/// a few distinct sets: SELECT then makes no list of flags per message).
-struct SharedFlags<'a> {
-    keywords: &'a Keywords,
-    /// The sets made so far with their numbers in the list.
-    made: Vec<(Flags, u32)>,
-    /// The index in `made` of the last set found, tried first.
-    last: usize,
-    /// Past this many distinct sets, sets are made for each message (the
-    /// search among them would cost more than making them).
-    max: usize,
-}
-
-impl<'a> SharedFlags<'a> {
-    fn new(keywords: &'a Keywords) -> Self {
-        SharedFlags {
-            keywords,
-            made: Vec::new(),
-            last: 0,
-            max: 64,
-        }
-    }
-
-    /// The number in `list` of the set `flags` stands for, added to it
-    /// if need be.
-    fn of(&mut self, flags: Flags, list: &mut MessageList) -> u32 {
-        if let Some(&(f, set)) = self.made.get(self.last)
-            && f == flags
-        {
-            return set;
-        }
-        if let Some(i) = self.made.iter().position(|(f, _)| *f == flags)
-            && let Some(&(_, set)) = self.made.get(i)
-        {
-            self.last = i;
-            return set;
-        }
-        let set = list.add_flag_set(FlagSet::from(to_imap(flags, self.keywords)));
-        if self.made.len() < self.max {
-            self.made.push((flags, set));
-            self.last = self.made.len() - 1;
-        }
-        set
-    }
-}
-
-/// IMAP flags to store flags, giving new keywords a letter.
-pub(crate) fn to_store(flags: &[Flag], folder: &mut Folder) -> maildir::Result<Flags> {
-    let mut out = Flags::empty();
-    for f in flags {
-        match f {
-            Flag::Answered => out.insert(MdFlag::Replied),
-            Flag::Flagged => out.insert(MdFlag::Flagged),
-            Flag::Deleted => out.insert(MdFlag::Trashed),
-            Flag::Seen => out.insert(MdFlag::Seen),
-            Flag::Draft => out.insert(MdFlag::Draft),
-            Flag::Keyword(k) if k.as_str().eq_ignore_ascii_case(FORWARDED) => {
-                out.insert(MdFlag::Passed)
-            }
-            Flag::Keyword(k) => {
-                if let Some(i) = folder.keyword_index(k.as_str(), true)? {
-                    out.insert_keyword(i);
-                }
-            }
-            // Unknown system flags cannot be stored (not in PERMANENTFLAGS).
-            Flag::Extension(_) => {}
-        }
-    }
-    Ok(out)
 }
 
 fn unix(t: SystemTime) -> i64 {
@@ -348,71 +188,11 @@ fn state_of(sel: &Selected, uid: u32) -> Option<MessageState> {
     })
 }
 
-/// The most octets of buffers a session keeps for reading messages into.
-const POOL_OCTETS: usize = 512 * 1024;
-
-/// Buffers that messages are read into, each given back when the last
-/// `Bytes` of its message is dropped (the response has gone out): a FETCH
-/// of many bodies reuses a few buffers rather than allocating one per
-/// message, and freeing them in bursts (which makes the allocator return
-/// the memory to the system and fault it in again, a fifth of the time of
-/// a FETCH BODY[] of 200 messages of 50 KB).
-#[derive(Debug, Clone, Default)]
-struct BufferPool(Arc<Mutex<Vec<Vec<u8>>>>);
-
-impl BufferPool {
-    fn take(&self) -> Vec<u8> {
-        self.0
-            .lock()
-            .ok()
-            .and_then(|mut p| p.pop())
-            .unwrap_or_default()
-    }
-
-    fn give_back(&self, mut buf: Vec<u8>) {
-        let Ok(mut pool) = self.0.lock() else {
-            return;
-        };
-        let held: usize = pool.iter().map(Vec::capacity).sum();
-        if held + buf.capacity() <= POOL_OCTETS {
-            buf.clear();
-            pool.push(buf);
-        }
-    }
-
-    fn clear(&self) {
-        if let Ok(mut pool) = self.0.lock() {
-            *pool = Vec::new();
-        }
-    }
-}
-
-/// A message read into a buffer of a [`BufferPool`].
-struct Pooled {
-    buf: Vec<u8>,
-    pool: BufferPool,
-}
-
-impl AsRef<[u8]> for Pooled {
-    fn as_ref(&self) -> &[u8] {
-        &self.buf
-    }
-}
-
-impl Drop for Pooled {
-    fn drop(&mut self) {
-        self.pool.give_back(std::mem::take(&mut self.buf));
-    }
-}
-
 fn read_one(sel: &mut Selected, pool: &BufferPool, uid: u32) -> BackendResult<Option<Bytes>> {
     // With CRLF line ends, as IMAP sends them (RFC 3501 section 2.2).
     let mut buf = pool.take();
     match sel.folder.read_message_crlf_into(uid, &mut buf) {
-        Ok(()) => Ok(Some(Bytes::from_owner(Pooled {
-            buf,
-            pool: pool.clone(),
-        }))),
+        Ok(()) => Ok(Some(pool.bytes(buf))),
         Err(maildir::Error::NoSuchMessage(_)) => Ok(None),
         Err(maildir::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             Ok(None)
@@ -867,72 +647,5 @@ impl Mailboxes for MaildirMailboxes {
             }
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use imap_proto::message::MailboxView;
-
-    #[test]
-    fn shared_flags_are_made_once_per_distinct_set() {
-        let kw = Keywords::parse("0 $Junk\n");
-        let mut shared = SharedFlags::new(&kw);
-        let mut list = MessageList::default();
-        let mut seen = Flags::empty();
-        seen.insert(MdFlag::Seen);
-        let mut junk = seen;
-        junk.insert_keyword(0);
-        for (uid, f) in [seen, Flags::empty(), junk, seen, junk]
-            .into_iter()
-            .enumerate()
-        {
-            let set = shared.of(f, &mut list);
-            list.push(uid as u32 + 1, set, false);
-        }
-        assert_eq!(shared.made.len(), 3);
-        let v = MailboxView::from_list(list);
-        assert_eq!(v.flags(0), Some(&[Flag::Seen][..]));
-        assert_eq!(v.flags(1), Some(&[][..]));
-        let junk_flags = [Flag::Seen, Flag::Keyword(Atom::new("$Junk").unwrap())];
-        assert_eq!(v.flags(2), Some(&junk_flags[..]));
-        assert_eq!(v.flags(3), Some(&[Flag::Seen][..]));
-        assert_eq!(v.flags(4), Some(&junk_flags[..]));
-        // The same set again is the same list, not a new one.
-        let (a, b) = (v.flag_set(0).unwrap(), v.flag_set(3).unwrap());
-        assert!(std::ptr::eq(a.as_slice(), b.as_slice()));
-    }
-
-    #[test]
-    fn shared_flags_hold_a_bounded_number_of_sets() {
-        let kw = Keywords::default();
-        let mut shared = SharedFlags::new(&kw);
-        shared.max = 2;
-        let mut list = MessageList::default();
-        let all = [
-            MdFlag::Seen,
-            MdFlag::Flagged,
-            MdFlag::Draft,
-            MdFlag::Replied,
-        ];
-        for round in 0..2u32 {
-            for (i, f) in all.into_iter().enumerate() {
-                let mut flags = Flags::empty();
-                flags.insert(f);
-                let set = shared.of(flags, &mut list);
-                list.push(round * 10 + i as u32 + 1, set, false);
-            }
-        }
-        assert_eq!(shared.made.len(), 2);
-        // Past the bound a set is still right, only not shared.
-        let v = MailboxView::from_list(list);
-        for round in 0..2usize {
-            for (i, f) in all.into_iter().enumerate() {
-                let mut flags = Flags::empty();
-                flags.insert(f);
-                assert_eq!(v.flags(round * 4 + i), Some(&to_imap(flags, &kw)[..]));
-            }
-        }
     }
 }

@@ -33,7 +33,9 @@
 //!   connection its client's address with [`MaildirBackend::for_client`].
 
 mod append;
+mod flags;
 mod mailboxes;
+mod messages;
 
 pub use mailboxes::MaildirMailboxes;
 
