@@ -36,7 +36,7 @@ use crate::maildir::{MailEntry, Maildir, Subdir, TMP_MAX_AGE};
 use crate::modseq::ModSeqLog;
 use crate::name;
 use crate::snapshot::{Changes, Location, MessageInfo, SnapshotCache};
-use crate::uidlist::{ListState, UidList, UidListFile, entry_line};
+use crate::uidlist::{ListState, UidListFile};
 
 /// A directory modified less than this before it was listed is listed
 /// again at the next refresh (see the module documentation).
@@ -514,97 +514,6 @@ impl MaildirFolder {
         self.update_modseqs_if_writable()?;
         self.maybe_compact()?;
         Ok(changes)
-    }
-
-    /// Gives UIDs to the bases that have none, under the folder lock. If the
-    /// UID list is missing or corrupt, builds a new one (new UIDVALIDITY)
-    /// for every message present.
-    fn ensure_uids(&mut self, wanted: Vec<(String, String)>) -> Result<()> {
-        let lock = FolderLock::acquire(self.fs(), self.md.path())?;
-        self.uidfile.refresh(self.md.file_system())?;
-        self.uidfile.load(self.md.file_system())?;
-        let mut rewrite = self.uidfile.partial_tail || self.uidfile.list.from_v1;
-        let mut todo = wanted;
-        if self.uidfile.state != ListState::Valid {
-            let previous = [Some(self.validity), self.uidfile.salvaged_validity]
-                .into_iter()
-                .flatten()
-                .filter(|v| *v != 0)
-                .max();
-            self.uidfile.list = Arc::new(UidList::new(previous));
-            rewrite = true;
-            for e in self.md.list()? {
-                todo.push((e.base().to_owned(), e.name));
-            }
-        }
-        todo.retain(|(b, _)| self.uidfile.list.uid_of(b).is_none());
-        todo.sort_by(|a, b| name::delivery_order_key(&a.0).cmp(&name::delivery_order_key(&b.0)));
-        todo.dedup_by(|a, b| a.0 == b.0);
-        if todo.is_empty() && !rewrite {
-            lock.release();
-            return Ok(());
-        }
-        let mut text = String::new();
-        let list = Arc::make_mut(&mut self.uidfile.list);
-        for (_, file_name) in todo {
-            let uid = list.next_uid;
-            list.push(uid, file_name, String::new());
-            if let Some(e) = list.entries.get(&uid) {
-                text.push_str(&entry_line(uid, e));
-            }
-        }
-        let tmp = self.md.path().join("tmp");
-        let result = if rewrite {
-            self.uidfile
-                .rewrite(self.md.file_system(), &tmp, self.md.path())
-        } else {
-            self.uidfile.append(self.md.file_system(), &text)
-        };
-        lock.release();
-        result
-    }
-
-    /// Rewrites the UID list without the lines of expunged messages when
-    /// they pile up. Lines at or above the UIDNEXT we knew before the
-    /// listing may belong to messages delivered since; they are kept.
-    fn maybe_compact(&mut self) -> Result<()> {
-        let live = self.messages.len();
-        let total = self.uidfile.list.entries.len();
-        let stale = total.saturating_sub(live);
-        if stale < COMPACT_MIN_STALE || stale <= live {
-            return Ok(());
-        }
-        let horizon = self.messages.last().map_or(0, |m| m.uid);
-        let lock = FolderLock::acquire(self.fs(), self.md.path())?;
-        self.uidfile.refresh(self.md.file_system())?;
-        if self.uidfile.state != ListState::Valid || self.uidfile.list.validity != self.validity {
-            lock.release();
-            return Ok(());
-        }
-        let drop: Vec<u32> = self
-            .uidfile
-            .list
-            .entries
-            .keys()
-            .copied()
-            .filter(|uid| *uid <= horizon && self.index_of(*uid).is_none())
-            .collect();
-        let list = Arc::make_mut(&mut self.uidfile.list);
-        for uid in drop {
-            list.remove(uid);
-        }
-        // Write the current names, so the list stays a good guess.
-        for m in self.messages.iter() {
-            if let (Some(e), Location::Maildir(me)) = (list.entries.get_mut(&m.uid), &m.location) {
-                e.name.clone_from(&me.name);
-            }
-        }
-        let tmp = self.md.path().join("tmp");
-        let result = self
-            .uidfile
-            .rewrite(self.md.file_system(), &tmp, self.md.path());
-        lock.release();
-        result
     }
 
     /// Opens a message; if it was renamed by someone else meanwhile,
