@@ -149,9 +149,19 @@ fn open_store(
 ) -> maildir::Result<Store> {
     let store = Store::open(spec, user, home.as_deref())?.with_snapshot_cache(snapshots);
     for name in SPECIAL_FOLDERS {
-        if !store.folder_exists(name)? {
-            store.create_folder(name)?;
-            store.subscribe(name)?;
+        let made = store.folder_exists(name).and_then(|there| {
+            if there {
+                Ok(())
+            } else {
+                store.create_folder(name)
+            }
+        });
+        match made {
+            Ok(()) => store.subscribe(name)?,
+            // An mbox location of one file (`mbox:/var/mail/%u`) holds
+            // INBOX alone: there is nowhere to make the others.
+            Err(maildir::Error::Unsupported(_)) => break,
+            Err(e) => return Err(e),
         }
     }
     Ok(store)
