@@ -6,19 +6,13 @@
 //! rename by another mail reader getting new mod-sequences, and the
 //! mod-sequences kept across a server restart.
 
+mod support;
+
 use maildir::Store;
-use mta_core::imap::{MaildirBackend, run};
-use mta_core::passwd::PasswdFile;
 use std::path::Path;
 
 async fn start(dir: &Path) -> u16 {
-    let loc = format!("maildir:{}/%u/Maildir", dir.display());
-    let users = PasswdFile::parse("alice:{PLAIN}wonderland\n").unwrap();
-    let backend = MaildirBackend::new(users, &loc);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(run(listener, backend));
-    port
+    support::alice_imap(&format!("maildir:{}/%u/Maildir", dir.display())).await
 }
 
 fn deliver(dir: &Path) {
@@ -191,23 +185,6 @@ C.logout()
 print('restart ok')
 "#;
 
-async fn python(args: Vec<String>, script: &str) -> String {
-    let out = tokio::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
 fn line<'a>(out: &'a str, key: &str) -> &'a str {
     out.lines()
         .find_map(|l| l.strip_prefix(key))
@@ -216,16 +193,16 @@ fn line<'a>(out: &'a str, key: &str) -> &'a str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn condstore_with_two_sessions_and_a_restart() {
-    if !python_found() {
+    if !support::python() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     deliver(dir.path());
     let maildir = dir.path().join("alice/Maildir").display().to_string();
     let port = start(dir.path()).await;
-    let out = python(
+    let out = support::run_python(
+        format!("{PRELUDE}{SESSIONS}"),
         vec![port.to_string(), maildir.clone()],
-        &format!("{PRELUDE}{SESSIONS}"),
     )
     .await;
     assert!(out.contains("sessions ok"), "{out}");
@@ -234,23 +211,11 @@ async fn condstore_with_two_sessions_and_a_restart() {
 
     // Another server on the same Maildirs: the same mod-sequences.
     let port = start(dir.path()).await;
-    let out = python(
+    let out = support::run_python(
+        format!("{PRELUDE}{RESTART}"),
         vec![port.to_string(), maildir, highest],
-        &format!("{PRELUDE}{RESTART}"),
     )
     .await;
     assert!(out.contains("restart ok"), "{out}");
     assert_eq!(line(&out, "modseqs "), modseqs);
-}
-
-fn python_found() -> bool {
-    let found = std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !found {
-        assert!(std::env::var("CI").is_err(), "python3 is required under CI");
-        eprintln!("skipping: python3 not found");
-    }
-    found
 }

@@ -5,20 +5,10 @@
 //! IMAP4rev1 session, messages it APPENDs to its selected mailbox are
 //! `\Recent` (RFC 3501 section 2.3.2).
 
-use maildir::Store;
-use mta_core::imap::{MaildirBackend, run};
-use mta_core::passwd::PasswdFile;
-use std::path::Path;
-use std::process::Command;
+mod support;
 
-fn python() -> bool {
-    let found = Command::new("python3").arg("--version").output().is_ok();
-    if !found {
-        assert!(std::env::var("CI").is_err(), "python3 is required under CI");
-        eprintln!("skipping: python3 not found");
-    }
-    found
-}
+use maildir::Store;
+use std::path::Path;
 
 async fn start(dir: &Path) -> u16 {
     let loc = format!("maildir:{}/%u/Maildir", dir.display());
@@ -34,27 +24,7 @@ async fn start(dir: &Path) -> u16 {
     for sub in ["cur", "new", "tmp"] {
         std::fs::create_dir_all(dir.join("alice/Maildir/.Parent.Child").join(sub)).unwrap();
     }
-    let users = PasswdFile::parse("alice:{PLAIN}wonderland\n").unwrap();
-    let backend = MaildirBackend::new(users, &loc);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(run(listener, backend));
-    port
-}
-
-async fn python_ok(script: &str, port: u16) -> String {
-    let out = tokio::process::Command::new("python3")
-        .args(["-c", script, &port.to_string()])
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    support::alice_imap(&loc).await
 }
 
 const PRELUDE: &str = r#"
@@ -130,12 +100,12 @@ print('rev2 ok')
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imap4rev2_after_enable() {
-    if !python() {
+    if !support::python() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let port = start(dir.path()).await;
-    let out = python_ok(&format!("{PRELUDE}{REV2}"), port).await;
+    let out = support::run_python(format!("{PRELUDE}{REV2}"), vec![port.to_string()]).await;
     assert!(out.contains("rev2 ok"), "{out}");
 }
 
@@ -164,11 +134,11 @@ print('rev1 ok')
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imap4rev1_recent_and_appends() {
-    if !python() {
+    if !support::python() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let port = start(dir.path()).await;
-    let out = python_ok(&format!("{PRELUDE}{REV1}"), port).await;
+    let out = support::run_python(format!("{PRELUDE}{REV1}"), vec![port.to_string()]).await;
     assert!(out.contains("rev1 ok"), "{out}");
 }
