@@ -48,6 +48,10 @@ use crate::error::{Error, Result};
 use crate::flags::Flags;
 use crate::fs::SharedFs;
 
+mod mark;
+
+pub(crate) use mark::LogMark;
+
 /// The log's file name inside a folder.
 pub(crate) const MODSEQ_NAME: &str = "missive-modseq";
 
@@ -186,6 +190,9 @@ pub(crate) struct ModSeqLog {
     pub highest: u64,
     /// Lines in the file, for the compaction rule.
     pub count: usize,
+    /// The state was taken from the snapshot index ([`ModSeqLog::adopt`])
+    /// and the file not looked at since.
+    adopted: bool,
 }
 
 /// What [`ModSeqLog::refresh`] found.
@@ -211,17 +218,20 @@ impl ModSeqLog {
             validity: 0,
             highest: FIRST_HIGHEST,
             count: 0,
+            adopted: false,
         }
     }
 
-    /// True once the file was read (and is still held).
+    /// True once the file was read (and is still held), and looked at
+    /// since a state taken from the snapshot index.
     pub fn is_read(&self) -> bool {
-        self.handle.is_some()
+        self.handle.is_some() && !self.adopted
     }
 
     /// Reads what changed in the file since the last call: cheap (one
     /// `stat`) when nothing did.
     pub fn refresh(&mut self, fs: &SharedFs, validity: u32) -> Result<Found> {
+        self.adopted = false;
         let meta = match fs.metadata(&self.path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -302,6 +312,7 @@ impl ModSeqLog {
         self.seen_len = 0;
         self.validity = 0;
         self.count = 0;
+        self.adopted = false;
     }
 
     /// The next mod-sequence to give; call with the folder lock held,

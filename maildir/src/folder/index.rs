@@ -10,31 +10,46 @@
 //! stamps of `new/` and `cur/` (inode and mtime at the last listing, and
 //! whether the mtime was too recent to be trusted, see [`MTIME_SLACK`]),
 //! and per message its UID, subdirectory, file name, flags, size, `,W=`
-//! size and internal date.
+//! size, internal date, mod-sequence and the flags that mod-sequence was
+//! given for; and where the read of the mod-sequence log (`missive-modseq`,
+//! [`crate::modseq`]) stood when the messages had those mod-sequences:
+//! the log's device and inode, the octets read, its length then, its
+//! UIDVALIDITY, the highest mod-sequence, its line count and the first and
+//! last (up to) 64 octets read.
 //!
 //! While the UID list still has the recorded stamp it is the file the
 //! index was made with (it is only ever appended to or replaced by a
 //! rename), so it is not read at all: its lines are read when a listing
 //! finds a name the snapshot does not hold (not for renames), when UIDs
-//! are given, or when the file changes.
+//! are given, or when the file changes. The mod-sequence log is treated
+//! alike: while it is the file that was read (same inode, at least as
+//! long, the same octets at both ends of what was read), only what was
+//! appended since is read, and nothing when its length is unchanged;
+//! otherwise it is read whole, as without an index.
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //!
 //! Integers little-endian:
 //!
 //! ```text
 //! "MsvIndex" | version u32 | total length u64 | UIDVALIDITY u32
 //! | GUID length u16, GUID | UID list stamp | stamp of new/ | stamp of cur/
+//! | log mark
 //! | count u32
 //! | count x (uid u32 | subdir u8 | flags u64 | size u64 | has ,W= u8
 //!            | ,W= u64 | date seconds i64 | date nanoseconds u32
-//!            | name length u16 | name)
+//!            | modseq u64 | modseq flags u64 | name length u16 | name)
 //! | checksum u64 of everything before it
 //! ```
 //!
 //! A directory's stamp is `seen u8 | dirty u8 | inode u64 | mtime seconds
 //! i64 | mtime nanoseconds i64`; the UID list's is `known u8 | inode u64 |
-//! size u64 | mtime seconds i64 | mtime nanoseconds i64 | UIDNEXT u32`.
+//! size u64 | mtime seconds i64 | mtime nanoseconds i64 | UIDNEXT u32`;
+//! the log mark is `known u8 | device u64 | inode u64 | octets read u64 |
+//! length u64 | UIDVALIDITY u32 | highest u64 | lines u64 | head length
+//! u8, head | tail length u8, tail`. Version 1 had no log mark and no
+//! mod-sequences per message; such a file is ignored like any other
+//! version.
 //!
 //! Whatever a snapshot carries per message must be in the file: a field
 //! added to [`MessageInfo`] is written and read here, with [`VERSION`]
@@ -68,16 +83,19 @@
 //! taken: every file, whoever writes it last, describes one snapshot and
 //! the stamps it was taken at, and an old one is only a stale one.
 
-use std::io::Read;
 use std::sync::{Arc, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{DirStamp, MaildirFolder};
-use crate::flags::Flags;
-use crate::maildir::{MailEntry, Maildir, Subdir};
+use crate::maildir::Maildir;
 use crate::name;
-use crate::snapshot::{Location, MessageInfo};
+use crate::snapshot::MessageInfo;
 use crate::uidlist::{ListState, UidList};
+
+mod format;
+
+#[cfg(test)]
+use format::{Checksum, Index, VERSION, checksum, decode};
+use format::{Head, UidListStamp, decode_from, encode};
 
 #[cfg(doc)]
 use super::MTIME_SLACK;
@@ -108,13 +126,6 @@ fn min_messages() -> usize {
 
 /// A bigger file is not read (about 5 million messages).
 const MAX_INDEX_BYTES: u64 = 1 << 30;
-
-const MAGIC: &[u8; 8] = b"MsvIndex";
-const VERSION: u32 = 1;
-/// Magic, version, length, UIDVALIDITY.
-const HEADER_LEN: usize = 8 + 4 + 8 + 4;
-/// A message record without its name.
-const RECORD_FIXED: usize = 4 + 1 + 8 + 8 + 1 + 8 + 8 + 4 + 2;
 
 /// What a handle knows of the folder's index file.
 #[derive(Debug, Clone, Default)]
@@ -208,8 +219,24 @@ impl MaildirFolder {
         {
             return folder;
         }
-        folder.new_count = ix.messages.iter().filter(|m| m.is_new()).count();
-        folder.messages = Arc::new(ix.messages);
+        let mut messages = ix.messages;
+        // The mod-sequences stand with the log read up to the mark: from
+        // another log (or none) they are not used, the log is read whole.
+        let mark = ix.log.as_ref().filter(|mark| mark.validity == ix.validity);
+        if let Some(mark) = mark {
+            // Whatever became of the log, no mod-sequence above this one
+            // was given: HIGHESTMODSEQ does not go back even if the log
+            // is lost.
+            folder.modseqs.highest = folder.modseqs.highest.max(mark.highest);
+        }
+        if !mark.is_some_and(|mark| folder.modseqs.adopt(&fs, mark)) {
+            for m in &mut messages {
+                m.modseq = 0;
+                m.modseq_flags = crate::flags::Flags::empty();
+            }
+        }
+        folder.new_count = messages.iter().filter(|m| m.is_new()).count();
+        folder.messages = Arc::new(messages);
         folder.new_stamp = ix.new_stamp;
         folder.cur_stamp = ix.cur_stamp;
         folder.validity = ix.validity;
@@ -224,9 +251,10 @@ impl MaildirFolder {
         self.index.holds(self)
     }
 
-    /// The snapshot changed only in what the index does not record (the
-    /// mod-sequences, kept in missive-modseq): if the file held it before
-    /// (`held`), it still does, and is not written again.
+    /// The snapshot changed only in its mod-sequences, read from or given
+    /// to missive-modseq: if the file held it before (`held`), it still
+    /// does, and is not written again (the lines are in the log past the
+    /// index's mark, and are read from there at the next start).
     pub(super) fn index_still_holds(&mut self, held: bool) {
         if held {
             let mut state = std::mem::take(&mut self.index);
@@ -275,6 +303,7 @@ impl MaildirFolder {
                 uid_list: self.uidfile.recorded(),
                 new_stamp: self.new_stamp,
                 cur_stamp: self.cur_stamp,
+                log: self.modseqs.mark(self.validity),
             },
             &self.messages,
         ) else {
@@ -299,428 +328,7 @@ impl MaildirFolder {
     }
 }
 
-/// The UID list file's stamp (inode, size, mtime) when it was read, and
-/// its UIDNEXT then.
-type UidListStamp = ((u64, u64, i64, i64), u32);
-
-/// What an index holds besides the messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Head<'a> {
-    pub validity: u32,
-    /// The UID list's GUID.
-    pub guid: &'a str,
-    pub uid_list: Option<UidListStamp>,
-    pub new_stamp: DirStamp,
-    pub cur_stamp: DirStamp,
-}
-
-/// A decoded index.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) struct Index {
-    pub validity: u32,
-    pub guid: String,
-    pub uid_list: Option<UidListStamp>,
-    pub new_stamp: DirStamp,
-    pub cur_stamp: DirStamp,
-    pub messages: Vec<MessageInfo>,
-}
-
-/// The index file for a snapshot; `None` if a message cannot be written
-/// in it (not a Maildir message, or a name longer than any file system
-/// allows): an index that left it out would hide it.
-pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Option<Vec<u8>> {
-    let Head {
-        validity,
-        guid,
-        uid_list,
-        new_stamp,
-        cur_stamp,
-    } = *head;
-    let guid = guid.as_bytes();
-    let guid_len = u16::try_from(guid.len()).ok()?;
-    let mut out = Vec::with_capacity(HEADER_LEN + 128 + messages.len() * (RECORD_FIXED + 64));
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    // The length, filled in at the end.
-    out.extend_from_slice(&0u64.to_le_bytes());
-    out.extend_from_slice(&validity.to_le_bytes());
-    out.extend_from_slice(&guid_len.to_le_bytes());
-    out.extend_from_slice(guid);
-    let ((ino, len, sec, nsec), next_uid) = uid_list.unwrap_or_default();
-    out.push(u8::from(uid_list.is_some()));
-    out.extend_from_slice(&ino.to_le_bytes());
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&sec.to_le_bytes());
-    out.extend_from_slice(&nsec.to_le_bytes());
-    out.extend_from_slice(&next_uid.to_le_bytes());
-    for s in [new_stamp, cur_stamp] {
-        let (ino, sec, nsec) = s.seen.unwrap_or_default();
-        out.push(u8::from(s.seen.is_some()));
-        out.push(u8::from(s.dirty));
-        out.extend_from_slice(&ino.to_le_bytes());
-        out.extend_from_slice(&sec.to_le_bytes());
-        out.extend_from_slice(&nsec.to_le_bytes());
-    }
-    out.extend_from_slice(&u32::try_from(messages.len()).ok()?.to_le_bytes());
-    for m in messages {
-        let Location::Maildir(e) = &m.location else {
-            return None;
-        };
-        let name_len = u16::try_from(e.name.len()).ok()?;
-        out.extend_from_slice(&m.uid.to_le_bytes());
-        out.push(match e.subdir {
-            Subdir::New => 0,
-            Subdir::Cur => 1,
-        });
-        out.extend_from_slice(&m.flags.to_bits().to_le_bytes());
-        out.extend_from_slice(&m.size.to_le_bytes());
-        out.push(u8::from(m.vsize.is_some()));
-        out.extend_from_slice(&m.vsize.unwrap_or(0).to_le_bytes());
-        let (sec, nsec) = date_parts(m.internal_date);
-        out.extend_from_slice(&sec.to_le_bytes());
-        out.extend_from_slice(&nsec.to_le_bytes());
-        out.extend_from_slice(&name_len.to_le_bytes());
-        out.extend_from_slice(e.name.as_bytes());
-    }
-    let total = (out.len() + 8) as u64;
-    if let Some(l) = out.get_mut(12..20) {
-        l.copy_from_slice(&total.to_le_bytes());
-    }
-    let sum = checksum(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
-    Some(out)
-}
-
-/// Reads an index file; `None` when it is not a whole, intact index of
-/// this version.
 #[cfg(test)]
-pub(super) fn decode(data: &[u8]) -> Option<Index> {
-    decode_from(data, data.len() as u64)
-}
-
-/// Reads an index of `len` bytes from `src` in pieces (no buffer the size
-/// of the file); `None` when it is not a whole, intact index of this
-/// version. What was decoded counts only once the checksum at the end
-/// matches.
-pub(super) fn decode_from(src: impl Read, len: u64) -> Option<Index> {
-    let body_len = len.checked_sub(8)?;
-    let mut r = Reader {
-        src,
-        buf: vec![0; usize::try_from(body_len).ok()?.min(READ_BUF)],
-        pos: 0,
-        end: 0,
-        left: body_len,
-        sum: Checksum::new(body_len),
-    };
-    if r.take(8)? != MAGIC || r.u32()? != VERSION || r.u64()? != len {
-        return None;
-    }
-    let validity = r.u32()?;
-    let guid_len = usize::from(r.u16()?);
-    let guid = std::str::from_utf8(r.take(guid_len)?).ok()?.to_owned();
-    let has_uid_list = r.u8()?;
-    let stamp = (r.u64()?, r.u64()?, r.i64()?, r.i64()?);
-    let next_uid = r.u32()?;
-    let uid_list = match has_uid_list {
-        0 => None,
-        1 => Some((stamp, next_uid)),
-        _ => return None,
-    };
-    let new_stamp = r.stamp()?;
-    let cur_stamp = r.stamp()?;
-    let count = usize::try_from(r.u32()?).ok()?;
-    if count > usize::try_from(body_len).ok()? / RECORD_FIXED {
-        return None;
-    }
-    let mut messages = Vec::with_capacity(count);
-    let mut last_uid = 0u32;
-    for _ in 0..count {
-        let uid = r.u32()?;
-        if uid <= last_uid {
-            return None;
-        }
-        last_uid = uid;
-        let subdir = match r.u8()? {
-            0 => Subdir::New,
-            1 => Subdir::Cur,
-            _ => return None,
-        };
-        let flags = Flags::from_bits(r.u64()?);
-        let size = r.u64()?;
-        let has_vsize = r.u8()?;
-        let vsize = r.u64()?;
-        let vsize = match has_vsize {
-            0 => None,
-            1 => Some(vsize),
-            _ => return None,
-        };
-        let sec = r.i64()?;
-        let nsec = r.u32()?;
-        let internal_date = date_from_parts(sec, nsec)?;
-        let name_len = usize::from(r.u16()?);
-        let file_name = std::str::from_utf8(r.take(name_len)?).ok()?;
-        // Only what a listing could have found: a name that names a file
-        // in new/ or cur/, never a path elsewhere.
-        if file_name.starts_with('.') || file_name.contains(['/', '\0']) {
-            return None;
-        }
-        let entry = MailEntry {
-            subdir,
-            name: file_name.to_owned(),
-        };
-        messages.push(MessageInfo {
-            uid,
-            base: entry.base().to_owned(),
-            flags,
-            size,
-            vsize,
-            internal_date,
-            location: Location::Maildir(entry),
-            // Read from missive-modseq at the first refresh.
-            modseq: 0,
-            modseq_flags: crate::flags::Flags::empty(),
-        });
-    }
-    if !r.finish() {
-        return None;
-    }
-    Some(Index {
-        validity,
-        guid,
-        uid_list,
-        new_stamp,
-        cur_stamp,
-        messages,
-    })
-}
-
-/// Seconds (negative before 1970) and nanoseconds since the epoch.
-fn date_parts(t: SystemTime) -> (i64, u32) {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => (
-            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            d.subsec_nanos(),
-        ),
-        Err(e) => {
-            let d = e.duration();
-            // -d = -(s + n) = -(s + 1) + (1e9 - n) nanoseconds.
-            let s = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
-            match d.subsec_nanos() {
-                0 => (-s, 0),
-                n => (-s - 1, 1_000_000_000 - n),
-            }
-        }
-    }
-}
-
-fn date_from_parts(sec: i64, nsec: u32) -> Option<SystemTime> {
-    if nsec >= 1_000_000_000 {
-        return None;
-    }
-    let whole = if sec >= 0 {
-        UNIX_EPOCH.checked_add(Duration::from_secs(sec.unsigned_abs()))?
-    } else {
-        UNIX_EPOCH.checked_sub(Duration::from_secs(sec.unsigned_abs()))?
-    };
-    whole.checked_add(Duration::from_nanos(u64::from(nsec)))
-}
-
-/// A 64-bit checksum against a torn or damaged file (not against anyone
-/// who means harm: the file only saves work, and every name it holds is
-/// checked as a listing would be). Eight bytes a step, so it costs well
-/// under a millisecond for a 100,000-message index.
-fn checksum(data: &[u8]) -> u64 {
-    let mut sum = Checksum::new(data.len() as u64);
-    sum.update(data);
-    sum.finish()
-}
-
-/// [`checksum`] of bytes given in pieces.
-struct Checksum {
-    h: u64,
-    /// The start of a word the next piece completes.
-    pending: [u8; 8],
-    pending_len: usize,
-}
-
-impl Checksum {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
-
-    /// For `len` bytes in all.
-    fn new(len: u64) -> Checksum {
-        Checksum {
-            h: Checksum::K ^ len,
-            pending: [0; 8],
-            pending_len: 0,
-        }
-    }
-
-    fn word(&mut self, w: [u8; 8]) {
-        self.h = (self.h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(Checksum::K);
-    }
-
-    fn update(&mut self, mut data: &[u8]) {
-        if self.pending_len > 0 {
-            let n = (8 - self.pending_len).min(data.len());
-            let (head, rest) = data.split_at(n);
-            if let Some(dst) = self.pending.get_mut(self.pending_len..self.pending_len + n) {
-                dst.copy_from_slice(head);
-            }
-            self.pending_len += n;
-            data = rest;
-            if self.pending_len < 8 {
-                return;
-            }
-            self.word(self.pending);
-            self.pending_len = 0;
-        }
-        let mut words = data.chunks_exact(8);
-        for w in &mut words {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(w);
-            self.word(b);
-        }
-        let rest = words.remainder();
-        if let Some(dst) = self.pending.get_mut(..rest.len()) {
-            dst.copy_from_slice(rest);
-        }
-        self.pending_len = rest.len();
-    }
-
-    fn finish(mut self) -> u64 {
-        let mut last = [0u8; 8];
-        if let (Some(dst), Some(src)) = (
-            last.get_mut(..self.pending_len),
-            self.pending.get(..self.pending_len),
-        ) {
-            dst.copy_from_slice(src);
-        }
-        self.word(last);
-        // Final mixing, so that every input bit reaches every output bit.
-        let mut h = self.h;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-}
-
-/// The most read at once: more than any one field (a name or the GUID,
-/// at most 65,535 bytes).
-const READ_BUF: usize = 256 * 1024;
-
-/// Reads the body of an index (all but the checksum) through a small
-/// buffer, summing the bytes as they come.
-struct Reader<R> {
-    src: R,
-    buf: Vec<u8>,
-    pos: usize,
-    end: usize,
-    /// Bytes of the body not yet read from `src`.
-    left: u64,
-    sum: Checksum,
-}
-
-impl<R: Read> Reader<R> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        if self.end - self.pos < n {
-            self.fill(n)?;
-        }
-        let end = self.pos.checked_add(n)?;
-        let s = self.buf.get(self.pos..end)?;
-        self.pos = end;
-        Some(s)
-    }
-
-    /// Makes at least `n` unread bytes of the body be in the buffer.
-    fn fill(&mut self, n: usize) -> Option<()> {
-        if n > self.buf.len() {
-            return None;
-        }
-        self.buf.copy_within(self.pos..self.end, 0);
-        self.end -= self.pos;
-        self.pos = 0;
-        while self.end < n {
-            let room = self.buf.len() - self.end;
-            let want = room.min(usize::try_from(self.left).unwrap_or(usize::MAX));
-            let dst = self.buf.get_mut(self.end..self.end + want)?;
-            let got = match self.src.read(dst) {
-                // The body ended, or the file is shorter than it says.
-                Ok(0) => return None,
-                Ok(got) => got,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => return None,
-            };
-            self.sum.update(dst.get(..got)?);
-            self.end += got;
-            self.left -= got as u64;
-        }
-        Some(())
-    }
-
-    /// True when the whole body was taken and the checksum after it (the
-    /// file's last bytes) is the one of the body.
-    fn finish(mut self) -> bool {
-        if self.pos != self.end || self.left != 0 {
-            return false;
-        }
-        let mut stored = [0u8; 8];
-        if self.src.read_exact(&mut stored).is_err() {
-            return false;
-        }
-        // Nothing after it.
-        let mut more = [0u8; 1];
-        if !matches!(self.src.read(&mut more), Ok(0)) {
-            return false;
-        }
-        self.sum.finish() == u64::from_le_bytes(stored)
-    }
-
-    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
-        self.take(N)?.try_into().ok()
-    }
-
-    fn u8(&mut self) -> Option<u8> {
-        let [b] = self.array()?;
-        Some(b)
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        Some(u16::from_le_bytes(self.array()?))
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.array()?))
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.array()?))
-    }
-
-    fn i64(&mut self) -> Option<i64> {
-        Some(i64::from_le_bytes(self.array()?))
-    }
-
-    fn stamp(&mut self) -> Option<DirStamp> {
-        let seen = self.u8()?;
-        let dirty = self.u8()?;
-        let ino = self.u64()?;
-        let sec = self.i64()?;
-        let nsec = self.i64()?;
-        let seen = match seen {
-            0 => None,
-            1 => Some((ino, sec, nsec)),
-            _ => return None,
-        };
-        let dirty = match dirty {
-            0 => false,
-            1 => true,
-            _ => return None,
-        };
-        Some(DirStamp { seen, dirty })
-    }
-}
-
+mod log_tests;
 #[cfg(test)]
 mod tests;

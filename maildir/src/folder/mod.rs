@@ -358,7 +358,8 @@ impl MaildirFolder {
         let scan_cur = self.cur_stamp.needs_scan(cur_now);
         if !scan_new && !scan_cur && self.uidfile.state == ListState::Valid {
             if !self.modseqs.is_read() {
-                // A snapshot that came without its mod-sequences.
+                // A snapshot that came without its mod-sequences, or with
+                // ones from the snapshot index the log has not confirmed.
                 self.update_modseqs_if_writable()?;
             }
             return Ok(changes);

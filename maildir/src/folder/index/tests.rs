@@ -12,8 +12,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use proptest::prelude::*;
 
 use super::*;
-use crate::flags::{Flag, FlagOp};
+use crate::flags::{Flag, FlagOp, Flags};
 use crate::fs::FileSystem;
+use crate::maildir::{MailEntry, Subdir};
+use crate::modseq::LogMark;
+use crate::snapshot::Location;
 use crate::snapshot::SnapshotCache;
 use crate::uidlist::UIDLIST_NAME;
 
@@ -22,16 +25,6 @@ type Snap = (u32, u32, Vec<MessageInfo>);
 
 fn snap(f: &MaildirFolder) -> Snap {
     (f.uid_validity(), f.uid_next(), f.messages().to_vec())
-}
-
-/// The messages as an index records them: mod-sequences are not in the
-/// index but in missive-modseq.
-fn without_modseqs(mut messages: Vec<MessageInfo>) -> Vec<MessageInfo> {
-    for m in &mut messages {
-        m.modseq = 0;
-        m.modseq_flags = Flags::empty();
-    }
-    messages
 }
 
 fn index_path(md: &Maildir) -> PathBuf {
@@ -92,11 +85,24 @@ fn an_index_reads_back_what_was_written() {
     index_small_folders();
     let (_d, md) = folder_with(5);
     let f = MaildirFolder::open(md).unwrap();
-    let mut messages = without_modseqs(f.messages().to_vec());
+    let mut messages = f.messages().to_vec();
     // Dates before 1970 and sizes without ,W= survive too.
     messages[0].internal_date = UNIX_EPOCH - Duration::new(5, 250);
     messages[1].vsize = None;
     messages[2].flags = Flags::from_info("DFRSTXaz");
+    messages[3].modseq = u64::MAX;
+    messages[3].modseq_flags = Flags::from_info("Sz");
+    let log = LogMark {
+        dev: 1,
+        ino: u64::MAX,
+        offset: 300,
+        seen_len: 301,
+        validity: 42,
+        highest: 99,
+        count: 12,
+        head: b"missive-modseq 1 42 7\n".to_vec(),
+        tail: vec![7; 64],
+    };
     let new_stamp = DirStamp {
         seen: Some((7, -3, 999)),
         dirty: true,
@@ -107,6 +113,7 @@ fn an_index_reads_back_what_was_written() {
         uid_list: Some(((1, 2, -3, 4), 77)),
         new_stamp,
         cur_stamp: DirStamp::default(),
+        log: Some(log.clone()),
     };
     let ix = decode(&encode(&head, &messages).unwrap()).unwrap();
     assert_eq!(
@@ -117,6 +124,7 @@ fn an_index_reads_back_what_was_written() {
             uid_list: Some(((1, 2, -3, 4), 77)),
             new_stamp,
             cur_stamp: DirStamp::default(),
+            log: Some(log),
             messages,
         }
     );
@@ -133,6 +141,7 @@ fn a_snapshot_with_a_message_an_index_cannot_hold_gets_none() {
         uid_list: None,
         new_stamp: f.new_stamp,
         cur_stamp: f.cur_stamp,
+        log: f.modseqs.mark(f.validity),
     };
     let mut long = f.messages().to_vec();
     if let Location::Maildir(e) = &mut long[1].location {
@@ -159,6 +168,7 @@ fn damaged_or_foreign_index_files_are_ignored() {
         uid_list: f.uidfile.recorded(),
         new_stamp: f.new_stamp,
         cur_stamp: f.cur_stamp,
+        log: f.modseqs.mark(f.validity),
     };
     let good = encode(&head, f.messages()).unwrap();
     assert!(decode(&good).is_some());
@@ -173,11 +183,17 @@ fn damaged_or_foreign_index_files_are_ignored() {
     let mut longer = good.clone();
     longer.push(0);
     assert_eq!(decode(&longer), None);
-    // Another version, even with a right checksum.
-    let mut other = good[..good.len() - 8].to_vec();
-    other[8..12].copy_from_slice(&2u32.to_le_bytes());
-    let sum = checksum(&other);
-    other.extend_from_slice(&sum.to_le_bytes());
+    // Another version, even with a right checksum: version 1 (no
+    // mod-sequences) and a later one.
+    let other_version = |v: u32| {
+        let mut other = good[..good.len() - 8].to_vec();
+        other[8..12].copy_from_slice(&v.to_le_bytes());
+        let sum = checksum(&other);
+        other.extend_from_slice(&sum.to_le_bytes());
+        other
+    };
+    let (v1, other) = (other_version(1), other_version(VERSION + 1));
+    assert_eq!(decode(&v1), None);
     assert_eq!(decode(&other), None);
     // A name that is a path, with a right checksum.
     let mut evil = f.messages().to_vec();
@@ -199,6 +215,7 @@ fn damaged_or_foreign_index_files_are_ignored() {
         &good[..good.len() / 2],
         &b"garbage"[..],
         &[][..],
+        &v1[..],
         &other[..],
         &longer[..],
     ] {
@@ -207,7 +224,7 @@ fn damaged_or_foreign_index_files_are_ignored() {
         assert_eq!(snap(&f), want);
         // And replaces it with a good one.
         let on_disk = decode(&std::fs::read(index_path(&md)).unwrap()).unwrap();
-        assert_eq!(on_disk.messages, without_modseqs(want.2.clone()));
+        assert_eq!(on_disk.messages, want.2);
     }
 }
 
@@ -634,6 +651,7 @@ fn sample_index() -> &'static [u8] {
             uid_list: f.uidfile.recorded(),
             new_stamp: f.new_stamp,
             cur_stamp: f.cur_stamp,
+            log: f.modseqs.mark(f.validity),
         };
         encode(&head, f.messages()).unwrap()
     })

@@ -1,0 +1,541 @@
+//! The bytes of the index file (the format is described in
+//! [`super`]): writing, and reading with every check.
+
+use std::io::Read;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::super::DirStamp;
+use crate::flags::Flags;
+use crate::maildir::{MailEntry, Subdir};
+use crate::modseq::LogMark;
+use crate::snapshot::{Location, MessageInfo};
+
+const MAGIC: &[u8; 8] = b"MsvIndex";
+/// Version 1 had no mod-sequences.
+pub(super) const VERSION: u32 = 2;
+/// Magic, version, length, UIDVALIDITY.
+const HEADER_LEN: usize = 8 + 4 + 8 + 4;
+/// A message record without its name.
+const RECORD_FIXED: usize = 4 + 1 + 8 + 8 + 1 + 8 + 8 + 4 + 8 + 8 + 2;
+/// The most octets kept of each end of the mod-sequence log.
+const MAX_EDGE: usize = 255;
+
+/// The UID list file's stamp (inode, size, mtime) when it was read, and
+/// its UIDNEXT then.
+pub(super) type UidListStamp = ((u64, u64, i64, i64), u32);
+
+/// What an index holds besides the messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Head<'a> {
+    pub validity: u32,
+    /// The UID list's GUID.
+    pub guid: &'a str,
+    pub uid_list: Option<UidListStamp>,
+    pub new_stamp: DirStamp,
+    pub cur_stamp: DirStamp,
+    /// Where the read of the mod-sequence log stood when the messages
+    /// had the mod-sequences written.
+    pub log: Option<LogMark>,
+}
+
+/// A decoded index.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Index {
+    pub validity: u32,
+    pub guid: String,
+    pub uid_list: Option<UidListStamp>,
+    pub new_stamp: DirStamp,
+    pub cur_stamp: DirStamp,
+    pub log: Option<LogMark>,
+    pub messages: Vec<MessageInfo>,
+}
+
+/// The index file for a snapshot; `None` if a message cannot be written
+/// in it (not a Maildir message, or a name longer than any file system
+/// allows): an index that left it out would hide it.
+pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Option<Vec<u8>> {
+    let Head {
+        validity,
+        guid,
+        uid_list,
+        new_stamp,
+        cur_stamp,
+        ref log,
+    } = *head;
+    let guid = guid.as_bytes();
+    let guid_len = u16::try_from(guid.len()).ok()?;
+    let mut out = Vec::with_capacity(HEADER_LEN + 700 + messages.len() * (RECORD_FIXED + 64));
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    // The length, filled in at the end.
+    out.extend_from_slice(&0u64.to_le_bytes());
+    out.extend_from_slice(&validity.to_le_bytes());
+    out.extend_from_slice(&guid_len.to_le_bytes());
+    out.extend_from_slice(guid);
+    let ((ino, len, sec, nsec), next_uid) = uid_list.unwrap_or_default();
+    out.push(u8::from(uid_list.is_some()));
+    out.extend_from_slice(&ino.to_le_bytes());
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&sec.to_le_bytes());
+    out.extend_from_slice(&nsec.to_le_bytes());
+    out.extend_from_slice(&next_uid.to_le_bytes());
+    for s in [new_stamp, cur_stamp] {
+        let (ino, sec, nsec) = s.seen.unwrap_or_default();
+        out.push(u8::from(s.seen.is_some()));
+        out.push(u8::from(s.dirty));
+        out.extend_from_slice(&ino.to_le_bytes());
+        out.extend_from_slice(&sec.to_le_bytes());
+        out.extend_from_slice(&nsec.to_le_bytes());
+    }
+    let none = LogMark::default();
+    let l = log.as_ref().unwrap_or(&none);
+    out.push(u8::from(log.is_some()));
+    for n in [l.dev, l.ino, l.offset, l.seen_len] {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    out.extend_from_slice(&l.validity.to_le_bytes());
+    out.extend_from_slice(&l.highest.to_le_bytes());
+    out.extend_from_slice(&l.count.to_le_bytes());
+    for edge in [&l.head, &l.tail] {
+        out.push(
+            u8::try_from(edge.len())
+                .ok()
+                .filter(|&n| usize::from(n) <= MAX_EDGE)?,
+        );
+        out.extend_from_slice(edge);
+    }
+    out.extend_from_slice(&u32::try_from(messages.len()).ok()?.to_le_bytes());
+    for m in messages {
+        let Location::Maildir(e) = &m.location else {
+            return None;
+        };
+        let name_len = u16::try_from(e.name.len()).ok()?;
+        out.extend_from_slice(&m.uid.to_le_bytes());
+        out.push(match e.subdir {
+            Subdir::New => 0,
+            Subdir::Cur => 1,
+        });
+        out.extend_from_slice(&m.flags.to_bits().to_le_bytes());
+        out.extend_from_slice(&m.size.to_le_bytes());
+        out.push(u8::from(m.vsize.is_some()));
+        out.extend_from_slice(&m.vsize.unwrap_or(0).to_le_bytes());
+        let (sec, nsec) = date_parts(m.internal_date);
+        out.extend_from_slice(&sec.to_le_bytes());
+        out.extend_from_slice(&nsec.to_le_bytes());
+        out.extend_from_slice(&m.modseq.to_le_bytes());
+        out.extend_from_slice(&m.modseq_flags.to_bits().to_le_bytes());
+        out.extend_from_slice(&name_len.to_le_bytes());
+        out.extend_from_slice(e.name.as_bytes());
+    }
+    let total = (out.len() + 8) as u64;
+    if let Some(l) = out.get_mut(12..20) {
+        l.copy_from_slice(&total.to_le_bytes());
+    }
+    let sum = checksum(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
+    Some(out)
+}
+
+/// Reads an index file; `None` when it is not a whole, intact index of
+/// this version.
+#[cfg(test)]
+pub(super) fn decode(data: &[u8]) -> Option<Index> {
+    decode_from(data, data.len() as u64)
+}
+
+/// Reads an index of `len` bytes from `src` in pieces (no buffer the size
+/// of the file); `None` when it is not a whole, intact index of this
+/// version. What was decoded counts only once the checksum at the end
+/// matches.
+pub(super) fn decode_from(src: impl Read, len: u64) -> Option<Index> {
+    let body_len = len.checked_sub(8)?;
+    let mut r = Reader {
+        src,
+        buf: vec![0; usize::try_from(body_len).ok()?.min(READ_BUF)],
+        pos: 0,
+        end: 0,
+        left: body_len,
+        sum: Checksum::new(body_len),
+    };
+    if r.take(8)? != MAGIC || r.u32()? != VERSION || r.u64()? != len {
+        return None;
+    }
+    let validity = r.u32()?;
+    let guid_len = usize::from(r.u16()?);
+    let guid = std::str::from_utf8(r.take(guid_len)?).ok()?.to_owned();
+    let has_uid_list = r.u8()?;
+    let stamp = (r.u64()?, r.u64()?, r.i64()?, r.i64()?);
+    let next_uid = r.u32()?;
+    let uid_list = match has_uid_list {
+        0 => None,
+        1 => Some((stamp, next_uid)),
+        _ => return None,
+    };
+    let new_stamp = r.stamp()?;
+    let cur_stamp = r.stamp()?;
+    let log = r.log_mark()?;
+    let count = usize::try_from(r.u32()?).ok()?;
+    if count > usize::try_from(body_len).ok()? / RECORD_FIXED {
+        return None;
+    }
+    let mut messages = Vec::with_capacity(count);
+    let mut last_uid = 0u32;
+    for _ in 0..count {
+        let rec = Record(r.array::<RECORD_FIXED>()?);
+        let uid = rec.u32(0);
+        if uid <= last_uid {
+            return None;
+        }
+        last_uid = uid;
+        let subdir = match rec.u8(4) {
+            0 => Subdir::New,
+            1 => Subdir::Cur,
+            _ => return None,
+        };
+        let vsize = match rec.u8(21) {
+            0 => None,
+            1 => Some(rec.u64(22)),
+            _ => return None,
+        };
+        let internal_date = date_from_parts(rec.i64(30), rec.u32(38))?;
+        let name = r.take(usize::from(rec.u16(58)))?;
+        // Only what a listing could have found: a name that names a file
+        // in new/ or cur/, never a path elsewhere.
+        if name.first() == Some(&b'.') || memchr::memchr2(b'/', 0, name).is_some() {
+            return None;
+        }
+        let file_name = std::str::from_utf8(name).ok()?;
+        let entry = MailEntry {
+            subdir,
+            name: file_name.to_owned(),
+        };
+        messages.push(MessageInfo {
+            uid,
+            base: entry.base().to_owned(),
+            flags: Flags::from_bits(rec.u64(5)),
+            size: rec.u64(13),
+            vsize,
+            internal_date,
+            location: Location::Maildir(entry),
+            modseq: rec.u64(42),
+            modseq_flags: Flags::from_bits(rec.u64(50)),
+        });
+    }
+    if !r.finish() {
+        return None;
+    }
+    Some(Index {
+        validity,
+        guid,
+        uid_list,
+        new_stamp,
+        cur_stamp,
+        log,
+        messages,
+    })
+}
+
+/// The fixed part of a message record, read at once.
+struct Record([u8; RECORD_FIXED]);
+
+impl Record {
+    fn bytes<const N: usize>(&self, at: usize) -> [u8; N] {
+        let mut b = [0; N];
+        if let Some(s) = self.0.get(at..at + N) {
+            b.copy_from_slice(s);
+        }
+        b
+    }
+
+    fn u8(&self, at: usize) -> u8 {
+        self.0.get(at).copied().unwrap_or(0xff)
+    }
+
+    fn u16(&self, at: usize) -> u16 {
+        u16::from_le_bytes(self.bytes(at))
+    }
+
+    fn u32(&self, at: usize) -> u32 {
+        u32::from_le_bytes(self.bytes(at))
+    }
+
+    fn u64(&self, at: usize) -> u64 {
+        u64::from_le_bytes(self.bytes(at))
+    }
+
+    fn i64(&self, at: usize) -> i64 {
+        i64::from_le_bytes(self.bytes(at))
+    }
+}
+
+/// Seconds (negative before 1970) and nanoseconds since the epoch.
+fn date_parts(t: SystemTime) -> (i64, u32) {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => (
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            d.subsec_nanos(),
+        ),
+        Err(e) => {
+            let d = e.duration();
+            // -d = -(s + n) = -(s + 1) + (1e9 - n) nanoseconds.
+            let s = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+            match d.subsec_nanos() {
+                0 => (-s, 0),
+                n => (-s - 1, 1_000_000_000 - n),
+            }
+        }
+    }
+}
+
+fn date_from_parts(sec: i64, nsec: u32) -> Option<SystemTime> {
+    if nsec >= 1_000_000_000 {
+        return None;
+    }
+    let whole = if sec >= 0 {
+        UNIX_EPOCH.checked_add(Duration::from_secs(sec.unsigned_abs()))?
+    } else {
+        UNIX_EPOCH.checked_sub(Duration::from_secs(sec.unsigned_abs()))?
+    };
+    whole.checked_add(Duration::from_nanos(u64::from(nsec)))
+}
+
+/// A 64-bit checksum against a torn or damaged file (not against anyone
+/// who means harm: the file only saves work, and every name it holds is
+/// checked as a listing would be). Four independent lanes of eight bytes
+/// a step, so that the multiplications overlap: well under a millisecond
+/// for a 100,000-message index.
+pub(super) fn checksum(data: &[u8]) -> u64 {
+    let mut sum = Checksum::new(data.len() as u64);
+    sum.update(data);
+    sum.finish()
+}
+
+/// [`checksum`] of bytes given in pieces.
+pub(super) struct Checksum {
+    lanes: [u64; LANES],
+    /// The start of a block the next piece completes.
+    pending: [u8; BLOCK],
+    pending_len: usize,
+}
+
+const LANES: usize = 4;
+const BLOCK: usize = 8 * LANES;
+
+impl Checksum {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    /// For `len` bytes in all.
+    pub(super) fn new(len: u64) -> Checksum {
+        let mut lanes = [0; LANES];
+        for (i, l) in lanes.iter_mut().enumerate() {
+            *l = (Checksum::K ^ len).wrapping_add(i as u64);
+        }
+        Checksum {
+            lanes,
+            pending: [0; BLOCK],
+            pending_len: 0,
+        }
+    }
+
+    fn mix(h: u64, w: u64) -> u64 {
+        (h.rotate_left(23) ^ w).wrapping_mul(Checksum::K)
+    }
+
+    fn block(&mut self, b: &[u8]) {
+        for (lane, w) in self.lanes.iter_mut().zip(b.chunks_exact(8)) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(w);
+            *lane = Checksum::mix(*lane, u64::from_le_bytes(word));
+        }
+    }
+
+    pub(super) fn update(&mut self, mut data: &[u8]) {
+        if self.pending_len > 0 {
+            let n = (BLOCK - self.pending_len).min(data.len());
+            let (head, rest) = data.split_at(n);
+            if let Some(dst) = self.pending.get_mut(self.pending_len..self.pending_len + n) {
+                dst.copy_from_slice(head);
+            }
+            self.pending_len += n;
+            data = rest;
+            if self.pending_len < BLOCK {
+                return;
+            }
+            let p = self.pending;
+            self.block(&p);
+            self.pending_len = 0;
+        }
+        let mut blocks = data.chunks_exact(BLOCK);
+        for b in &mut blocks {
+            self.block(b);
+        }
+        let rest = blocks.remainder();
+        if let Some(dst) = self.pending.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
+        }
+        self.pending_len = rest.len();
+    }
+
+    pub(super) fn finish(mut self) -> u64 {
+        // The last bytes, zero-padded to a block (the length, mixed in at
+        // the start, tells the padding from data).
+        if let Some(rest) = self.pending.get_mut(self.pending_len..) {
+            rest.fill(0);
+        }
+        let p = self.pending;
+        self.block(&p);
+        let mut h = self.lanes[0];
+        for &l in &self.lanes[1..] {
+            h = Checksum::mix(h, l);
+        }
+        // Final mixing, so that every input bit reaches every output bit.
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// The most read at once: more than any one field (a name or the GUID,
+/// at most 65,535 bytes).
+const READ_BUF: usize = 256 * 1024;
+
+/// Reads the body of an index (all but the checksum) through a small
+/// buffer, summing the bytes as they come.
+struct Reader<R> {
+    src: R,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    /// Bytes of the body not yet read from `src`.
+    left: u64,
+    sum: Checksum,
+}
+
+impl<R: Read> Reader<R> {
+    #[inline]
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.end - self.pos < n {
+            self.fill(n)?;
+        }
+        let end = self.pos.checked_add(n)?;
+        let s = self.buf.get(self.pos..end)?;
+        self.pos = end;
+        Some(s)
+    }
+
+    /// Makes at least `n` unread bytes of the body be in the buffer.
+    #[cold]
+    fn fill(&mut self, n: usize) -> Option<()> {
+        if n > self.buf.len() {
+            return None;
+        }
+        self.buf.copy_within(self.pos..self.end, 0);
+        self.end -= self.pos;
+        self.pos = 0;
+        while self.end < n {
+            let room = self.buf.len() - self.end;
+            let want = room.min(usize::try_from(self.left).unwrap_or(usize::MAX));
+            let dst = self.buf.get_mut(self.end..self.end + want)?;
+            let got = match self.src.read(dst) {
+                // The body ended, or the file is shorter than it says.
+                Ok(0) => return None,
+                Ok(got) => got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return None,
+            };
+            self.sum.update(dst.get(..got)?);
+            self.end += got;
+            self.left -= got as u64;
+        }
+        Some(())
+    }
+
+    /// True when the whole body was taken and the checksum after it (the
+    /// file's last bytes) is the one of the body.
+    fn finish(mut self) -> bool {
+        if self.pos != self.end || self.left != 0 {
+            return false;
+        }
+        let mut stored = [0u8; 8];
+        if self.src.read_exact(&mut stored).is_err() {
+            return false;
+        }
+        // Nothing after it.
+        let mut more = [0u8; 1];
+        if !matches!(self.src.read(&mut more), Ok(0)) {
+            return false;
+        }
+        self.sum.finish() == u64::from_le_bytes(stored)
+    }
+
+    #[inline]
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        let [b] = self.array()?;
+        Some(b)
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_le_bytes(self.array()?))
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.array()?))
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.array()?))
+    }
+
+    fn i64(&mut self) -> Option<i64> {
+        Some(i64::from_le_bytes(self.array()?))
+    }
+
+    fn stamp(&mut self) -> Option<DirStamp> {
+        let seen = self.u8()?;
+        let dirty = self.u8()?;
+        let ino = self.u64()?;
+        let sec = self.i64()?;
+        let nsec = self.i64()?;
+        let seen = match seen {
+            0 => None,
+            1 => Some((ino, sec, nsec)),
+            _ => return None,
+        };
+        let dirty = match dirty {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
+        Some(DirStamp { seen, dirty })
+    }
+
+    /// The mod-sequence log's mark: `Some(None)` when the index has none.
+    fn log_mark(&mut self) -> Option<Option<LogMark>> {
+        let known = self.u8()?;
+        let mut mark = LogMark {
+            dev: self.u64()?,
+            ino: self.u64()?,
+            offset: self.u64()?,
+            seen_len: self.u64()?,
+            validity: self.u32()?,
+            highest: self.u64()?,
+            count: self.u64()?,
+            ..LogMark::default()
+        };
+        let n = usize::from(self.u8()?);
+        mark.head = self.take(n)?.to_vec();
+        let n = usize::from(self.u8()?);
+        mark.tail = self.take(n)?.to_vec();
+        match known {
+            0 => Some(None),
+            1 => Some(Some(mark)),
+            _ => None,
+        }
+    }
+}
