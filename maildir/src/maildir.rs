@@ -167,7 +167,12 @@ impl Maildir {
 
     /// The path of a message file.
     pub fn entry_path(&self, entry: &MailEntry) -> PathBuf {
-        self.path.join(entry.subdir.as_str()).join(&entry.name)
+        self.name_path(entry.subdir, &entry.name)
+    }
+
+    /// The path of the message file `name` in `subdir`.
+    pub(crate) fn name_path(&self, subdir: Subdir, name: &str) -> PathBuf {
+        self.path.join(subdir.as_str()).join(name)
     }
 
     /// Delivers a message into `new/`, durably: see [`Maildir::deliver_from`].

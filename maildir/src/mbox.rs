@@ -481,7 +481,6 @@ impl MboxFolder {
             }
             messages.push(MessageInfo {
                 uid: e.uid,
-                base: format!("{}.{}", side.validity, e.uid),
                 flags: e.flags,
                 size: e.size,
                 vsize: None,
@@ -490,6 +489,7 @@ impl MboxFolder {
                     from: e.from,
                     offset: e.body,
                     len: e.len,
+                    base: format!("{}.{}", side.validity, e.uid).into_boxed_str(),
                 },
                 modseq: 0,
                 modseq_flags: e.flags,

@@ -4,7 +4,11 @@
 use std::time::SystemTime;
 
 use crate::flags::Flags;
-use crate::maildir::{MailEntry, Subdir};
+use crate::maildir::Subdir;
+
+mod entry;
+
+pub(crate) use entry::{Entry, Name};
 
 /// One message of a folder snapshot.
 ///
@@ -15,7 +19,6 @@ use crate::maildir::{MailEntry, Subdir};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageInfo {
     pub(crate) uid: u32,
-    pub(crate) base: String,
     pub(crate) flags: Flags,
     pub(crate) size: u64,
     /// The `,W=` of the base name, read once when the message is found
@@ -34,14 +37,16 @@ pub struct MessageInfo {
 /// Where the bytes of a message are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Location {
-    Maildir(MailEntry),
-    /// An mbox message: its `From ` line offset, and the byte range of
-    /// its quoted body (after the `From ` line, before the separating
-    /// blank line).
+    /// A Maildir message: its file (whose name holds the base name).
+    Maildir(Entry),
+    /// An mbox message: its `From ` line offset, the byte range of its
+    /// quoted body (after the `From ` line, before the separating blank
+    /// line), and its base name (`<uidvalidity>.<uid>`).
     Mbox {
         from: u64,
         offset: u64,
         len: u64,
+        base: Box<str>,
     },
 }
 
@@ -56,7 +61,10 @@ impl MessageInfo {
     /// part), stable for the life of the message. For an mbox message,
     /// `<uidvalidity>.<uid>`.
     pub fn base(&self) -> &str {
-        &self.base
+        match &self.location {
+            Location::Maildir(e) => e.base(),
+            Location::Mbox { base, .. } => base,
+        }
     }
 
     /// The flags (standard letters and keyword letters).
@@ -257,7 +265,6 @@ mod tests {
     fn info(uid: u32) -> MessageInfo {
         MessageInfo {
             uid,
-            base: String::new(),
             flags: Flags::empty(),
             size: 0,
             vsize: None,
@@ -266,6 +273,7 @@ mod tests {
                 from: 0,
                 offset: 0,
                 len: 0,
+                base: Box::default(),
             },
             modseq: 0,
             modseq_flags: Flags::empty(),

@@ -35,7 +35,7 @@ use crate::lock::FolderLock;
 use crate::maildir::{MailEntry, Maildir, Subdir, TMP_MAX_AGE};
 use crate::modseq::ModSeqLog;
 use crate::name;
-use crate::snapshot::{Changes, Location, MessageInfo, SnapshotCache};
+use crate::snapshot::{Changes, Entry, Location, MessageInfo, SnapshotCache};
 use crate::uidlist::{ListState, UidListFile};
 
 /// A directory modified less than this before it was listed is listed
@@ -365,7 +365,7 @@ impl MaildirFolder {
             return Ok(changes);
         }
         let scan_start = SystemTime::now();
-        let mut found: HashMap<String, MailEntry> = HashMap::new();
+        let mut found: HashMap<String, Entry> = HashMap::new();
         let scanned = |sub: Subdir| match sub {
             Subdir::New => scan_new,
             Subdir::Cur => scan_cur,
@@ -375,24 +375,26 @@ impl MaildirFolder {
         for sub in [Subdir::New, Subdir::Cur] {
             if scanned(sub) {
                 for e in self.md.list_subdir(sub)? {
-                    found.insert(e.base().to_owned(), e);
+                    found.insert(e.base().to_owned(), Entry::from(e));
                 }
             } else {
                 for m in self.messages.iter() {
                     if let Location::Maildir(e) = &m.location
                         && e.subdir == sub
                     {
-                        found.insert(m.base.clone(), e.clone());
+                        found.insert(e.base().to_owned(), e.clone());
                     }
                 }
             }
         }
-        let missing = self.messages.iter().any(|m| !found.contains_key(&m.base));
+        let missing = self.messages.iter().any(|m| !found.contains_key(m.base()));
         if missing {
             for sub in [Subdir::New, Subdir::Cur] {
                 if scanned(sub) {
                     for e in self.md.list_subdir(sub)? {
-                        found.entry(e.base().to_owned()).or_insert(e);
+                        found
+                            .entry(e.base().to_owned())
+                            .or_insert_with(|| Entry::from(e));
                     }
                 }
             }
@@ -410,7 +412,7 @@ impl MaildirFolder {
             found
                 .iter()
                 .filter(|(b, _)| self.uidfile.list.uid_of(b).is_none())
-                .map(|(b, e)| (b.clone(), e.name.clone()))
+                .map(|(b, e)| (b.clone(), e.name.as_str().to_owned()))
                 .collect()
         };
         if !unassigned.is_empty()
@@ -433,7 +435,7 @@ impl MaildirFolder {
         let mut dirty = false;
         let mut kept = Vec::with_capacity(found.len());
         for mut m in Arc::unwrap_or_clone(std::mem::take(&mut self.messages)) {
-            match found.remove(&m.base) {
+            match found.remove(m.base()) {
                 Some(e) => {
                     // Same name, same flags: the common case costs no parse.
                     if !matches!(&m.location, Location::Maildir(old) if *old == e) {
@@ -455,7 +457,7 @@ impl MaildirFolder {
                 dirty = true;
                 continue;
             };
-            let path = self.md.entry_path(&e);
+            let path = self.md.name_path(e.subdir, e.name.as_str());
             let meta = match self.fs().metadata(&path) {
                 Ok(m) => m,
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {
@@ -471,7 +473,6 @@ impl MaildirFolder {
             added.push(MessageInfo {
                 uid,
                 vsize: name::vsize_from_base(&base),
-                base,
                 flags: e.flags(),
                 size,
                 internal_date,
@@ -524,7 +525,7 @@ impl MaildirFolder {
             let Some(Location::Maildir(e)) = self.message(uid).map(|m| m.location.clone()) else {
                 return Err(Error::NoSuchMessage(uid));
             };
-            match self.md.open_message(&e) {
+            match self.md.open_message(&e.to_mail_entry()) {
                 Ok(f) => return Ok(f),
                 Err(Error::Io { source, .. })
                     if source.kind() == io::ErrorKind::NotFound && attempt == 0 =>
@@ -620,12 +621,11 @@ impl MaildirFolder {
         };
         let info = MessageInfo {
             uid,
-            base: base.to_owned(),
             flags: entry.flags(),
             size: name::size_from_base(base).unwrap_or(meta.len()),
             vsize: name::vsize_from_base(base),
             internal_date: meta.modified().unwrap_or(UNIX_EPOCH),
-            location: Location::Maildir(entry.clone()),
+            location: Location::Maildir(Entry::from(entry.clone())),
             modseq: 0,
             modseq_flags: Flags::empty(),
         };
@@ -651,7 +651,7 @@ impl MaildirFolder {
             };
             let new_flags = m.flags.apply(op, flags);
             let changed = new_flags != m.flags;
-            match self.md.set_flags(entry, new_flags) {
+            match self.md.set_flags(&entry.to_mail_entry(), new_flags) {
                 Ok(to) => {
                     if let Some(m) = Arc::make_mut(&mut self.messages).get_mut(i) {
                         if m.flags != new_flags {
@@ -662,7 +662,7 @@ impl MaildirFolder {
                             self.new_count = self.new_count.saturating_sub(1);
                         }
                         m.flags = new_flags;
-                        m.location = Location::Maildir(to);
+                        m.location = Location::Maildir(Entry::from(to));
                     }
                     if changed {
                         // Given now if it can be, else at the next refresh.
@@ -715,7 +715,7 @@ impl MaildirFolder {
                 else {
                     break;
                 };
-                match self.md.delete(&e) {
+                match self.md.delete(&e.to_mail_entry()) {
                     Ok(()) => {
                         if let Some(i) = self.index_of(uid) {
                             let gone = Arc::make_mut(&mut self.messages).remove(i);

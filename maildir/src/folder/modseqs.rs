@@ -250,7 +250,7 @@ impl MaildirFolder {
             let Location::Maildir(entry) = &m.location else {
                 continue;
             };
-            match self.md.set_flags(entry, new) {
+            match self.md.set_flags(&entry.to_mail_entry(), new) {
                 Ok(to) => {
                     let modseq = self.modseqs.next();
                     self.generation = super::next_generation();
@@ -260,7 +260,7 @@ impl MaildirFolder {
                             self.new_count = self.new_count.saturating_sub(1);
                         }
                         m.flags = new;
-                        m.location = Location::Maildir(to);
+                        m.location = Location::Maildir(to.into());
                         m.modseq = modseq;
                         m.modseq_flags = new;
                     }

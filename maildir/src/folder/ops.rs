@@ -223,8 +223,10 @@ impl MaildirFolder {
         }
         // Write the current names, so the list stays a good guess.
         for m in self.messages.iter() {
-            if let (Some(e), Location::Maildir(me)) = (list.entries.get_mut(&m.uid), &m.location) {
-                e.name.clone_from(&me.name);
+            if let (Some(e), Location::Maildir(me)) = (list.entries.get_mut(&m.uid), &m.location)
+                && e.name != me.name.as_str()
+            {
+                me.name.as_str().clone_into(&mut e.name);
             }
         }
         let tmp = self.md.path().join("tmp");

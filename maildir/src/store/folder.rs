@@ -333,7 +333,7 @@ impl Folder {
                 else {
                     return Err(Error::NoSuchMessage(uid));
                 };
-                let path = src.maildir().entry_path(&e);
+                let path = src.maildir().name_path(e.subdir, e.name.as_str());
                 let flags = src.message(uid).map(|m| m.flags()).unwrap_or_default();
                 match dst.copy_in(&path, flags) {
                     Err(Error::Io { source, .. })

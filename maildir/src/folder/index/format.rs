@@ -2,13 +2,14 @@
 //! [`super`]): writing, and reading with every check.
 
 use std::io::Read;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::super::DirStamp;
 use crate::flags::Flags;
-use crate::maildir::{MailEntry, Subdir};
+use crate::maildir::Subdir;
 use crate::modseq::LogMark;
-use crate::snapshot::{Location, MessageInfo};
+use crate::snapshot::{Entry, Location, MessageInfo, Name};
 
 const MAGIC: &[u8; 8] = b"MsvIndex";
 /// Version 1 had no mod-sequences.
@@ -109,7 +110,8 @@ pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Option<Vec<u8
         let Location::Maildir(e) = &m.location else {
             return None;
         };
-        let name_len = u16::try_from(e.name.len()).ok()?;
+        let name = e.name.as_str();
+        let name_len = u16::try_from(name.len()).ok()?;
         out.extend_from_slice(&m.uid.to_le_bytes());
         out.push(match e.subdir {
             Subdir::New => 0,
@@ -125,7 +127,7 @@ pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Option<Vec<u8
         out.extend_from_slice(&m.modseq.to_le_bytes());
         out.extend_from_slice(&m.modseq_flags.to_bits().to_le_bytes());
         out.extend_from_slice(&name_len.to_le_bytes());
-        out.extend_from_slice(e.name.as_bytes());
+        out.extend_from_slice(name.as_bytes());
     }
     let total = (out.len() + 8) as u64;
     if let Some(l) = out.get_mut(12..20) {
@@ -179,6 +181,14 @@ pub(super) fn decode_from(src: impl Read, len: u64) -> Option<Index> {
         return None;
     }
     let mut messages = Vec::with_capacity(count);
+    // Every name in one buffer (the file's length bounds their sum), and
+    // where each one ends; the messages get their names once all are in.
+    let names_len = usize::try_from(body_len)
+        .ok()?
+        .saturating_sub(count * RECORD_FIXED)
+        .min(count.saturating_mul(256));
+    let mut names = String::with_capacity(names_len);
+    let mut name_ends: Vec<u32> = Vec::with_capacity(count);
     let mut last_uid = 0u32;
     for _ in 0..count {
         let rec = Record(r.array::<RECORD_FIXED>()?);
@@ -204,25 +214,32 @@ pub(super) fn decode_from(src: impl Read, len: u64) -> Option<Index> {
         if name.first() == Some(&b'.') || memchr::memchr2(b'/', 0, name).is_some() {
             return None;
         }
-        let file_name = std::str::from_utf8(name).ok()?;
-        let entry = MailEntry {
-            subdir,
-            name: file_name.to_owned(),
-        };
+        names.push_str(std::str::from_utf8(name).ok()?);
+        name_ends.push(u32::try_from(names.len()).ok()?);
         messages.push(MessageInfo {
             uid,
-            base: entry.base().to_owned(),
             flags: Flags::from_bits(rec.u64(5)),
             size: rec.u64(13),
             vsize,
             internal_date,
-            location: Location::Maildir(entry),
+            location: Location::Maildir(Entry {
+                subdir,
+                name: Name::default(),
+            }),
             modseq: rec.u64(42),
             modseq_flags: Flags::from_bits(rec.u64(50)),
         });
     }
     if !r.finish() {
         return None;
+    }
+    let names = Arc::new(names);
+    let mut start = 0;
+    for (m, &end) in messages.iter_mut().zip(&name_ends) {
+        if let Location::Maildir(e) = &mut m.location {
+            e.name = Name::shared(&names, start, end);
+        }
+        start = end;
     }
     Some(Index {
         validity,

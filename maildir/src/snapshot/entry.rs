@@ -1,0 +1,143 @@
+//! Where a snapshot's Maildir message is, with its file name in a buffer
+//! shared with the other names read from the snapshot index at once
+//! (100,000 names, one allocation), or in one of its own when a listing
+//! or a rename gave it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::flags::Flags;
+use crate::maildir::{MailEntry, Subdir};
+use crate::name::FileName;
+
+/// A message file of a snapshot: like a [`MailEntry`], cheaper to hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub subdir: Subdir,
+    pub name: Name,
+}
+
+impl Entry {
+    /// The unique base name (before `:`).
+    pub fn base(&self) -> &str {
+        let name = self.name.as_str();
+        match memchr::memchr(b':', name.as_bytes()) {
+            Some(i) => name.get(..i).unwrap_or(name),
+            None => name,
+        }
+    }
+
+    /// The flags in its info part.
+    pub fn flags(&self) -> Flags {
+        FileName::parse(self.name.as_str())
+            .map(|n| n.flags)
+            .unwrap_or_default()
+    }
+
+    /// The same entry as a [`MailEntry`] (the name copied).
+    pub fn to_mail_entry(&self) -> MailEntry {
+        MailEntry {
+            subdir: self.subdir,
+            name: self.name.as_str().to_owned(),
+        }
+    }
+}
+
+impl From<MailEntry> for Entry {
+    fn from(e: MailEntry) -> Entry {
+        Entry {
+            subdir: e.subdir,
+            name: Name::from(e.name),
+        }
+    }
+}
+
+/// A file name: a range of a buffer shared with other names, or its own.
+#[derive(Clone)]
+pub(crate) enum Name {
+    Shared {
+        buf: Arc<String>,
+        start: u32,
+        end: u32,
+    },
+    Own(Box<str>),
+}
+
+impl Name {
+    /// The part `start..end` of `buf` (a range that is not one of `buf`
+    /// gives an empty name, which no listing finds).
+    pub fn shared(buf: &Arc<String>, start: u32, end: u32) -> Name {
+        Name::Shared {
+            buf: buf.clone(),
+            start,
+            end,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Name::Shared { buf, start, end } => {
+                buf.get(*start as usize..*end as usize).unwrap_or_default()
+            }
+            Name::Own(s) => s,
+        }
+    }
+}
+
+impl From<String> for Name {
+    fn from(s: String) -> Name {
+        Name::Own(s.into_boxed_str())
+    }
+}
+
+impl Default for Name {
+    fn default() -> Name {
+        Name::Own(Box::default())
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Name {}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_name_is_its_range_and_compares_as_text() {
+        let buf = Arc::new(String::from("1.M1P1.h,S=5:2,S2.M2P2.h"));
+        // Two names, one after the other.
+        let a = Entry {
+            subdir: Subdir::Cur,
+            name: Name::shared(&buf, 0, 16),
+        };
+        let b = Entry {
+            subdir: Subdir::New,
+            name: Name::shared(&buf, 16, 24),
+        };
+        assert_eq!(a.name.as_str(), "1.M1P1.h,S=5:2,S");
+        assert_eq!(a.base(), "1.M1P1.h,S=5");
+        assert_eq!(a.flags(), Flags::from_info("S"));
+        assert_eq!(b.base(), "2.M2P2.h");
+        assert_eq!(b.flags(), Flags::empty());
+        // The same text, one shared and one not: equal.
+        let own = Entry::from(a.to_mail_entry());
+        assert!(matches!(own.name, Name::Own(_)));
+        assert_eq!(own, a);
+        assert_ne!(own, b);
+        // A range that is not one of the buffer: empty, no panic.
+        assert_eq!(Name::shared(&buf, 20, 400).as_str(), "");
+        assert_eq!(Name::shared(&buf, 9, 3).as_str(), "");
+    }
+}
