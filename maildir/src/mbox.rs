@@ -483,14 +483,14 @@ impl MboxFolder {
                 uid: e.uid,
                 flags: e.flags,
                 size: e.size,
-                vsize: None,
+                vsize: crate::snapshot::NO_VSIZE,
                 internal_date: UNIX_EPOCH + Duration::from_secs(e.date),
-                location: Location::Mbox {
+                location: Location::Mbox(Box::new(crate::snapshot::MboxPlace {
                     from: e.from,
                     offset: e.body,
                     len: e.len,
-                    base: format!("{}.{}", side.validity, e.uid).into_boxed_str(),
-                },
+                    base: format!("{}.{}", side.validity, e.uid),
+                })),
                 modseq: 0,
                 modseq_flags: e.flags,
             });
@@ -510,12 +510,15 @@ impl MboxFolder {
     /// Opens a message as an unquoting stream over its bytes in the file.
     pub fn open_message(&mut self, uid: u32) -> Result<MboxReader> {
         self.sync()?;
-        let Some(Location::Mbox { offset, len, .. }) = self
+        let Some((offset, len)) = self
             .messages
             .binary_search_by_key(&uid, |m| m.uid)
             .ok()
             .and_then(|i| self.messages.get(i))
-            .map(|m| m.location.clone())
+            .and_then(|m| match &m.location {
+                Location::Mbox(p) => Some((p.offset, p.len)),
+                Location::Maildir(_) => None,
+            })
         else {
             return Err(Error::NoSuchMessage(uid));
         };

@@ -22,8 +22,10 @@ pub struct MessageInfo {
     pub(crate) flags: Flags,
     pub(crate) size: u64,
     /// The `,W=` of the base name, read once when the message is found
-    /// (FETCH RFC822.SIZE of every message asks for it).
-    pub(crate) vsize: Option<u64>,
+    /// (FETCH RFC822.SIZE of every message asks for it); [`NO_VSIZE`]
+    /// when there is none (eight bytes less than an `Option`, in a
+    /// snapshot that holds one per message).
+    pub(crate) vsize: u64,
     pub(crate) internal_date: SystemTime,
     pub(crate) location: Location,
     /// The mod-sequence (RFC 7162 section 3.1); 0 until one is given
@@ -39,15 +41,23 @@ pub struct MessageInfo {
 pub(crate) enum Location {
     /// A Maildir message: its file (whose name holds the base name).
     Maildir(Entry),
-    /// An mbox message: its `From ` line offset, the byte range of its
-    /// quoted body (after the `From ` line, before the separating blank
-    /// line), and its base name (`<uidvalidity>.<uid>`).
-    Mbox {
-        from: u64,
-        offset: u64,
-        len: u64,
-        base: Box<str>,
-    },
+    /// An mbox message (boxed, so that a Maildir message's location
+    /// stays small).
+    Mbox(Box<MboxPlace>),
+}
+
+/// [`NO_VSIZE`] stands for "no `,W=`" in [`MessageInfo::vsize`].
+pub(crate) const NO_VSIZE: u64 = u64::MAX;
+
+/// Where an mbox message is: its `From ` line offset, the byte range of
+/// its quoted body (after the `From ` line, before the separating blank
+/// line), and its base name (`<uidvalidity>.<uid>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MboxPlace {
+    pub from: u64,
+    pub offset: u64,
+    pub len: u64,
+    pub base: String,
 }
 
 impl MessageInfo {
@@ -63,7 +73,7 @@ impl MessageInfo {
     pub fn base(&self) -> &str {
         match &self.location {
             Location::Maildir(e) => e.base(),
-            Location::Mbox { base, .. } => base,
+            Location::Mbox(p) => &p.base,
         }
     }
 
@@ -83,7 +93,7 @@ impl MessageInfo {
     /// it as `,W=<bytes>` (we write it at delivery; so does Dovecot).
     /// `None` when unknown: count it while reading the message.
     pub fn virtual_size(&self) -> Option<u64> {
-        self.vsize
+        (self.vsize != NO_VSIZE).then_some(self.vsize)
     }
 
     /// The IMAP INTERNALDATE (RFC 3501 section 2.3.3).
@@ -267,14 +277,14 @@ mod tests {
             uid,
             flags: Flags::empty(),
             size: 0,
-            vsize: None,
+            vsize: NO_VSIZE,
             internal_date: std::time::UNIX_EPOCH,
-            location: Location::Mbox {
+            location: Location::Mbox(Box::new(MboxPlace {
                 from: 0,
                 offset: 0,
                 len: 0,
-                base: Box::default(),
-            },
+                base: String::new(),
+            })),
             modseq: 0,
             modseq_flags: Flags::empty(),
         }

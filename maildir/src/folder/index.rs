@@ -94,7 +94,7 @@ use crate::uidlist::{ListState, UidList};
 mod format;
 
 #[cfg(test)]
-use format::{Checksum, Index, VERSION, checksum, decode};
+use format::{Index, VERSION, checksum, decode};
 use format::{Head, UidListStamp, decode_from, encode};
 
 #[cfg(doc)]

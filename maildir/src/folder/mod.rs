@@ -35,7 +35,7 @@ use crate::lock::FolderLock;
 use crate::maildir::{MailEntry, Maildir, Subdir, TMP_MAX_AGE};
 use crate::modseq::ModSeqLog;
 use crate::name;
-use crate::snapshot::{Changes, Entry, Location, MessageInfo, SnapshotCache};
+use crate::snapshot::{Changes, Entry, Location, MessageInfo, NO_VSIZE, SnapshotCache};
 use crate::uidlist::{ListState, UidListFile};
 
 /// A directory modified less than this before it was listed is listed
@@ -472,7 +472,7 @@ impl MaildirFolder {
             let internal_date = meta.modified().unwrap_or(UNIX_EPOCH);
             added.push(MessageInfo {
                 uid,
-                vsize: name::vsize_from_base(&base),
+                vsize: name::vsize_from_base(&base).unwrap_or(NO_VSIZE),
                 flags: e.flags(),
                 size,
                 internal_date,
@@ -623,7 +623,7 @@ impl MaildirFolder {
             uid,
             flags: entry.flags(),
             size: name::size_from_base(base).unwrap_or(meta.len()),
-            vsize: name::vsize_from_base(base),
+            vsize: name::vsize_from_base(base).unwrap_or(NO_VSIZE),
             internal_date: meta.modified().unwrap_or(UNIX_EPOCH),
             location: Location::Maildir(Entry::from(entry.clone())),
             modseq: 0,

@@ -4,7 +4,7 @@
 //! or a rename gave it.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::flags::Flags;
 use crate::maildir::{MailEntry, Subdir};
@@ -52,22 +52,24 @@ impl From<MailEntry> for Entry {
     }
 }
 
-/// A file name: a range of a buffer shared with other names, or its own.
+/// A file name: a range of a buffer shared with other names (a name of
+/// its own is a buffer of one). Sixteen bytes, as a snapshot holds one
+/// per message.
 #[derive(Clone)]
-pub(crate) enum Name {
-    Shared {
-        buf: Arc<String>,
-        start: u32,
-        end: u32,
-    },
-    Own(Box<str>),
+pub(crate) struct Name {
+    /// Filled once: the names read from an index are given their ranges
+    /// while it is read, and the buffer when all are in.
+    buf: Arc<OnceLock<String>>,
+    start: u32,
+    end: u32,
 }
 
 impl Name {
-    /// The part `start..end` of `buf` (a range that is not one of `buf`
-    /// gives an empty name, which no listing finds).
-    pub fn shared(buf: &Arc<String>, start: u32, end: u32) -> Name {
-        Name::Shared {
+    /// The part `start..end` of `buf`, once it is filled (a range that is
+    /// not one of `buf`, or a buffer not filled, gives an empty name,
+    /// which no listing finds).
+    pub fn shared(buf: &Arc<OnceLock<String>>, start: u32, end: u32) -> Name {
+        Name {
             buf: buf.clone(),
             start,
             end,
@@ -75,24 +77,22 @@ impl Name {
     }
 
     pub fn as_str(&self) -> &str {
-        match self {
-            Name::Shared { buf, start, end } => {
-                buf.get(*start as usize..*end as usize).unwrap_or_default()
-            }
-            Name::Own(s) => s,
-        }
+        self.buf
+            .get()
+            .and_then(|b| b.get(self.start as usize..self.end as usize))
+            .unwrap_or_default()
     }
 }
 
 impl From<String> for Name {
     fn from(s: String) -> Name {
-        Name::Own(s.into_boxed_str())
-    }
-}
-
-impl Default for Name {
-    fn default() -> Name {
-        Name::Own(Box::default())
+        // No file name is anywhere near 4 GB long.
+        let end = u32::try_from(s.len()).unwrap_or(0);
+        Name {
+            buf: Arc::new(OnceLock::from(s)),
+            start: 0,
+            end,
+        }
     }
 }
 
@@ -116,7 +116,7 @@ mod tests {
 
     #[test]
     fn a_shared_name_is_its_range_and_compares_as_text() {
-        let buf = Arc::new(String::from("1.M1P1.h,S=5:2,S2.M2P2.h"));
+        let buf = Arc::new(OnceLock::new());
         // Two names, one after the other.
         let a = Entry {
             subdir: Subdir::Cur,
@@ -126,6 +126,9 @@ mod tests {
             subdir: Subdir::New,
             name: Name::shared(&buf, 16, 24),
         };
+        // Not filled yet: empty.
+        assert_eq!(a.name.as_str(), "");
+        buf.set(String::from("1.M1P1.h,S=5:2,S2.M2P2.h")).unwrap();
         assert_eq!(a.name.as_str(), "1.M1P1.h,S=5:2,S");
         assert_eq!(a.base(), "1.M1P1.h,S=5");
         assert_eq!(a.flags(), Flags::from_info("S"));
@@ -133,7 +136,7 @@ mod tests {
         assert_eq!(b.flags(), Flags::empty());
         // The same text, one shared and one not: equal.
         let own = Entry::from(a.to_mail_entry());
-        assert!(matches!(own.name, Name::Own(_)));
+        assert!(!Arc::ptr_eq(&own.name.buf, &a.name.buf));
         assert_eq!(own, a);
         assert_ne!(own, b);
         // A range that is not one of the buffer: empty, no panic.

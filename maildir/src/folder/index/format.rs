@@ -2,14 +2,14 @@
 //! [`super`]): writing, and reading with every check.
 
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::super::DirStamp;
 use crate::flags::Flags;
 use crate::maildir::Subdir;
 use crate::modseq::LogMark;
-use crate::snapshot::{Entry, Location, MessageInfo, Name};
+use crate::snapshot::{Entry, Location, MessageInfo, NO_VSIZE, Name};
 
 const MAGIC: &[u8; 8] = b"MsvIndex";
 /// Version 1 had no mod-sequences.
@@ -119,8 +119,9 @@ pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Option<Vec<u8
         });
         out.extend_from_slice(&m.flags.to_bits().to_le_bytes());
         out.extend_from_slice(&m.size.to_le_bytes());
-        out.push(u8::from(m.vsize.is_some()));
-        out.extend_from_slice(&m.vsize.unwrap_or(0).to_le_bytes());
+        let vsize = m.virtual_size();
+        out.push(u8::from(vsize.is_some()));
+        out.extend_from_slice(&vsize.unwrap_or(0).to_le_bytes());
         let (sec, nsec) = date_parts(m.internal_date);
         out.extend_from_slice(&sec.to_le_bytes());
         out.extend_from_slice(&nsec.to_le_bytes());
@@ -181,14 +182,14 @@ pub(super) fn decode_from(src: impl Read, len: u64) -> Option<Index> {
         return None;
     }
     let mut messages = Vec::with_capacity(count);
-    // Every name in one buffer (the file's length bounds their sum), and
-    // where each one ends; the messages get their names once all are in.
+    // Every name in one buffer (the file's length bounds their sum),
+    // which the messages' names refer to once all are in.
     let names_len = usize::try_from(body_len)
         .ok()?
         .saturating_sub(count * RECORD_FIXED)
         .min(count.saturating_mul(256));
-    let mut names = String::with_capacity(names_len);
-    let mut name_ends: Vec<u32> = Vec::with_capacity(count);
+    let mut names: Vec<u8> = Vec::with_capacity(names_len);
+    let shared = Arc::new(OnceLock::new());
     let mut last_uid = 0u32;
     for _ in 0..count {
         let rec = Record(r.array::<RECORD_FIXED>()?);
@@ -202,20 +203,24 @@ pub(super) fn decode_from(src: impl Read, len: u64) -> Option<Index> {
             1 => Subdir::Cur,
             _ => return None,
         };
-        let vsize = match rec.u8(21) {
-            0 => None,
-            1 => Some(rec.u64(22)),
+        let vsize = match (rec.u8(21), rec.u64(22)) {
+            (0, _) => NO_VSIZE,
+            (1, w) if w != NO_VSIZE => w,
             _ => return None,
         };
         let internal_date = date_from_parts(rec.i64(30), rec.u32(38))?;
         let name = r.take(usize::from(rec.u16(58)))?;
         // Only what a listing could have found: a name that names a file
-        // in new/ or cur/, never a path elsewhere.
-        if name.first() == Some(&b'.') || memchr::memchr2(b'/', 0, name).is_some() {
+        // in new/ or cur/, never a path elsewhere (no '/' or NUL in any
+        // name: checked over all names at once below). A name that
+        // starts with a UTF-8 continuation byte would not be text of its
+        // own even if all names together are.
+        if matches!(name.first(), Some(b'.' | 0x80..=0xbf)) {
             return None;
         }
-        names.push_str(std::str::from_utf8(name).ok()?);
-        name_ends.push(u32::try_from(names.len()).ok()?);
+        let start = u32::try_from(names.len()).ok()?;
+        names.extend_from_slice(name);
+        let end = u32::try_from(names.len()).ok()?;
         messages.push(MessageInfo {
             uid,
             flags: Flags::from_bits(rec.u64(5)),
@@ -224,23 +229,18 @@ pub(super) fn decode_from(src: impl Read, len: u64) -> Option<Index> {
             internal_date,
             location: Location::Maildir(Entry {
                 subdir,
-                name: Name::default(),
+                name: Name::shared(&shared, start, end),
             }),
             modseq: rec.u64(42),
             modseq_flags: Flags::from_bits(rec.u64(50)),
         });
     }
-    if !r.finish() {
+    if !r.finish() || memchr::memchr2(b'/', 0, &names).is_some() {
         return None;
     }
-    let names = Arc::new(names);
-    let mut start = 0;
-    for (m, &end) in messages.iter_mut().zip(&name_ends) {
-        if let Location::Maildir(e) = &mut m.location {
-            e.name = Name::shared(&names, start, end);
-        }
-        start = end;
-    }
+    // Valid UTF-8 cut only where a character starts (see above): every
+    // name is valid UTF-8.
+    shared.set(String::from_utf8(names).ok()?).ok()?;
     Some(Index {
         validity,
         guid,
@@ -554,5 +554,93 @@ impl<R: Read> Reader<R> {
             1 => Some(Some(mark)),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The checksum of bytes given in pieces is the one of the whole.
+        #[test]
+        fn a_checksum_in_pieces_is_the_checksum_of_the_whole(
+            data in proptest::collection::vec(any::<u8>(), 0..100),
+            cuts in proptest::collection::vec(any::<usize>(), 0..6),
+        ) {
+            let mut sum = Checksum::new(data.len() as u64);
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut from = 0;
+            for c in cuts.into_iter().chain([data.len()]) {
+                sum.update(&data[from..c]);
+                from = c;
+            }
+            prop_assert_eq!(sum.finish(), checksum(&data));
+        }
+    }
+
+    fn message(uid: u32, name: &str) -> MessageInfo {
+        MessageInfo {
+            uid,
+            flags: Flags::empty(),
+            size: 1,
+            vsize: NO_VSIZE,
+            internal_date: UNIX_EPOCH,
+            location: Location::Maildir(Entry {
+                subdir: Subdir::Cur,
+                name: Name::from(name.to_owned()),
+            }),
+            modseq: 2,
+            modseq_flags: Flags::empty(),
+        }
+    }
+
+    /// `data` with the bytes of `from` (same length) changed to `to`,
+    /// the checksum made right again.
+    fn altered(data: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+        assert_eq!(from.len(), to.len());
+        let mut body = data[..data.len() - 8].to_vec();
+        let at = body.windows(from.len()).position(|w| w == from).unwrap();
+        body[at..at + to.len()].copy_from_slice(to);
+        let sum = checksum(&body);
+        body.extend_from_slice(&sum.to_le_bytes());
+        body
+    }
+
+    #[test]
+    fn names_are_checked_one_by_one_though_checked_all_at_once() {
+        let head = Head {
+            validity: 1,
+            guid: "",
+            uid_list: None,
+            new_stamp: DirStamp::default(),
+            cur_stamp: DirStamp::default(),
+            log: None,
+        };
+        let messages = vec![message(1, "1.a:2,S"), message(2, "2.bb"), message(3, "3.c")];
+        let data = encode(&head, &messages).unwrap();
+        let ix = decode(&data).unwrap();
+        assert_eq!(ix.messages, messages);
+        // A '/' or a NUL in any name, first, middle or last.
+        for (from, to) in [
+            (&b"1.a:"[..], &b"1/a:"[..]),
+            (b"2.bb", b"2.b/"),
+            (b"3.c", b"3\0c"),
+        ] {
+            assert_eq!(decode(&altered(&data, from, to)), None, "{to:?}");
+        }
+        // A name starting with '.'.
+        assert_eq!(decode(&altered(&data, b"2.bb", b".2bb")), None);
+        // "\xc3\xa9" (an e with an acute accent) cut between two names:
+        // the buffer is valid UTF-8, neither name is.
+        let split = altered(&data, b"2.bb", b"2.b\xc3");
+        let split = altered(&split, b"3.c", b"\xa9.c");
+        assert!(std::str::from_utf8(b"1.a:2,S2.b\xc3\xa9.c").is_ok());
+        assert_eq!(decode(&split), None);
+        // A name of its own that is valid UTF-8 is fine.
+        let accented = altered(&data, b"2.bb", b"\xc3\xa9bb");
+        assert_eq!(decode(&accented).unwrap().messages[1].base(), "\u{e9}bb");
     }
 }
