@@ -93,9 +93,9 @@ use crate::uidlist::{ListState, UidList};
 
 mod format;
 
+use format::{Head, UidListStamp, decode_from, encode};
 #[cfg(test)]
 use format::{Index, VERSION, checksum, decode};
-use format::{Head, UidListStamp, decode_from, encode};
 
 #[cfg(doc)]
 use super::MTIME_SLACK;

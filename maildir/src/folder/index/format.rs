@@ -189,6 +189,8 @@ pub(super) fn decode_from(src: impl Read, len: u64) -> Option<Index> {
         .saturating_sub(count * RECORD_FIXED)
         .min(count.saturating_mul(256));
     let mut names: Vec<u8> = Vec::with_capacity(names_len);
+    prefault(messages.spare_capacity_mut());
+    prefault(names.spare_capacity_mut());
     let shared = Arc::new(OnceLock::new());
     let mut last_uid = 0u32;
     for _ in 0..count {
@@ -251,6 +253,38 @@ pub(super) fn decode_from(src: impl Read, len: u64) -> Option<Index> {
         messages,
     })
 }
+
+/// Asks the kernel to map the pages of `room` (memory just allocated
+/// and not yet written) in one call, rather than one page fault at a time
+/// as the decoder writes into them: some 3,000 faults for a
+/// 100,000-message index, which cost about a quarter of a first open.
+/// Only whole pages inside `room` are touched; the contents do not change
+/// (MADV_POPULATE_WRITE, Linux 5.14: "populate (prefault) page tables
+/// writable ... avoid the actual memory access"). A kernel without it
+/// answers EINVAL, and the pages fault in as they are written.
+#[cfg(target_os = "linux")]
+fn prefault<T>(room: &mut [std::mem::MaybeUninit<T>]) {
+    const PAGE: usize = 4096;
+    let start = room.as_mut_ptr() as usize;
+    let end = start.saturating_add(std::mem::size_of_val(room));
+    let first = start.div_ceil(PAGE).saturating_mul(PAGE);
+    let last = end / PAGE * PAGE;
+    if last > first {
+        // SAFETY: [first, last) lies within `room`, memory this process
+        // owns and that holds no initialized value; madvise reads and
+        // writes no byte of it, it only maps its pages.
+        unsafe {
+            libc::madvise(
+                first as *mut libc::c_void,
+                last - first,
+                libc::MADV_POPULATE_WRITE,
+            );
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn prefault<T>(_room: &mut [std::mem::MaybeUninit<T>]) {}
 
 /// The fixed part of a message record, read at once.
 struct Record([u8; RECORD_FIXED]);
