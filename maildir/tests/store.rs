@@ -334,6 +334,20 @@ fn folders_create_list_rename_delete_subscribe() {
         fs::read_to_string(root.join("subscriptions")).unwrap(),
         "Sent\nx/b\n"
     );
+
+    // Subscribing what is subscribed, or unsubscribing what is not,
+    // writes nothing: the file is the same one (no rename over it).
+    let ino = || {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(root.join("subscriptions")).unwrap().ino()
+    };
+    let before = ino();
+    store.subscribe("Sent").unwrap();
+    store.unsubscribe("never").unwrap();
+    assert_eq!(ino(), before);
+    store.subscribe("x/c").unwrap();
+    assert_ne!(ino(), before);
+    assert_eq!(store.subscriptions().unwrap(), ["Sent", "x/b", "x/c"]);
 }
 
 #[test]

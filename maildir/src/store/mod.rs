@@ -450,7 +450,14 @@ impl Store {
         let dir = self.control_dir();
         let lock = FolderLock::acquire(&self.fs, &dir)?;
         let mut list = self.subscriptions()?;
+        let before = list.clone();
         change(&mut list);
+        if list == before {
+            // Nothing to write (an IMAP server subscribes its special-use
+            // folders at every login): no rename, no fsync.
+            lock.release();
+            return Ok(());
+        }
         let mut text = String::new();
         for n in &list {
             text.push_str(n);
