@@ -19,6 +19,11 @@
 //!   new mod-sequence: folder lock, log append, fdatasync), the
 //!   `has_changed` poll, and a STORE of one flag on every message
 //!   (`store_flags_all`).
+//! - `folder_100k/open_from_index`: the first open after a restart of a
+//!   100,000-message folder (messages of a few octets: the index is
+//!   read, not the messages), with its mod-sequence log unchanged since
+//!   the index was written (`unchanged_log`) and with one line appended
+//!   to it (`appended_log`, the log's tail is read).
 
 use std::fs;
 use std::hint::black_box;
@@ -139,6 +144,8 @@ fn folder_10k(c: &mut Criterion) {
             total
         });
     });
+    // (Also when a filter skipped the bench above.)
+    drop(store.open_folder("INBOX").unwrap());
     assert!(index.exists());
     g.bench_function("open_from_index", |b| {
         b.iter(|| black_box(store.open_folder("INBOX").unwrap().messages().len()));
@@ -198,5 +205,54 @@ fn folder_10k(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, delivery, folder_10k);
+fn folder_100k(c: &mut Criterion) {
+    const COUNT: usize = 100_000;
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-store");
+    fs::create_dir_all(&base).unwrap();
+    let dir = tempfile::tempdir_in(&base).unwrap();
+    let root = dir.path().join("Maildir");
+    let store = Store::maildir(&root).unwrap();
+    let msg = b"Subject: x\r\n\r\nx\r\n";
+    for i in 0..COUNT {
+        let flags = if i % 3 == 0 { "S" } else { "" };
+        let name = format!(
+            "{}.M{i}P1Q{i}.bench,S={}:2,{flags}",
+            1_700_000_000 + i,
+            msg.len()
+        );
+        fs::write(root.join("cur").join(name), msg).unwrap();
+    }
+    std::thread::sleep(maildir::MTIME_SLACK + Duration::from_millis(200));
+    // The first open lists the folder and writes the index and the log.
+    let (uid, flags) = {
+        let inbox = store.open_folder("INBOX").unwrap();
+        let m = &inbox.messages()[7];
+        (m.uid(), m.flags())
+    };
+    assert!(root.join("missive-index").exists());
+
+    let mut g = c.benchmark_group("folder_100k");
+    g.throughput(Throughput::Elements(COUNT as u64));
+    g.sample_size(20);
+    g.bench_function("open_from_index/unchanged_log", |b| {
+        b.iter(|| black_box(store.open_folder("INBOX").unwrap().messages().len()));
+    });
+    // Another process logged a mod-sequence for one message since (its
+    // flags as its name has them: no listing, only the log's tail).
+    let log = root.join("missive-modseq");
+    let highest = store
+        .open_folder("INBOX")
+        .unwrap()
+        .highest_modseq()
+        .unwrap();
+    let mut f = fs::OpenOptions::new().append(true).open(&log).unwrap();
+    writeln!(f, "{uid} {} :{flags}", highest + 1).unwrap();
+    drop(f);
+    g.bench_function("open_from_index/appended_log", |b| {
+        b.iter(|| black_box(store.open_folder("INBOX").unwrap().messages().len()));
+    });
+    g.finish();
+}
+
+criterion_group!(benches, delivery, folder_10k, folder_100k);
 criterion_main!(benches);
