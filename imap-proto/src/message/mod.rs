@@ -41,7 +41,8 @@ pub use search::{
 pub use section::{SectionError, decode_base64, decode_encoded_words, decode_qp};
 pub use structure::parse_addresses;
 pub use view::{
-    FlagSet, MailboxView, MessageList, MessageState, SequenceError, UpdateStyle, flag_fetch,
+    FlagSet, MailboxView, MessageList, MessageListWriter, MessageState, SequenceError, UpdateStyle,
+    flag_fetch,
 };
 
 /// A message's bytes with its MIME structure, parsed once.

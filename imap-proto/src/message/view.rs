@@ -74,127 +74,6 @@ pub struct MessageState {
 /// a new one is added.
 const SETS_SEARCHED: usize = 64;
 
-/// The messages of a SELECT, ascending by UID, each naming one of a few
-/// distinct sets of flags rather than holding a list of its own.
-///
-/// A clone shares the messages (copy on write): a backend that keeps the
-/// list of its last SELECT can hand it out again, without making it anew,
-/// while the mailbox has not changed, and the session's view takes it
-/// without a copy.
-///
-/// # Examples
-///
-/// ```
-/// use imap_proto::message::{FlagSet, MessageList, MailboxView};
-/// use imap_proto::types::Flag;
-/// let mut list = MessageList::default();
-/// let seen = list.add_flag_set(FlagSet::from(vec![Flag::Seen]));
-/// let none = list.add_flag_set(FlagSet::default());
-/// list.push(1, seen, false);
-/// list.push(2, none, true);
-/// assert_eq!((list.recent_count(), list.first_unseen()), (1, Some(1)));
-/// let view = MailboxView::from_list(list);
-/// assert_eq!(view.flags(0), Some(&[Flag::Seen][..]));
-/// assert_eq!(view.first_unseen().map(|n| n.get()), Some(2));
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MessageList {
-    flag_sets: Vec<FlagSet>,
-    /// Whether each set of `flag_sets` holds `\Seen`.
-    seen_sets: Vec<bool>,
-    messages: Arc<Vec<Entry>>,
-    /// A message was pushed at or below the UID of the one before.
-    unsorted: bool,
-    recent: usize,
-    first_unseen: Option<usize>,
-}
-
-impl MessageList {
-    /// An empty list with room for `n` messages.
-    pub fn with_capacity(n: usize) -> Self {
-        MessageList {
-            messages: Arc::new(Vec::with_capacity(n)),
-            ..MessageList::default()
-        }
-    }
-
-    /// Adds a set of flags; returns the number [`MessageList::push`]
-    /// takes.
-    pub fn add_flag_set(&mut self, flags: FlagSet) -> u32 {
-        self.seen_sets.push(flags.contains(&Flag::Seen));
-        self.flag_sets.push(flags);
-        u32::try_from(self.flag_sets.len() - 1).unwrap_or(u32::MAX)
-    }
-
-    /// Adds a message (the next in UID order) with the flags of set
-    /// number `set`; a number no set has stands for no flags.
-    #[inline]
-    pub fn push(&mut self, uid: u32, set: u32, recent: bool) {
-        let messages = Arc::make_mut(&mut self.messages);
-        if self.first_unseen.is_none()
-            && !self.seen_sets.get(set as usize).copied().unwrap_or(false)
-        {
-            self.first_unseen = Some(messages.len());
-        }
-        if messages.last().is_some_and(|m| m.uid >= uid) {
-            self.unsorted = true;
-        }
-        self.recent += usize::from(recent);
-        messages.push(Entry {
-            uid,
-            set,
-            recent,
-            expunged: false,
-            flags_changed: false,
-        });
-    }
-
-    /// The number of messages.
-    pub fn len(&self) -> usize {
-        self.messages.len()
-    }
-
-    /// True if there is no message.
-    pub fn is_empty(&self) -> bool {
-        self.messages.is_empty()
-    }
-
-    /// The number of messages pushed as `\Recent`.
-    pub fn recent_count(&self) -> usize {
-        self.recent
-    }
-
-    /// The index of the first message without `\Seen`: its message
-    /// sequence number less one once the list is in UID order.
-    pub fn first_unseen(&self) -> Option<usize> {
-        if self.unsorted {
-            let view = MailboxView::from_list(self.clone());
-            return view.first_unseen().map(|n| n.get() as usize - 1);
-        }
-        self.first_unseen
-    }
-}
-
-impl FromIterator<MessageState> for MessageList {
-    fn from_iter<I: IntoIterator<Item = MessageState>>(iter: I) -> Self {
-        let mut list = MessageList::default();
-        for m in iter {
-            let held = list
-                .flag_sets
-                .iter()
-                .take(SETS_SEARCHED)
-                .position(|s| *s == m.flags)
-                .and_then(|i| u32::try_from(i).ok());
-            let set = match held {
-                Some(i) => i,
-                None => list.add_flag_set(m.flags),
-            };
-            list.push(m.uid, set, m.recent);
-        }
-        list
-    }
-}
-
 /// A message of a [`MessageList`] and of a [`MailboxView`] (12 octets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
@@ -754,5 +633,8 @@ pub fn flag_fetch(flags: &[Flag], recent: bool) -> Vec<FlagFetch> {
     v
 }
 
+mod list;
 #[cfg(test)]
 mod tests;
+
+pub use list::{MessageList, MessageListWriter};

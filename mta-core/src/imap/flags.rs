@@ -1,6 +1,6 @@
 //! Flags between the store (Maildir letters and keywords) and IMAP.
 
-use imap_proto::message::{FlagSet, MessageList};
+use imap_proto::message::{FlagSet, MessageListWriter};
 use imap_proto::types::{Atom, Flag};
 use maildir::{Flag as MdFlag, Flags, Folder, Keywords};
 
@@ -59,7 +59,7 @@ impl<'a> SharedFlags<'a> {
 
     /// The number in `list` of the set `flags` stands for, added to it
     /// if need be.
-    pub(crate) fn of(&mut self, flags: Flags, list: &mut MessageList) -> u32 {
+    pub(crate) fn of(&mut self, flags: Flags, list: &mut MessageListWriter<'_>) -> u32 {
         if let Some(&(f, set)) = self.made.get(self.last)
             && f == flags
         {
@@ -108,13 +108,14 @@ pub(crate) fn to_store(flags: &[Flag], folder: &mut Folder) -> maildir::Result<F
 #[cfg(test)]
 mod tests {
     use super::*;
-    use imap_proto::message::MailboxView;
+    use imap_proto::message::{MailboxView, MessageList};
 
     #[test]
     fn shared_flags_are_made_once_per_distinct_set() {
         let kw = Keywords::parse("0 $Junk\n");
         let mut shared = SharedFlags::new(&kw);
         let mut list = MessageList::default();
+        let mut w = list.writer();
         let mut seen = Flags::empty();
         seen.insert(MdFlag::Seen);
         let mut junk = seen;
@@ -123,8 +124,8 @@ mod tests {
             .into_iter()
             .enumerate()
         {
-            let set = shared.of(f, &mut list);
-            list.push(uid as u32 + 1, set, false);
+            let set = shared.of(f, &mut w);
+            w.push(uid as u32 + 1, set, false);
         }
         assert_eq!(shared.made.len(), 3);
         let v = MailboxView::from_list(list);
@@ -145,6 +146,7 @@ mod tests {
         let mut shared = SharedFlags::new(&kw);
         shared.max = 2;
         let mut list = MessageList::default();
+        let mut w = list.writer();
         let all = [
             MdFlag::Seen,
             MdFlag::Flagged,
@@ -155,8 +157,8 @@ mod tests {
             for (i, f) in all.into_iter().enumerate() {
                 let mut flags = Flags::empty();
                 flags.insert(f);
-                let set = shared.of(flags, &mut list);
-                list.push(round * 10 + i as u32 + 1, set, false);
+                let set = shared.of(flags, &mut w);
+                w.push(round * 10 + i as u32 + 1, set, false);
             }
         }
         assert_eq!(shared.made.len(), 2);

@@ -406,10 +406,11 @@ impl Mailboxes for MaildirMailboxes {
                 _ => {
                     let mut shared = SharedFlags::new(&kw);
                     let mut messages = MessageList::with_capacity(folder.messages().len());
+                    let mut w = messages.writer();
                     for m in folder.messages() {
-                        let set = shared.of(m.flags(), &mut messages);
+                        let set = shared.of(m.flags(), &mut w);
                         let recent = !recent.is_empty() && recent.contains(&m.uid());
-                        messages.push(m.uid(), set, recent);
+                        w.push(m.uid(), set, recent);
                     }
                     i.listed = match generation {
                         Some(g) if recent.is_empty() => Some((g, messages.clone())),
