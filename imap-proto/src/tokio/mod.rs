@@ -26,6 +26,7 @@ mod append;
 mod backend;
 mod exec;
 mod fetch;
+mod qresync;
 mod search;
 
 pub use backend::{
@@ -152,6 +153,8 @@ pub(crate) struct Connection<'a, B: Backend> {
     pub(crate) options: Options,
     pub(crate) idling: bool,
     pub(crate) upload: Option<append::Upload>,
+    /// UIDNEXT of the selected mailbox when it was selected.
+    pub(crate) uid_next: u32,
 }
 
 pub(crate) async fn flush<S: AsyncWrite + Unpin>(
@@ -222,6 +225,7 @@ impl<'a, B: Backend> Connection<'a, B> {
             options,
             idling: false,
             upload: None,
+            uid_next: 0,
         }
     }
 

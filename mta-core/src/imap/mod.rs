@@ -266,8 +266,10 @@ pub async fn serve_listener(
         options.config.plaintext_auth = plaintext.allowed(peer.ip());
         options.config.greeting = "missive IMAP ready".into();
         // Maildir folders keep a mod-sequence per message (mbox folders
-        // answer NOMODSEQ): RFC 7162 CONDSTORE.
+        // answer NOMODSEQ) and remember their expunges: RFC 7162
+        // CONDSTORE and QRESYNC.
         options.config.condstore = true;
+        options.config.qresync = true;
         sessions.spawn(async move {
             let _ = match tls {
                 ListenerTls::None => imap_proto::tokio::serve(&backend, stream, options).await,
