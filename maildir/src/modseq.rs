@@ -7,16 +7,30 @@
 //! A text file beside `dovecot-uidlist`:
 //!
 //! ```text
-//! missive-modseq 1 <uidvalidity> <highest>
+//! missive-modseq 2 <uidvalidity> <highest> <expunges known above>
 //! <uid> <modseq> :<flag letters>
+//! <uid> <modseq> -
 //! ...
 //! ```
 //!
 //! Each line after the header says "from mod-sequence `modseq` on, the
-//! message `uid` has these flags". A message's mod-sequence is the
+//! message `uid` has these flags", or, ending in `-`, "the message `uid`
+//! was expunged at mod-sequence `modseq`". A message's mod-sequence is the
 //! greatest one logged for it; the folder's HIGHESTMODSEQ is the greatest
 //! of the header's and every line's, expunged messages included, so it
-//! never goes back. A message whose flags in its file name differ from
+//! never goes back.
+//!
+//! # Expunges
+//!
+//! QRESYNC (RFC 7162 section 3.2.5.1) asks which messages were expunged
+//! since a mod-sequence. Every expunge gets a mod-sequence and a line
+//! (section 3.2.7), so the log knows every expunge with a mod-sequence
+//! above the header's last field: the highest mod-sequence when the file
+//! was written, since a rewrite keeps no expunge lines. For a client
+//! asking from further back the server reports every UID it does not
+//! hold as expunged (the note in section 3.2.6). A version 1 file (no
+//! such field, and no expunge lines) knows no expunges, and is rewritten
+//! as version 2 at the next change. A message whose flags in its file name differ from
 //! the flags logged with its mod-sequence (a rename by another mail
 //! reader, a crash between a rename and its line) gets a new
 //! mod-sequence, and so does a message with no line (new mail).
@@ -55,7 +69,10 @@ pub(crate) use mark::LogMark;
 /// The log's file name inside a folder.
 pub(crate) const MODSEQ_NAME: &str = "missive-modseq";
 
-const MAGIC: &str = "missive-modseq 1";
+const MAGIC: &str = "missive-modseq";
+
+/// The version written.
+const VERSION: u32 = 2;
 
 /// The highest mod-sequence of a folder that has none yet: the first
 /// message gets 2, so that HIGHESTMODSEQ is positive (RFC 7162 section
@@ -66,27 +83,63 @@ pub(crate) const FIRST_HIGHEST: u64 = 1;
 /// unsigned 63-bit values).
 const MAX_MODSEQ: u64 = i64::MAX as u64;
 
-/// One line: `uid` has `flags` from `modseq` on.
+/// One line: `uid` has `flags` from `modseq` on, or (`expunged`) was
+/// expunged at `modseq`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Line {
     pub uid: u32,
     pub modseq: u64,
     pub flags: Flags,
+    pub expunged: bool,
 }
 
 impl Line {
+    /// `uid` has `flags` from `modseq` on.
+    pub(crate) fn flags(uid: u32, modseq: u64, flags: Flags) -> Line {
+        Line {
+            uid,
+            modseq,
+            flags,
+            expunged: false,
+        }
+    }
+
+    /// `uid` was expunged at `modseq`.
+    pub(crate) fn expunge(uid: u32, modseq: u64) -> Line {
+        Line {
+            uid,
+            modseq,
+            flags: Flags::empty(),
+            expunged: true,
+        }
+    }
+
     pub(crate) fn write(&self, out: &mut String) {
         use std::fmt::Write;
-        let _ = writeln!(out, "{} {} :{}", self.uid, self.modseq, self.flags);
+        if self.expunged {
+            let _ = writeln!(out, "{} {} -", self.uid, self.modseq);
+        } else {
+            let _ = writeln!(out, "{} {} :{}", self.uid, self.modseq, self.flags);
+        }
     }
+}
+
+/// A good header line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub validity: u32,
+    pub highest: u64,
+    /// Every expunge with a mod-sequence above this one has its line in
+    /// the file; `None` for a version 1 file, which knows none.
+    pub expunges_above: Option<u64>,
 }
 
 /// What a read of the file found.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Parsed {
-    /// `(uidvalidity, highest)` of the header, when the read began at
-    /// the start of the file and the header was whole and good.
-    pub header: Option<(u32, u64)>,
+    /// The header, when the read began at the start of the file and the
+    /// header was whole and good.
+    pub header: Option<Header>,
     pub lines: Vec<Line>,
     /// Lines seen (good or not), for the compaction rule.
     pub count: usize,
@@ -110,26 +163,45 @@ fn number(s: &[u8], max_digits: usize) -> Option<u64> {
     Some(n)
 }
 
-fn parse_header(line: &[u8]) -> Option<(u32, u64)> {
+/// `missive-modseq 1 <uidvalidity> <highest>` or `missive-modseq 2
+/// <uidvalidity> <highest> <expunges known above>`.
+fn parse_header(line: &[u8]) -> Option<Header> {
     let rest = line.strip_prefix(MAGIC.as_bytes())?.strip_prefix(b" ")?;
-    let sp = memchr::memchr(b' ', rest)?;
-    let v = u32::try_from(number(rest.get(..sp)?, 10)?).ok()?;
-    let h = number(rest.get(sp + 1..)?, 20)?;
-    Some((v, h.min(MAX_MODSEQ)))
+    let mut fields = rest.split(|&b| b == b' ');
+    let version = number(fields.next()?, 10)?;
+    let validity = u32::try_from(number(fields.next()?, 10)?).ok()?;
+    let highest = number(fields.next()?, 20)?.min(MAX_MODSEQ);
+    let expunges_above = match version {
+        1 => None,
+        2 => Some(number(fields.next()?, 20)?.min(MAX_MODSEQ)),
+        _ => return None,
+    };
+    if fields.next().is_some() {
+        return None;
+    }
+    Some(Header {
+        validity,
+        highest,
+        expunges_above,
+    })
 }
 
-/// `<uid> <modseq> :<letters>`, on bytes: a log of 100,000 lines is read
-/// at every first open of a big folder.
+/// `<uid> <modseq> :<letters>` or `<uid> <modseq> -`, on bytes: a log of
+/// 100,000 lines is read at every first open of a big folder.
 fn parse_line(line: &[u8]) -> Option<Line> {
     let a = memchr::memchr(b' ', line)?;
     let uid = u32::try_from(number(line.get(..a)?, 10)?).ok()?;
     let rest = line.get(a + 1..)?;
     let b = memchr::memchr(b' ', rest)?;
     let modseq = number(rest.get(..b)?, 19)?;
-    let letters = rest.get(b + 1..)?.strip_prefix(b":")?;
+    let last = rest.get(b + 1..)?;
     if uid == 0 || modseq == 0 || modseq > MAX_MODSEQ {
         return None;
     }
+    if last == b"-" {
+        return Some(Line::expunge(uid, modseq));
+    }
+    let letters = last.strip_prefix(b":")?;
     let mut flags = Flags::empty();
     for &c in letters {
         if !c.is_ascii_alphabetic() {
@@ -137,7 +209,7 @@ fn parse_line(line: &[u8]) -> Option<Line> {
         }
         flags.insert_letter(char::from(c));
     }
-    Some(Line { uid, modseq, flags })
+    Some(Line::flags(uid, modseq, flags))
 }
 
 /// Parses whole lines of `data`; with `at_start`, the first line is the
@@ -190,6 +262,9 @@ pub(crate) struct ModSeqLog {
     pub highest: u64,
     /// Lines in the file, for the compaction rule.
     pub count: usize,
+    /// The file is of version 1: it knows no expunges, and is rewritten at
+    /// the next change.
+    pub old_version: bool,
     /// The state was taken from the snapshot index ([`ModSeqLog::adopt`])
     /// and the file not looked at since.
     adopted: bool,
@@ -218,6 +293,7 @@ impl ModSeqLog {
             validity: 0,
             highest: FIRST_HIGHEST,
             count: 0,
+            old_version: false,
             adopted: false,
         }
     }
@@ -278,11 +354,17 @@ impl ModSeqLog {
         file.read_to_end(&mut data)
             .map_err(|e| Error::io("read", &self.path, e))?;
         let p = parse(&data, true);
-        let Some((v, h)) = p.header else {
+        let Some(Header {
+            validity: v,
+            highest: h,
+            expunges_above,
+        }) = p.header
+        else {
             // No good header: nothing in it can be trusted to belong to
             // this UIDVALIDITY.
             return Ok(Found::Void);
         };
+        self.old_version = expunges_above.is_none();
         self.handle = Some(Arc::new(file));
         self.ino = (meta.dev(), meta.ino());
         self.offset = p.consumed as u64;
@@ -312,6 +394,7 @@ impl ModSeqLog {
         self.seen_len = 0;
         self.validity = 0;
         self.count = 0;
+        self.old_version = false;
         self.adopted = false;
     }
 
@@ -375,7 +458,11 @@ impl ModSeqLog {
         lines: &[Line],
     ) -> Result<()> {
         let mut text = String::with_capacity(lines.len() * 24 + 48);
-        text.push_str(&format!("{MAGIC} {validity} {}\n", self.highest));
+        // No expunge lines are kept: the file knows the expunges to come.
+        text.push_str(&format!(
+            "{MAGIC} {VERSION} {validity} {} {}\n",
+            self.highest, self.highest
+        ));
         for l in lines {
             l.write(&mut text);
         }
@@ -384,6 +471,44 @@ impl ModSeqLog {
         self.forget();
         // Read back, so that later appends count offsets in this file.
         self.read_whole(fs, validity).map(|_| ())
+    }
+
+    /// The UIDs expunged at a mod-sequence above `since` (RFC 7162
+    /// section 3.2.6), ascending, read from the file as it is now; `None`
+    /// when the file does not go back that far (or is missing, damaged,
+    /// of version 1 or of another UIDVALIDITY).
+    pub fn expunged_since(
+        &self,
+        fs: &SharedFs,
+        validity: u32,
+        since: u64,
+    ) -> Result<Option<Vec<u32>>> {
+        let mut file = match fs.open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("open", &self.path, e)),
+        };
+        let mut data = Vec::new();
+        file.read_to_end(&mut data)
+            .map_err(|e| Error::io("read", &self.path, e))?;
+        let p = parse(&data, true);
+        match p.header {
+            Some(Header {
+                validity: v,
+                expunges_above: Some(above),
+                ..
+            }) if v == validity && since >= above => {}
+            _ => return Ok(None),
+        }
+        let mut uids: Vec<u32> = p
+            .lines
+            .iter()
+            .filter(|l| l.expunged && l.modseq > since)
+            .map(|l| l.uid)
+            .collect();
+        uids.sort_unstable();
+        uids.dedup();
+        Ok(Some(uids))
     }
 }
 
@@ -397,25 +522,64 @@ mod tests {
             b"missive-modseq 1 7 40\n3 12 :FS\n4 13 :\nbad line\n5 14 :S",
             true,
         );
-        assert_eq!(p.header, Some((7, 40)));
+        assert_eq!(
+            p.header,
+            Some(Header {
+                validity: 7,
+                highest: 40,
+                expunges_above: None
+            })
+        );
         assert_eq!(
             p.lines,
             vec![
-                Line {
-                    uid: 3,
-                    modseq: 12,
-                    flags: Flags::from_info("FS")
-                },
-                Line {
-                    uid: 4,
-                    modseq: 13,
-                    flags: Flags::empty()
-                },
+                Line::flags(3, 12, Flags::from_info("FS")),
+                Line::flags(4, 13, Flags::empty()),
             ]
         );
         assert_eq!(p.count, 3);
         // The last line has no line feed: not read.
         assert_eq!(p.consumed, 47);
+    }
+
+    #[test]
+    fn version_2_and_expunge_lines() {
+        let p = parse(b"missive-modseq 2 7 40 31\n3 41 -\n4 42 :S\n", true);
+        assert_eq!(
+            p.header,
+            Some(Header {
+                validity: 7,
+                highest: 40,
+                expunges_above: Some(31)
+            })
+        );
+        assert_eq!(
+            p.lines,
+            vec![
+                Line::expunge(3, 41),
+                Line::flags(4, 42, Flags::from_info("S"))
+            ]
+        );
+        for line in [
+            Line::expunge(3, 41),
+            Line::flags(4, 42, Flags::from_info("FS")),
+        ] {
+            let mut text = String::new();
+            line.write(&mut text);
+            assert_eq!(parse(text.as_bytes(), false).lines, vec![line], "{text:?}");
+        }
+        for bad in [
+            "missive-modseq 2 7 40",
+            "missive-modseq 1 7 40 31",
+            "missive-modseq 3 7 40 31",
+            "missive-modseq 2 7 40 31 5",
+        ] {
+            assert_eq!(
+                parse(format!("{bad}\n").as_bytes(), true).header,
+                None,
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -432,6 +596,10 @@ mod tests {
             "-5 6 :S",
             "5 +6 :S",
             "99999999999 6 :S",
+            "5 6 --",
+            "5 6 -S",
+            "5 6 - ",
+            "0 6 -",
         ] {
             let data = format!("{bad}\n");
             assert!(parse(data.as_bytes(), false).lines.is_empty(), "{bad:?}");

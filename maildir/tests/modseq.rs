@@ -170,10 +170,11 @@ fn highest_modseq_never_goes_back_when_messages_go() {
     f.store_flags(&[last], FlagOp::Add, seen(), None).unwrap();
     let high = f.highest_modseq().unwrap();
     f.expunge(&[last]).unwrap();
-    assert_eq!(f.highest_modseq(), Some(high));
+    // The expunge has its own mod-sequence (RFC 7162 section 3.2.7).
+    assert_eq!(f.highest_modseq(), Some(high + 1));
     drop(f);
     let f = store(dir.path()).open_folder("INBOX").unwrap();
-    assert_eq!(f.highest_modseq(), Some(high));
+    assert_eq!(f.highest_modseq(), Some(high + 1));
 }
 
 #[test]
@@ -264,8 +265,8 @@ fn a_log_of_expunged_messages_is_compacted_keeping_the_highest() {
     f.store_flags(kept, FlagOp::Add, seen(), None).unwrap();
     let high = f.highest_modseq().unwrap();
     let ms = modseqs(&f);
-    f.expunge(gone).unwrap();
     let before = fs::metadata(log_path(dir.path())).unwrap().len();
+    f.expunge(gone).unwrap();
     s.deliver("INBOX", b"Subject: last\r\n\r\nx\r\n").unwrap();
     f.refresh().unwrap();
     let after = fs::metadata(log_path(dir.path())).unwrap().len();

@@ -443,6 +443,9 @@ pub async fn serve_listener(
     let mut sessions = tokio::task::JoinSet::new();
     loop {
         let (stream, peer) = listener.accept().await?;
+        // Each response is written whole when it is ready: Nagle's
+        // algorithm would only hold the last part of it back.
+        let _ = stream.set_nodelay(true);
         let (maildrop, tls) = (maildrop.for_client(peer.ip()), tls.clone());
         let mut options = Options::default();
         options.config.plaintext_auth = plaintext.allowed(peer.ip());

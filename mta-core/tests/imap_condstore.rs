@@ -35,13 +35,6 @@ def login():
     M = imaplib.IMAP4('127.0.0.1', port)
     M.login('alice', 'wonderland')
     return M
-def raw(M, *args):
-    """(typ, tagged text, untagged responses) of one command."""
-    M.untagged_responses = {}
-    typ, data = M._simple_command(*args)
-    if args[0] in ('SELECT', 'EXAMINE') and typ == 'OK':
-        M.state = 'SELECTED'
-    return typ, data, dict(M.untagged_responses)
 def modseqs(fetch_lines):
     """{sequence number: MODSEQ} of untagged FETCH data."""
     out = {}
@@ -81,9 +74,10 @@ typ, data, u = raw(A, 'STORE', '2', '+FLAGS', '(\\Flagged)')
 assert typ == 'OK', data
 m1 = modseqs(u['FETCH'])[2]
 assert m1 > h0 and b'\\Flagged' in u['FETCH'][0], (u, h0)
-# ... and B sees the change with the same MODSEQ (3.1.4.2, example 14).
+# ... and B sees the change with the same MODSEQ (3.1.4.2, example 14),
+# and the UID (3.2.4).
 typ, data, u = raw(B, 'NOOP')
-assert u['FETCH'] == [b'2 (FLAGS (\\Flagged) MODSEQ (%d))' % m1], u
+assert u['FETCH'] == [b'2 (FLAGS (\\Flagged) UID 2 MODSEQ (%d))' % m1], u
 # FETCH CHANGEDSINCE (3.1.4.1): only what changed, MODSEQ implied.
 typ, data, u = raw(A, 'UID', 'FETCH', '1:*', '(FLAGS)', '(CHANGEDSINCE %d)' % h0)
 assert len(u['FETCH']) == 1 and u['FETCH'][0].startswith(b'2 (UID 2 FLAGS (\\Flagged'), u
@@ -185,12 +179,6 @@ C.logout()
 print('restart ok')
 "#;
 
-fn line<'a>(out: &'a str, key: &str) -> &'a str {
-    out.lines()
-        .find_map(|l| l.strip_prefix(key))
-        .unwrap_or_else(|| panic!("no {key} in {out}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn condstore_with_two_sessions_and_a_restart() {
     if !support::python() {
@@ -201,21 +189,21 @@ async fn condstore_with_two_sessions_and_a_restart() {
     let maildir = dir.path().join("alice/Maildir").display().to_string();
     let port = start(dir.path()).await;
     let out = support::run_python(
-        format!("{PRELUDE}{SESSIONS}"),
+        format!("{}{PRELUDE}{SESSIONS}", support::PY_IMAP_RAW),
         vec![port.to_string(), maildir.clone()],
     )
     .await;
     assert!(out.contains("sessions ok"), "{out}");
-    let modseqs = line(&out, "modseqs ").to_owned();
-    let highest = line(&out, "highest ").to_owned();
+    let modseqs = support::printed(&out, "modseqs ").to_owned();
+    let highest = support::printed(&out, "highest ").to_owned();
 
     // Another server on the same Maildirs: the same mod-sequences.
     let port = start(dir.path()).await;
     let out = support::run_python(
-        format!("{PRELUDE}{RESTART}"),
+        format!("{}{PRELUDE}{RESTART}", support::PY_IMAP_RAW),
         vec![port.to_string(), maildir, highest],
     )
     .await;
     assert!(out.contains("restart ok"), "{out}");
-    assert_eq!(line(&out, "modseqs "), modseqs);
+    assert_eq!(support::printed(&out, "modseqs "), modseqs);
 }

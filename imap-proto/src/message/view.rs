@@ -113,6 +113,10 @@ pub struct UpdateStyle {
     /// client, RFC 7162 section 3.1), when the store reported it
     /// ([`MailboxView::store_modseq`]).
     pub modseq: bool,
+    /// Report expunges with one `VANISHED` of their UIDs instead of an
+    /// `EXPUNGE` per message (a client that enabled QRESYNC, in a mailbox
+    /// with mod-sequences: RFC 7162 section 3.2.10.2).
+    pub vanished: bool,
 }
 
 /// The selected mailbox's message list for one session.
@@ -533,6 +537,7 @@ impl MailboxView {
             recent,
             uid: false,
             modseq: false,
+            vanished: false,
         })
     }
 
@@ -543,18 +548,34 @@ impl MailboxView {
             recent,
             uid,
             modseq,
+            vanished,
         } = style;
         let mut modseqs = std::mem::take(&mut self.modseqs);
         let mut out = Vec::new();
         if allow_expunge && self.expunged > 0 {
-            let mut seq = 0usize;
-            for e in self.entries.iter() {
-                seq += 1;
-                if e.expunged {
-                    if let Some(n) = nz(seq) {
-                        out.push(Data::Expunge(n));
+            if vanished {
+                let uids: Vec<u32> = self
+                    .entries
+                    .iter()
+                    .filter(|e| e.expunged)
+                    .map(|e| e.uid)
+                    .collect();
+                if let Some(uids) = SequenceSet::from_numbers(&uids) {
+                    out.push(Data::Vanished {
+                        earlier: false,
+                        uids,
+                    });
+                }
+            } else {
+                let mut seq = 0usize;
+                for e in self.entries.iter() {
+                    seq += 1;
+                    if e.expunged {
+                        if let Some(n) = nz(seq) {
+                            out.push(Data::Expunge(n));
+                        }
+                        seq -= 1;
                     }
-                    seq -= 1;
                 }
             }
             let (mut recent_gone, mut changed_gone) = (0, 0);

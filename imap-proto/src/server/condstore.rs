@@ -1,11 +1,14 @@
-//! CONDSTORE (RFC 7162 section 3.1) in the session: which commands make
-//! the client CONDSTORE-aware, `HIGHESTMODSEQ`/`NOMODSEQ` at SELECT, and
-//! the commands refused in a mailbox without mod-sequences.
+//! CONDSTORE and QRESYNC (RFC 7162 sections 3.1 and 3.2) in the session:
+//! which commands make the client CONDSTORE-aware, `HIGHESTMODSEQ` or
+//! `NOMODSEQ` at SELECT, the commands refused in a mailbox without
+//! mod-sequences or before `ENABLE QRESYNC`, and what a SELECT with the
+//! QRESYNC parameter reports.
 
-use super::{Session, State, status};
-use crate::message::has_modseq_key;
+use super::{Resync, Session, State, status};
+use crate::message::{flag_fetch, has_modseq_key};
 use crate::types::{
-    Code, CommandBody, FetchAttribute, FetchModifier, SelectParameter, StatusItem, StatusKind, Tag,
+    Code, CommandBody, Data, FetchAttribute, FetchModifier, MessageDataItem, SelectParameter,
+    SequenceSet, StatusItem, StatusKind, Tag,
 };
 
 impl Session {
@@ -14,6 +17,47 @@ impl Session {
     /// MODSEQ, those of STORE `.SILENT` included.
     pub fn condstore_enabled(&self) -> bool {
         self.condstore
+    }
+
+    /// Whether the client issued `ENABLE QRESYNC` (RFC 7162 section
+    /// 3.2.3): expunges then go out as `VANISHED`, and SELECT's QRESYNC
+    /// parameter and UID FETCH's VANISHED modifier are accepted.
+    pub fn qresync_enabled(&self) -> bool {
+        self.qresync
+    }
+
+    /// What a QRESYNC SELECT reports after its usual responses (section
+    /// 3.2.5.1): `VANISHED (EARLIER)` first, then the flag changes, each
+    /// with its UID and MODSEQ.
+    pub(super) fn send_resync(&mut self, resync: Resync) {
+        if let Some(uids) = SequenceSet::from_ranges(&resync.vanished) {
+            self.respond(Data::Vanished {
+                earlier: true,
+                uids,
+            });
+        }
+        let recent_shown = !self.rev2;
+        for (uid, modseq) in resync.changed {
+            let Some(view) = self.view.as_ref() else {
+                return;
+            };
+            let (Some(index), Some(u)) = (view.index_of(uid), std::num::NonZeroU32::new(uid))
+            else {
+                continue;
+            };
+            let flags = flag_fetch(
+                view.flags(index).unwrap_or_default(),
+                recent_shown && view.is_recent(index),
+            );
+            self.fetch_response(
+                index,
+                vec![
+                    MessageDataItem::Uid(u),
+                    MessageDataItem::Flags(flags),
+                    MessageDataItem::ModSeq(modseq),
+                ],
+            );
+        }
     }
 
     /// The owner learned a mod-sequence of the selected mailbox (from a
@@ -68,16 +112,15 @@ impl Session {
         }
         let uses_modseq = match body {
             CommandBody::Select { parameters, .. } | CommandBody::Examine { parameters, .. } => {
-                if parameters
+                let qresync = parameters
                     .iter()
-                    .any(|p| matches!(p, SelectParameter::QResync { .. }))
-                {
-                    // RFC 7162 section 3.2.5: QRESYNC must be enabled first,
-                    // and this server does not offer it.
+                    .any(|p| matches!(p, SelectParameter::QResync { .. }));
+                if qresync && !self.qresync {
+                    // Section 3.2.5: QRESYNC must be enabled first.
                     self.bad(tag, "QRESYNC is not enabled");
                     return false;
                 }
-                if parameters.contains(&SelectParameter::CondStore) {
+                if qresync || parameters.contains(&SelectParameter::CondStore) {
                     // The SELECT reports HIGHESTMODSEQ itself.
                     self.condstore = true;
                 }
@@ -90,16 +133,31 @@ impl Session {
                 return true;
             }
             CommandBody::Fetch {
-                items, modifiers, ..
+                items,
+                modifiers,
+                uid,
+                ..
             } => {
-                if modifiers.contains(&FetchModifier::Vanished) {
-                    self.bad(tag, "VANISHED needs QRESYNC");
-                    return false;
-                }
-                modifiers
+                let changed_since = modifiers
                     .iter()
-                    .any(|m| matches!(m, FetchModifier::ChangedSince(_)))
-                    || items.expand().contains(&FetchAttribute::ModSeq)
+                    .any(|m| matches!(m, FetchModifier::ChangedSince(_)));
+                if modifiers.contains(&FetchModifier::Vanished) {
+                    // Section 3.2.6.
+                    let refusal = if !self.qresync {
+                        Some("VANISHED needs ENABLE QRESYNC")
+                    } else if !uid {
+                        Some("VANISHED is for UID FETCH only")
+                    } else if !changed_since {
+                        Some("VANISHED needs CHANGEDSINCE")
+                    } else {
+                        None
+                    };
+                    if let Some(text) = refusal {
+                        self.bad(tag, text);
+                        return false;
+                    }
+                }
+                changed_since || items.expand().contains(&FetchAttribute::ModSeq)
             }
             CommandBody::Search { criteria, .. } => has_modseq_key(criteria),
             CommandBody::Store {

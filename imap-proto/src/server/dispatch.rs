@@ -175,6 +175,14 @@ impl Session {
                     } else if self.config.condstore && cap.eq_ignore_case("CONDSTORE") {
                         self.enable_condstore();
                         enabled.push(cap.clone());
+                    } else if self.config.condstore
+                        && self.config.qresync
+                        && cap.eq_ignore_case("QRESYNC")
+                    {
+                        // QRESYNC implies CONDSTORE (RFC 7162 section 3.2.3).
+                        self.qresync = true;
+                        self.enable_condstore();
+                        enabled.push(cap.clone());
                     }
                 }
                 self.respond(Data::Enabled(enabled));
@@ -196,9 +204,10 @@ impl Session {
             }
             B::Select { .. } | B::Examine { .. } => {
                 // Selecting closes the current mailbox without expunging
-                // (RFC 3501 section 6.3.1); IMAP4rev2 says so with
-                // `[CLOSED]` (RFC 9051 section 6.3.2).
-                if self.rev2 && self.view.is_some() {
+                // (RFC 3501 section 6.3.1); IMAP4rev2 and a server offering
+                // CONDSTORE say so with `[CLOSED]` (RFC 9051 section 6.3.2,
+                // RFC 7162 section 3.2.11).
+                if (self.rev2 || self.config.condstore) && self.view.is_some() {
                     self.send(&status(None, StatusKind::Ok, Some(Code::Closed), "Closed"));
                 }
                 self.view = None;

@@ -51,6 +51,12 @@ pub struct Config {
     /// [`SelectInfo::highest_modseq`], and answers MODSEQ, CHANGEDSINCE
     /// and UNCHANGEDSINCE.
     pub condstore: bool,
+    /// Offer QRESYNC as well (RFC 7162 section 3.2; only with
+    /// `condstore`): the owner reports expunges since a mod-sequence
+    /// ([`Session::select_resync`](super::Session::select_resync) and
+    /// `UID FETCH ... (CHANGEDSINCE n VANISHED)`), and the session reports
+    /// expunges with `VANISHED` once the client enabled it.
+    pub qresync: bool,
 }
 
 impl Default for Config {
@@ -67,6 +73,7 @@ impl Default for Config {
             max_bad_commands: 20,
             append_streaming: Some(256 * 1024),
             condstore: false,
+            qresync: false,
         }
     }
 }
@@ -150,6 +157,20 @@ pub enum Event {
     /// The session ended (LOGOUT, autologout, shutdown, too many
     /// errors): release the mailbox; close once transmit is drained.
     Closed,
+}
+
+/// What a SELECT or EXAMINE with the QRESYNC parameter (RFC 7162 section
+/// 3.2.5) tells the client beyond the usual responses, for
+/// [`Session::select_resync`](super::Session::select_resync).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resync {
+    /// The known UIDs expunged since the client's mod-sequence, as
+    /// ascending inclusive ranges: sent as `VANISHED (EARLIER)`.
+    pub vanished: Vec<(u32, u32)>,
+    /// The known messages whose flags changed since the client's
+    /// mod-sequence, ascending by UID, with their mod-sequence: each sent
+    /// as `FETCH (UID FLAGS MODSEQ)`.
+    pub changed: Vec<(u32, u64)>,
 }
 
 /// What SELECT/EXAMINE found, for [`Session::select_complete`](super::Session::select_complete).

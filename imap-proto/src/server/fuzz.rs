@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 use crate::message::MessageState;
 use crate::types::{CommandBody, Flag, MessageDataItem, Section, SectionData, StatusKind};
 
-use super::{Config, Event, SelectInfo, Session};
+use super::{Config, Event, Resync, SelectInfo, Session};
 
 /// Feeds `data` to a server session in chunks whose sizes come from the
 /// first byte, with a scripted owner that accepts logins, selects a
-/// three-message mailbox, reports another session's changes at every
-/// command, answers FETCH with a size and a body (large from some chunk
+/// three-message mailbox (with something to report to a QRESYNC
+/// parameter), reports another session's changes at every command, answers FETCH with a size and a body (large from some chunk
 /// sizes on), and completes everything with OK. Panics only on a broken
 /// invariant: output that does not end in CRLF, or an owner call the
 /// session refuses while its decision is pending.
@@ -25,6 +25,7 @@ pub fn server_session(data: &[u8]) {
         Config {
             plaintext_auth: true,
             condstore: true,
+            qresync: true,
             ..Config::default()
         },
         now,
@@ -66,7 +67,12 @@ pub fn server_session(data: &[u8]) {
                                 // Every other SELECT finds no mod-sequences.
                                 highest_modseq: (uid % 2 == 0).then_some(u64::from(uid)),
                             };
-                            s.select_complete(now, Ok(info)).expect("select pending");
+                            let resync = Resync {
+                                vanished: vec![(5, 6), (uid, uid)],
+                                changed: vec![(1, 2), (uid, 3)],
+                            };
+                            s.select_resync(now, Ok(info), resync)
+                                .expect("select pending");
                         }
                         CommandBody::Fetch { .. } => {
                             if s.view().is_some_and(|v| !v.is_empty()) {

@@ -10,7 +10,7 @@ mod fetch;
 pub mod fuzz;
 mod list;
 
-pub use event::{Config, Event, SelectInfo, State};
+pub use event::{Config, Event, Resync, SelectInfo, State};
 pub use list::{ListPattern, list_matches};
 
 use std::collections::VecDeque;
@@ -97,6 +97,8 @@ pub struct Session {
     rev2: bool,
     /// A CONDSTORE enabling command was issued (RFC 7162 section 3.1).
     condstore: bool,
+    /// `ENABLE QRESYNC` was issued (RFC 7162 section 3.2.3).
+    qresync: bool,
     /// The selected mailbox's HIGHESTMODSEQ as last known; `None` when it
     /// keeps no mod-sequences.
     highest_modseq: Option<u64>,
@@ -190,6 +192,7 @@ impl Session {
             utf8: false,
             rev2: false,
             condstore: false,
+            qresync: false,
             highest_modseq: None,
             auth_failures: 0,
             bad_commands: 0,
@@ -266,6 +269,9 @@ impl Session {
         ]);
         if self.config.condstore {
             caps.push("CONDSTORE");
+            if self.config.qresync {
+                caps.push("QRESYNC");
+            }
         }
         caps.into_iter().filter_map(atom).collect()
     }
@@ -415,8 +421,11 @@ impl Session {
         let style = UpdateStyle {
             allow_expunge,
             recent: !self.rev2,
-            uid: self.rev2,
+            // With CONDSTORE enabled every unsolicited FETCH carries the
+            // UID and the MODSEQ (RFC 7162 section 3.2.4).
+            uid: self.rev2 || self.condstore,
             modseq: self.condstore,
+            vanished: self.qresync && self.highest_modseq.is_some(),
         };
         for d in view.take_updates_as(style) {
             self.send(&Response::Data(d));
@@ -474,6 +483,22 @@ impl Session {
         &mut self,
         now: Instant,
         result: Result<SelectInfo, (Option<Code>, String)>,
+    ) -> Result<(), SessionError> {
+        self.select_resync(now, result, Resync::default())
+    }
+
+    /// [`Session::select_complete`] for a SELECT or EXAMINE with the
+    /// QRESYNC parameter (RFC 7162 section 3.2.5): after the usual
+    /// responses, `VANISHED (EARLIER)` with `resync.vanished`, then a
+    /// `FETCH (UID FLAGS MODSEQ)` for each message of `resync.changed`.
+    /// The owner works both out from the parameter and its store: what
+    /// was expunged and changed since the client's mod-sequence, among
+    /// the UIDs it knows, when its UIDVALIDITY is the mailbox's.
+    pub fn select_resync(
+        &mut self,
+        now: Instant,
+        result: Result<SelectInfo, (Option<Code>, String)>,
+        resync: Resync,
     ) -> Result<(), SessionError> {
         let p = match self.pending.take() {
             Some(p) if p.kind == PendingKind::Select => p,
@@ -553,6 +578,7 @@ impl Session {
                 let read_only = info.read_only;
                 self.view = Some(view);
                 self.state = State::Selected { read_only };
+                self.send_resync(resync);
                 let (code, text) = if read_only {
                     (Code::ReadOnly, "EXAMINE completed")
                 } else {

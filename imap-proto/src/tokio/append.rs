@@ -8,9 +8,10 @@ use std::num::NonZeroU32;
 
 use bytes::{Bytes, BytesMut};
 
-use super::exec::{Outcome, no, ok, uid_set};
+use super::exec::{Outcome, no, ok};
 use super::{AppendSink, Backend, BackendError, Connection, Mailboxes, now, owner_error};
 use crate::message::unix_of;
+use crate::types::uid_set_of;
 use crate::types::{Code, DateTime, Flag, Mailbox, StatusKind};
 
 /// Where the current message's octets go.
@@ -173,7 +174,7 @@ impl<B: Backend> Connection<'_, B> {
         if let Some(e) = up.failed.take() {
             return no(&e, true);
         }
-        match (NonZeroU32::new(up.uid_validity), uid_set(&up.uids)) {
+        match (NonZeroU32::new(up.uid_validity), uid_set_of(&up.uids)) {
             (Some(uid_validity), Some(uids)) => (
                 StatusKind::Ok,
                 Some(Code::AppendUid { uid_validity, uids }),

@@ -262,6 +262,23 @@ pub trait Mailboxes: Send {
     /// COPY, or MOVE with `remove` (the sources are expunged).
     async fn copy(&mut self, uids: &[u32], dest: &str, remove: bool) -> BackendResult<CopyInfo>;
     /// EXPUNGE (all `\Deleted`), or UID EXPUNGE (`\Deleted` among `uids`).
-    /// Returns the removed UIDs.
+    /// Returns the removed UIDs. In a mailbox with mod-sequences each
+    /// expunge gets one, remembered with its UID (RFC 7162 section 3.2.7).
     async fn expunge(&mut self, uids: Option<&[u32]>) -> BackendResult<Vec<u32>>;
+    /// QRESYNC (RFC 7162 sections 3.2.5.1 and 3.2.6): the UIDs expunged
+    /// from the selected mailbox at a mod-sequence above `since`,
+    /// ascending (messages delivered and expunged unseen may be among
+    /// them). `None` when the store does not remember that far back: the
+    /// driver then counts every UID below UIDNEXT that the mailbox lacks
+    /// as expunged. The default remembers nothing.
+    async fn expunged_since(&mut self, since: u64) -> BackendResult<Option<Vec<u32>>> {
+        let _ = since;
+        Ok(None)
+    }
+    /// The selected mailbox's HIGHESTMODSEQ now, sent with the OK of an
+    /// EXPUNGE that removed messages once the client enabled QRESYNC (RFC
+    /// 7162 section 3.2.7). `None` (the default) leaves it out.
+    async fn highest_modseq(&mut self) -> BackendResult<Option<u64>> {
+        Ok(None)
+    }
 }

@@ -11,8 +11,8 @@ use crate::message::unix_of;
 use crate::server::{ListPattern, State};
 use crate::types::{
     Code, Command, CommandBody, Data, Flag, ListData, ListMailbox, ListReturnOption,
-    ListSelectOption, Mailbox, MailboxAttribute, NamespaceDescription, SeqNumber, Sequence,
-    SequenceSet, StatusItem, StatusKind, StatusValue, StoreKind, UidRange, UidSet, Vec1,
+    ListSelectOption, Mailbox, MailboxAttribute, NamespaceDescription, SequenceSet, StatusItem,
+    StatusKind, StatusValue, StoreKind, Vec1, uid_set_of,
 };
 
 pub(crate) type Outcome = (StatusKind, Option<Code>, String);
@@ -40,48 +40,6 @@ fn name(m: &Mailbox) -> String {
     m.as_str().to_owned()
 }
 
-/// A sorted list of UIDs as a UID set (runs become ranges).
-pub(crate) fn uid_set(uids: &[u32]) -> Option<UidSet> {
-    let mut out: Vec<UidRange> = Vec::new();
-    let mut run: Option<(u32, u32)> = None;
-    for &u in uids {
-        run = match run {
-            Some((a, b)) if u == b.wrapping_add(1) => Some((a, u)),
-            Some((a, b)) => {
-                out.push(range(a, b)?);
-                Some((u, u))
-            }
-            None => Some((u, u)),
-        };
-    }
-    if let Some((a, b)) = run {
-        out.push(range(a, b)?);
-    }
-    Vec1::new(out).ok()
-}
-
-fn range(a: u32, b: u32) -> Option<UidRange> {
-    let a = NonZeroU32::new(a)?;
-    let b = NonZeroU32::new(b)?;
-    Some(if a == b {
-        UidRange::Single(a)
-    } else {
-        UidRange::Range(a, b)
-    })
-}
-
-pub(crate) fn seq_set(numbers: &[u32]) -> Option<SequenceSet> {
-    let set = uid_set(numbers)?;
-    let items: Vec<Sequence> = set
-        .iter()
-        .map(|r| match *r {
-            UidRange::Single(a) => Sequence::Single(SeqNumber::Value(a)),
-            UidRange::Range(a, b) => Sequence::Range(SeqNumber::Value(a), SeqNumber::Value(b)),
-        })
-        .collect();
-    Vec1::new(items).ok().map(SequenceSet::List)
-}
-
 impl<B: Backend> Connection<'_, B> {
     pub(crate) async fn execute<S>(&mut self, c: Command, stream: &mut S) -> io::Result<()>
     where
@@ -107,20 +65,38 @@ impl<B: Backend> Connection<'_, B> {
         let read_only = matches!(self.session.state(), State::Selected { read_only: true });
         let cmd_name = c.body.name();
         let outcome: Outcome = match c.body {
-            C::Select { mailbox, .. } | C::Examine { mailbox, .. } => {
+            C::Select {
+                mailbox,
+                parameters,
+            }
+            | C::Examine {
+                mailbox,
+                parameters,
+            } => {
                 let ro = matches!(cmd_name, "EXAMINE");
                 let _ = mb.unselect(false).await;
-                let r = mb
+                let mut r = mb
                     .select(&name(&mailbox), ro)
                     .await
                     .map_err(|e| e.response(false));
+                let mut resync = crate::server::Resync::default();
+                if let Ok(info) = &r {
+                    self.uid_next = info.uid_next;
+                    match self.resync(mb, info, &parameters).await {
+                        Ok(found) => resync = found,
+                        Err(e) => {
+                            let _ = mb.unselect(false).await;
+                            r = Err(e.response(false));
+                        }
+                    }
+                }
                 if r.is_ok() && self.session.rev2_enabled() {
                     // RFC 9051 section 6.3.2: a LIST response with the
                     // mailbox's attributes.
                     self.list_selected(mb, &mailbox).await;
                 }
                 self.session
-                    .select_complete(now(), r)
+                    .select_resync(now(), r, resync)
                     .map_err(owner_error)?;
                 return Ok(());
             }
@@ -218,7 +194,7 @@ impl<B: Backend> Connection<'_, B> {
                         }
                     }
                 }
-                match (failed, NonZeroU32::new(validity), uid_set(&uids)) {
+                match (failed, NonZeroU32::new(validity), uid_set_of(&uids)) {
                     (Some(e), ..) => no(&e, true),
                     (None, Some(uid_validity), Some(uids)) => (
                         StatusKind::Ok,
@@ -248,7 +224,7 @@ impl<B: Backend> Connection<'_, B> {
             C::Expunge => match mb.expunge(None).await {
                 Ok(gone) => {
                     self.expunged(&gone);
-                    ok("EXPUNGE completed")
+                    self.expunge_outcome(mb, &gone, "EXPUNGE completed").await
                 }
                 Err(e) => no(&e, false),
             },
@@ -257,7 +233,8 @@ impl<B: Backend> Connection<'_, B> {
                 match mb.expunge(Some(&targets)).await {
                     Ok(gone) => {
                         self.expunged(&gone);
-                        ok("UID EXPUNGE completed")
+                        self.expunge_outcome(mb, &gone, "UID EXPUNGE completed")
+                            .await
                     }
                     Err(e) => no(&e, false),
                 }
@@ -273,6 +250,18 @@ impl<B: Backend> Connection<'_, B> {
                     crate::types::FetchModifier::ChangedSince(n) => Some(*n),
                     crate::types::FetchModifier::Vanished => None,
                 });
+                // The session let VANISHED through only for a UID FETCH with
+                // CHANGEDSINCE after ENABLE QRESYNC (RFC 7162 section 3.2.6).
+                if modifiers.contains(&crate::types::FetchModifier::Vanished)
+                    && let Some(since) = changed_since
+                    && let Err(e) = self.vanished_earlier(mb, &sequence_set, since).await
+                {
+                    let (kind, code, text) = no(&e, false);
+                    self.session
+                        .complete(now(), kind, code, &text)
+                        .map_err(owner_error)?;
+                    return Ok(());
+                }
                 let request = super::fetch::Request {
                     set: &sequence_set,
                     uid,
@@ -653,7 +642,9 @@ impl<B: Backend> Connection<'_, B> {
             if !r.silent {
                 items.push(Item::Flags(crate::message::flag_fetch(&new_flags, recent)));
             }
-            if r.uid
+            // A CONDSTORE-aware client gets the UID as well (RFC 7162
+            // section 3.2.4).
+            if (r.uid || with_modseq)
                 && let Some(u) = NonZeroU32::new(u)
             {
                 items.push(Item::Uid(u));
@@ -683,7 +674,7 @@ impl<B: Backend> Connection<'_, B> {
         };
         numbers.sort_unstable();
         numbers.dedup();
-        match seq_set(&numbers) {
+        match SequenceSet::from_numbers(&numbers) {
             Some(set) => (
                 StatusKind::Ok,
                 Some(Code::Modified(set)),
@@ -716,8 +707,8 @@ impl<B: Backend> Connection<'_, B> {
                 let dst: Vec<u32> = info.uids.iter().map(|p| p.1).collect();
                 let code = match (
                     NonZeroU32::new(info.uid_validity),
-                    uid_set(&src),
-                    uid_set(&dst),
+                    uid_set_of(&src),
+                    uid_set_of(&dst),
                 ) {
                     (Some(uid_validity), Some(source), Some(destination)) => Some(Code::CopyUid {
                         uid_validity,

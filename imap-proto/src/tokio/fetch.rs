@@ -149,6 +149,10 @@ impl<B: Backend> Connection<'_, B> {
                 if condstore && !attrs.contains(&FetchAttribute::ModSeq) {
                     attrs.push(FetchAttribute::ModSeq);
                 }
+                // With the UID as well (RFC 7162 section 3.2.4).
+                if condstore && !attrs.contains(&FetchAttribute::Uid) {
+                    attrs.push(FetchAttribute::Uid);
+                }
             }
         }
         let need_message = fetch_needs_message(&attrs);

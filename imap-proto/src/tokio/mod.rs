@@ -26,6 +26,7 @@ mod append;
 mod backend;
 mod exec;
 mod fetch;
+mod qresync;
 mod search;
 
 pub use backend::{
@@ -152,6 +153,8 @@ pub(crate) struct Connection<'a, B: Backend> {
     pub(crate) options: Options,
     pub(crate) idling: bool,
     pub(crate) upload: Option<append::Upload>,
+    /// UIDNEXT of the selected mailbox when it was selected.
+    pub(crate) uid_next: u32,
 }
 
 pub(crate) async fn flush<S: AsyncWrite + Unpin>(
@@ -222,6 +225,7 @@ impl<'a, B: Backend> Connection<'a, B> {
             options,
             idling: false,
             upload: None,
+            uid_next: 0,
         }
     }
 
@@ -252,7 +256,10 @@ impl<B: Backend> Connection<'_, B> {
         // small again.
         let mut buf = vec![0u8; READ_SMALL];
         loop {
-            flush(&mut self.session, stream).await?;
+            // The events of what was read are handled before anything is
+            // written: a command's responses (SELECT's `[CLOSED]` and the
+            // rest) leave in one write, not a small one first that Nagle's
+            // algorithm holds back for the client's delayed ACK.
             if let Some(event) = self.session.poll_event() {
                 if event == Event::StartTls {
                     if !upgrade {
@@ -268,6 +275,7 @@ impl<B: Backend> Connection<'_, B> {
                 self.handle(event, stream).await?;
                 continue;
             }
+            flush(&mut self.session, stream).await?;
             if self.session.is_closed() {
                 stream.flush().await?;
                 let _ = stream.shutdown().await;

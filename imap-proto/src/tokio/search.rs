@@ -4,8 +4,8 @@
 
 use std::num::NonZeroU32;
 
-use super::exec::seq_set;
 use super::{Backend, Connection};
+use crate::types::SequenceSet;
 use crate::types::{Data, ESearchItem, SearchReturnOption as R, Tag};
 
 impl<B: Backend> Connection<'_, B> {
@@ -47,7 +47,7 @@ impl<B: Backend> Connection<'_, B> {
         {
             items.push(ESearchItem::Max(n));
         }
-        if all && let Some(set) = seq_set(found) {
+        if all && let Some(set) = SequenceSet::from_numbers(found) {
             items.push(ESearchItem::All(set));
         }
         if opts.contains(&R::Count) {

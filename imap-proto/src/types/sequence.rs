@@ -55,6 +55,136 @@ impl SequenceSet {
             SeqNumber::Value(b),
         ))))
     }
+
+    /// Ascending numbers as a set, runs written as ranges (`1:3,7`);
+    /// `None` when there are none, or one is zero.
+    ///
+    /// ```
+    /// use imap_proto::types::SequenceSet;
+    /// let s = SequenceSet::from_numbers(&[1, 2, 3, 7]).unwrap();
+    /// assert_eq!(s, SequenceSet::from_numbers(&[1, 2, 3, 7]).unwrap());
+    /// assert!(SequenceSet::from_numbers(&[]).is_none());
+    /// ```
+    pub fn from_numbers(numbers: &[u32]) -> Option<SequenceSet> {
+        let items: Vec<Sequence> = uid_set_of(numbers)?
+            .iter()
+            .map(|r| match *r {
+                UidRange::Single(a) => Sequence::Single(SeqNumber::Value(a)),
+                UidRange::Range(a, b) => Sequence::Range(SeqNumber::Value(a), SeqNumber::Value(b)),
+            })
+            .collect();
+        Vec1::new(items).ok().map(SequenceSet::List)
+    }
+
+    /// Inclusive ranges `(first, last)` as a set; `None` when there are
+    /// none, or one starts at zero or ends before it starts.
+    ///
+    /// ```
+    /// use imap_proto::types::SequenceSet;
+    /// let s = SequenceSet::from_ranges(&[(1, 3), (7, 7)]).unwrap();
+    /// assert_eq!(s, SequenceSet::from_numbers(&[1, 2, 3, 7]).unwrap());
+    /// ```
+    pub fn from_ranges(ranges: &[(u32, u32)]) -> Option<SequenceSet> {
+        let mut items = Vec::with_capacity(ranges.len());
+        for &(a, b) in ranges {
+            if b < a {
+                return None;
+            }
+            let (a, b) = (NonZeroU32::new(a)?, NonZeroU32::new(b)?);
+            items.push(if a == b {
+                Sequence::Single(SeqNumber::Value(a))
+            } else {
+                Sequence::Range(SeqNumber::Value(a), SeqNumber::Value(b))
+            });
+        }
+        Vec1::new(items).ok().map(SequenceSet::List)
+    }
+
+    /// The set as inclusive ranges `(first, last)`, ascending and merged,
+    /// with `*` as `largest` and every number above `largest` left out.
+    /// Empty for `$`.
+    pub fn ranges_up_to(&self, largest: u32) -> Vec<(u32, u32)> {
+        let SequenceSet::List(items) = self else {
+            return Vec::new();
+        };
+        let val = |s: &SeqNumber| match s {
+            SeqNumber::Value(v) => v.get(),
+            SeqNumber::Largest => largest,
+        };
+        let mut out: Vec<(u32, u32)> = items
+            .iter()
+            .map(|item| match item {
+                Sequence::Single(s) => (val(s), val(s)),
+                Sequence::Range(x, y) => (val(x).min(val(y)), val(x).max(val(y))),
+            })
+            .filter(|&(a, _)| a <= largest)
+            .map(|(a, b)| (a, b.min(largest)))
+            .collect();
+        out.sort_unstable();
+        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(out.len());
+        for (a, b) in out {
+            match merged.last_mut() {
+                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        merged
+    }
+
+    /// The numbers of the set in the order written (`*` as `largest`),
+    /// or `None` when there would be more than `cap` of them.
+    pub fn numbers_in_order(&self, largest: u32, cap: usize) -> Option<Vec<u32>> {
+        let SequenceSet::List(items) = self else {
+            return None;
+        };
+        let val = |s: &SeqNumber| match s {
+            SeqNumber::Value(v) => v.get(),
+            SeqNumber::Largest => largest,
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            let (a, b) = match item {
+                Sequence::Single(s) => (val(s), val(s)),
+                Sequence::Range(x, y) => (val(x).min(val(y)), val(x).max(val(y))),
+            };
+            if (b - a) as usize >= cap.saturating_sub(out.len()) {
+                return None;
+            }
+            out.extend(a..=b);
+        }
+        Some(out)
+    }
+}
+
+/// Ascending UIDs as a UID set, runs written as ranges; `None` when there
+/// are none, or one is zero.
+pub fn uid_set_of(uids: &[u32]) -> Option<UidSet> {
+    let mut out: Vec<UidRange> = Vec::new();
+    let mut run: Option<(u32, u32)> = None;
+    for &u in uids {
+        run = match run {
+            Some((a, b)) if u == b.wrapping_add(1) => Some((a, u)),
+            Some((a, b)) => {
+                out.push(uid_range(a, b)?);
+                Some((u, u))
+            }
+            None => Some((u, u)),
+        };
+    }
+    if let Some((a, b)) = run {
+        out.push(uid_range(a, b)?);
+    }
+    Vec1::new(out).ok()
+}
+
+fn uid_range(a: u32, b: u32) -> Option<UidRange> {
+    let a = NonZeroU32::new(a)?;
+    let b = NonZeroU32::new(b)?;
+    Some(if a == b {
+        UidRange::Single(a)
+    } else {
+        UidRange::Range(a, b)
+    })
 }
 
 fn seq_number(n: u32) -> SeqNumber {

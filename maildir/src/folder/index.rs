@@ -15,7 +15,8 @@
 //! [`crate::modseq`]) stood when the messages had those mod-sequences:
 //! the log's device and inode, the octets read, its length then, its
 //! UIDVALIDITY, the highest mod-sequence, its line count and the first and
-//! last (up to) 64 octets read.
+//! last (up to) 128 octets read (the first ones hold its header line, and
+//! so its version).
 //!
 //! While the UID list still has the recorded stamp it is the file the
 //! index was made with (it is only ever appended to or replaced by a
@@ -25,7 +26,12 @@
 //! alike: while it is the file that was read (same inode, at least as
 //! long, the same octets at both ends of what was read), only what was
 //! appended since is read, and nothing when its length is unchanged;
-//! otherwise it is read whole, as without an index.
+//! otherwise it is read whole, as without an index. The appended lines are
+//! looked at as a whole read's are (an expunge line, a message logged and
+//! then removed behind the log's back); the lines before the mark are not
+//! read again: a message that was in none of the index writer's snapshots
+//! and was removed without an expunge line before the index was written
+//! is not found out, as a whole read with a listing would.
 //!
 //! # Format (version 2)
 //!

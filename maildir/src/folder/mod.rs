@@ -96,6 +96,15 @@ pub(crate) struct MaildirFolder {
     generation: u64,
     /// Messages of the snapshot in `new/`.
     new_count: usize,
+    /// UIDs gone from the snapshot (expunged by this handle, or found
+    /// removed) whose expunge the mod-sequence log does not hold yet,
+    /// ascending.
+    gone: Vec<u32>,
+    /// The UIDNEXT of the UID list when the last listing of the whole
+    /// folder began (0: none yet): a UID below it that the snapshot does
+    /// not hold was removed, while a greater one may be a message
+    /// delivered since.
+    listed_below: u32,
 }
 
 /// A number no snapshot had before (see [`MaildirFolder::generation`]).
@@ -174,6 +183,8 @@ impl MaildirFolder {
             index: self.index.reader(),
             generation: self.generation,
             new_count: self.new_count,
+            gone: self.gone.clone(),
+            listed_below: self.listed_below,
         }
     }
 
@@ -198,6 +209,8 @@ impl MaildirFolder {
             index: index::IndexState::default(),
             generation: next_generation(),
             new_count: 0,
+            gone: Vec::new(),
+            listed_below: 0,
         }
     }
 
@@ -347,11 +360,16 @@ impl MaildirFolder {
                 changes.expunged = self.messages.iter().map(|m| m.uid).collect();
             }
             self.messages = Arc::default();
+            self.gone.clear();
+            self.listed_below = 0;
             self.new_count = 0;
             self.new_stamp = DirStamp::default();
             self.cur_stamp = DirStamp::default();
             self.validity = self.uidfile.list.validity;
         }
+        // Every UID below this one was given to a file that was in the
+        // folder before the listing below begins.
+        let mut uid_next_before = self.uidfile.list.next_uid;
         let new_now = self.dir_stamp(Subdir::New)?;
         let cur_now = self.dir_stamp(Subdir::Cur)?;
         let scan_new = self.new_stamp.needs_scan(new_now);
@@ -427,6 +445,8 @@ impl MaildirFolder {
                     changes.expunged.extend(self.messages.iter().map(|m| m.uid));
                 }
                 self.messages = Arc::default();
+                self.gone.clear();
+                uid_next_before = 0;
                 self.new_count = 0;
                 self.validity = self.uidfile.list.validity;
             }
@@ -448,7 +468,10 @@ impl MaildirFolder {
                     }
                     kept.push(m);
                 }
-                None => changes.expunged.push(m.uid),
+                None => {
+                    changes.expunged.push(m.uid);
+                    self.gone.push(m.uid);
+                }
             }
         }
         let mut added = Vec::new();
@@ -513,6 +536,9 @@ impl MaildirFolder {
                 dirty: dirty || !trust(cur_now),
             };
         }
+        self.gone.sort_unstable();
+        self.gone.dedup();
+        self.listed_below = uid_next_before;
         self.update_modseqs_if_writable()?;
         self.maybe_compact()?;
         Ok(changes)
@@ -723,6 +749,7 @@ impl MaildirFolder {
                                 self.new_count = self.new_count.saturating_sub(1);
                             }
                             self.generation = next_generation();
+                            self.gone.push(uid);
                         }
                         done.push(uid);
                         break;
@@ -740,6 +767,14 @@ impl MaildirFolder {
                     Err(e) => return Err(e),
                 }
             }
+        }
+        if !self.gone.is_empty() {
+            self.gone.sort_unstable();
+            self.gone.dedup();
+            // Each expunge gets its mod-sequence and line now (RFC 7162
+            // section 3.2.7); if the log cannot be written, the next
+            // refresh tries again.
+            let _ = self.update_modseqs();
         }
         Ok(done)
     }

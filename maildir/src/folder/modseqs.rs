@@ -54,17 +54,82 @@ impl MaildirFolder {
     /// mod-sequences.
     fn read_modseqs(&mut self) -> Result<bool> {
         let fs = self.fs().clone();
+        // The first read after a mark taken from the snapshot index reads
+        // the lines appended since the index was written: they are looked
+        // at as the lines of a whole read are, for expunges behind the
+        // log's back. The lines before the mark are not read again.
+        let after_index = self.modseqs.is_adopted();
         match self.modseqs.refresh(&fs, self.validity)? {
-            Found::Appended(lines) | Found::Whole(lines) => {
+            Found::Appended(lines) => {
                 self.apply_lines(&lines);
+                self.note_expunges(&lines, after_index);
+                Ok(true)
+            }
+            Found::Whole(lines) => {
+                self.apply_lines(&lines);
+                self.note_expunges(&lines, true);
                 Ok(true)
             }
             Found::Void => Ok(false),
         }
     }
 
+    /// Keeps [`MaildirFolder::gone`] to the expunges the log lacks: those
+    /// logged (by anyone) leave it, and on a read of the whole log, each
+    /// message it shows with flags that the snapshot lacks, though its UID
+    /// was given before the last listing began, was removed behind the
+    /// log's back (by another mail reader, or while no server ran) and
+    /// joins it.
+    fn note_expunges(&mut self, lines: &[Line], whole: bool) {
+        let logged: std::collections::HashSet<u32> =
+            lines.iter().filter(|l| l.expunged).map(|l| l.uid).collect();
+        if !logged.is_empty() {
+            self.gone.retain(|u| !logged.contains(u));
+        }
+        if !whole || self.listed_below == 0 {
+            return;
+        }
+        let before = self.gone.len();
+        for l in lines {
+            if !l.expunged
+                && l.uid < self.listed_below
+                && !logged.contains(&l.uid)
+                && position(&self.messages, l.uid).is_none()
+            {
+                self.gone.push(l.uid);
+            }
+        }
+        if self.gone.len() != before {
+            self.gone.sort_unstable();
+            self.gone.dedup();
+        }
+    }
+
+    /// The UIDs expunged from the folder at a mod-sequence above `since`
+    /// (RFC 7162 section 3.2.6), ascending; `None` when the log does not
+    /// go back that far, in which case every UID the folder does not hold
+    /// counts as expunged.
+    pub fn expunged_since(&mut self, since: u64) -> Result<Option<Vec<u32>>> {
+        if !self.gone.is_empty() {
+            self.update_modseqs_if_writable()?;
+        }
+        let fs = self.fs().clone();
+        let Some(mut uids) = self.modseqs.expunged_since(&fs, self.validity, since)? else {
+            return Ok(None);
+        };
+        // Expunges not logged yet (a folder this process cannot write).
+        uids.extend(self.gone.iter().copied());
+        uids.sort_unstable();
+        uids.dedup();
+        uids.retain(|&u| position(&self.messages, u).is_none());
+        Ok(Some(uids))
+    }
+
     fn apply_lines(&mut self, lines: &[Line]) {
         let wanted = |msgs: &[crate::MessageInfo], l: &Line| {
+            if l.expunged {
+                return None;
+            }
             position(msgs, l.uid).filter(|&i| msgs.get(i).is_some_and(|m| l.modseq > m.modseq))
         };
         if !lines.iter().any(|l| wanted(&self.messages, l).is_some()) {
@@ -108,9 +173,10 @@ impl MaildirFolder {
             return Ok(());
         }
         let valid = self.read_modseqs()?;
-        let needed = self.messages.iter().any(Self::needs_modseq);
-        let bloated =
-            self.modseqs.count >= COMPACT_MIN_LINES && self.modseqs.count > 2 * self.messages.len();
+        let needed = !self.gone.is_empty() || self.messages.iter().any(Self::needs_modseq);
+        let bloated = self.modseqs.old_version
+            || (self.modseqs.count >= COMPACT_MIN_LINES
+                && self.modseqs.count > 2 * self.messages.len());
         if valid && !needed && !bloated {
             return Ok(());
         }
@@ -127,6 +193,11 @@ impl MaildirFolder {
     fn assign_modseqs_locked(&mut self, compact: bool, given: Vec<Line>) -> Result<()> {
         let valid = self.read_modseqs()?;
         let mut lines = given;
+        // Expunges first: a message's expunge is above any mod-sequence it
+        // had.
+        for uid in std::mem::take(&mut self.gone) {
+            lines.push(Line::expunge(uid, self.modseqs.next()));
+        }
         if self.messages.iter().any(Self::needs_modseq) {
             let held = self.index_holds();
             let msgs = Arc::make_mut(&mut self.messages);
@@ -138,29 +209,27 @@ impl MaildirFolder {
                 // another: one too many, never one too few.
                 m.modseq = self.modseqs.next();
                 m.modseq_flags = m.flags;
-                lines.push(Line {
-                    uid: m.uid,
-                    modseq: m.modseq,
-                    flags: m.flags,
-                });
+                lines.push(Line::flags(m.uid, m.modseq, m.flags));
             }
             self.index_still_holds(held);
         }
-        if valid && !compact {
+        if valid && !compact && !self.modseqs.old_version {
             let fs = self.fs().clone();
-            return self.modseqs.append(&fs, &lines);
+            let r = self.modseqs.append(&fs, &lines);
+            if r.is_err() {
+                // Not logged: given again at the next try.
+                self.gone
+                    .extend(lines.iter().filter(|l| l.expunged).map(|l| l.uid));
+            }
+            return r;
         }
         // A new log: every message that has a mod-sequence, and the
-        // highest in the header.
+        // highest in the header, above which it knows every expunge.
         let all: Vec<Line> = self
             .messages
             .iter()
             .filter(|m| m.modseq != 0)
-            .map(|m| Line {
-                uid: m.uid,
-                modseq: m.modseq,
-                flags: m.modseq_flags,
-            })
+            .map(|m| Line::flags(m.uid, m.modseq, m.modseq_flags))
             .collect();
         let fs = self.fs().clone();
         let tmp = self.md.path().join("tmp");
@@ -264,11 +333,7 @@ impl MaildirFolder {
                         m.modseq = modseq;
                         m.modseq_flags = new;
                     }
-                    lines.push(Line {
-                        uid,
-                        modseq,
-                        flags: new,
-                    });
+                    lines.push(Line::flags(uid, modseq, new));
                 }
                 Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
                     retry.push(uid);

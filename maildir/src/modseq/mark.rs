@@ -16,11 +16,12 @@ use std::fs::File;
 use std::os::unix::fs::{FileExt as _, MetadataExt as _};
 use std::sync::Arc;
 
-use super::ModSeqLog;
+use super::{ModSeqLog, parse};
 use crate::fs::SharedFs;
 
-/// Octets kept from each end of what was read.
-const EDGE: usize = 64;
+/// Octets kept from each end of what was read: more than a header line
+/// (at most 68).
+const EDGE: usize = 128;
 
 /// The state of a [`ModSeqLog`] after a read, as the snapshot index
 /// records it.
@@ -38,7 +39,7 @@ pub(crate) struct LogMark {
     pub highest: u64,
     /// Lines read, for the compaction rule.
     pub count: u64,
-    /// The first octets of the file (its header line).
+    /// The first octets of the file (its whole header line).
     pub head: Vec<u8>,
     /// The last octets before `offset`.
     pub tail: Vec<u8>,
@@ -87,6 +88,10 @@ impl ModSeqLog {
         if edges(&file, mark.offset) != Some((mark.head.clone(), mark.tail.clone())) {
             return false;
         }
+        // The header is among the octets just compared: its version.
+        let Some(header) = parse(&mark.head, true).header else {
+            return false;
+        };
         let Ok(count) = usize::try_from(mark.count) else {
             return false;
         };
@@ -98,8 +103,14 @@ impl ModSeqLog {
         self.validity = mark.validity;
         self.count = count;
         self.highest = self.highest.max(mark.highest);
+        self.old_version = header.expunges_above.is_none();
         self.adopted = true;
         true
+    }
+
+    /// True from [`ModSeqLog::adopt`] to the next [`ModSeqLog::refresh`].
+    pub fn is_adopted(&self) -> bool {
+        self.handle.is_some() && self.adopted
     }
 }
 
@@ -112,4 +123,40 @@ fn edges(file: &File, offset: u64) -> Option<(Vec<u8>, Vec<u8>)> {
     file.read_exact_at(&mut head, 0).ok()?;
     file.read_exact_at(&mut tail, offset - n as u64).ok()?;
     Some((head, tail))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::modseq::Found;
+
+    #[test]
+    fn an_adopted_mark_keeps_the_version_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = crate::fs::os();
+        for (header, old) in [
+            ("missive-modseq 1 7 40", true),
+            ("missive-modseq 2 7 40 40", false),
+        ] {
+            std::fs::write(
+                dir.path().join(super::super::MODSEQ_NAME),
+                format!("{header}\n3 12 :S\n"),
+            )
+            .unwrap();
+            let mut read = ModSeqLog::new(dir.path());
+            assert!(matches!(read.refresh(&fs, 7).unwrap(), Found::Whole(_)));
+            assert_eq!(read.old_version, old);
+            let mark = read.mark(7).unwrap();
+            // The whole file is both ends of what was read.
+            assert_eq!(mark.head, mark.tail);
+            let mut adopted = ModSeqLog::new(dir.path());
+            assert!(adopted.adopt(&fs, &mark));
+            assert!(adopted.is_adopted() && !adopted.is_read());
+            assert_eq!(adopted.old_version, old, "{header}");
+            assert_eq!(adopted.highest, 40);
+            // Nothing appended: nothing read, and the mark is confirmed.
+            assert!(matches!(adopted.refresh(&fs, 7).unwrap(), Found::Appended(l) if l.is_empty()));
+            assert!(adopted.is_read());
+        }
+    }
 }

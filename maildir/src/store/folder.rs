@@ -254,6 +254,20 @@ impl Folder {
         }
     }
 
+    /// The UIDs expunged at a mod-sequence above `since` (QRESYNC, RFC
+    /// 7162 sections 3.2.5.1 and 3.2.6), ascending. Every expunge is given
+    /// a mod-sequence (section 3.2.7), including a message another mail
+    /// reader removed, once a refresh finds it gone. `None` when the folder
+    /// does not remember expunges that far back (the log was rewritten
+    /// since, or it keeps no mod-sequences, as mbox): every UID not in the
+    /// folder then counts as expunged (the note in section 3.2.6).
+    pub fn expunged_since(&mut self, since: u64) -> Result<Option<Vec<u32>>> {
+        match &mut self.inner {
+            Inner::Maildir(f) => f.expunged_since(since),
+            Inner::Mbox(_) => Ok(None),
+        }
+    }
+
     /// Changes the flags of several messages, as IMAP STORE does, with an
     /// optional UNCHANGEDSINCE (RFC 7162 section 3.1.3): a message whose
     /// mod-sequence is above it is left alone and listed in

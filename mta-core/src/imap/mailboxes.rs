@@ -649,4 +649,14 @@ impl Mailboxes for MaildirMailboxes {
         })
         .await
     }
+
+    async fn expunged_since(&mut self, since: u64) -> BackendResult<Option<Vec<u32>>> {
+        self.with(move |i| selected(i)?.folder.expunged_since(since).map_err(err))
+            .await
+    }
+
+    async fn highest_modseq(&mut self) -> BackendResult<Option<u64>> {
+        self.with(|i| Ok(selected(i)?.folder.highest_modseq()))
+            .await
+    }
 }

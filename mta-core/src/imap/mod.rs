@@ -261,13 +261,18 @@ pub async fn serve_listener(
     let mut sessions = tokio::task::JoinSet::new();
     loop {
         let (stream, peer) = listener.accept().await?;
+        // Each response is written whole when it is ready: Nagle's
+        // algorithm would only hold the last part of it back.
+        let _ = stream.set_nodelay(true);
         let (backend, tls) = (backend.for_client(peer.ip()), tls.clone());
         let mut options = Options::default();
         options.config.plaintext_auth = plaintext.allowed(peer.ip());
         options.config.greeting = "missive IMAP ready".into();
         // Maildir folders keep a mod-sequence per message (mbox folders
-        // answer NOMODSEQ): RFC 7162 CONDSTORE.
+        // answer NOMODSEQ) and remember their expunges: RFC 7162
+        // CONDSTORE and QRESYNC.
         options.config.condstore = true;
+        options.config.qresync = true;
         sessions.spawn(async move {
             let _ = match tls {
                 ListenerTls::None => imap_proto::tokio::serve(&backend, stream, options).await,

@@ -314,6 +314,30 @@ def until_ok(f):
         time.sleep(0.2)
 "#;
 
+/// Python for an imaplib test: `raw(M, *args)` sends one command and
+/// returns (type, tagged data, untagged responses); a BAD comes back as
+/// type `'BAD'` rather than imaplib's exception.
+pub const PY_IMAP_RAW: &str = r#"
+def raw(M, *args):
+    M.untagged_responses = {}
+    try:
+        typ, data = M._simple_command(*args)
+    except M.error as e:
+        assert 'BAD' in str(e), e
+        return 'BAD', [str(e).encode()], dict(M.untagged_responses)
+    if args[0] in ('SELECT', 'EXAMINE') and typ == 'OK':
+        M.state = 'SELECTED'
+    return typ, data, dict(M.untagged_responses)
+"#;
+
+/// The rest of the line of `out` that starts with `key` (what a Python
+/// script printed as `key value`).
+pub fn printed<'a>(out: &'a str, key: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .unwrap_or_else(|| panic!("no {key} in {out}"))
+}
+
 /// Runs `python3 -c script args...` on a blocking thread; asserts it
 /// exits with success and returns its standard output.
 pub async fn run_python(script: String, args: Vec<String>) -> String {

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use super::*;
 use crate::flags::{Flag, FlagOp, Flags};
 use crate::modseq::{MODSEQ_NAME, parse};
+use crate::snapshot::Location;
 
 /// A folder of `n` messages (odd ones `\Seen`) opened once, so that it
 /// has its log and an index with the log's mark.
@@ -241,4 +242,65 @@ fn a_torn_last_line_stays_torn_across_the_index() {
     assert_eq!(modseqs(&f), modseqs_in_log(&md));
     let text = std::fs::read_to_string(log_path(&md)).unwrap();
     assert!(text.contains("\n12 77\n"));
+}
+
+/// A handle that does not write the index (another process's, or one
+/// whose index was lost): what it does is only in the log and the files.
+fn without_index(md: &Maildir) -> MaildirFolder {
+    let mut f = MaildirFolder::open(md.clone()).unwrap();
+    f.index.writer = false;
+    f
+}
+
+fn expunge_lines(md: &Maildir, uid: u32) -> usize {
+    std::fs::read_to_string(log_path(md))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with(&format!("{uid} ")) && l.ends_with(" -"))
+        .count()
+}
+
+#[test]
+fn an_expunge_logged_after_the_index_is_read_once_and_not_logged_again() {
+    let (_d, md) = folder_with_index(300);
+    let highest = MaildirFolder::from_index(md.clone()).highest_modseq();
+    let mut b = without_index(&md);
+    assert_eq!(b.expunge(&[5]).unwrap(), vec![5]);
+    drop(b);
+    assert_eq!(expunge_lines(&md, 5), 1);
+
+    // The index still holds message 5: the listing finds it gone, and the
+    // log's tail says it is logged already.
+    let mut f = MaildirFolder::open(md.clone()).unwrap();
+    assert!(f.message(5).is_none());
+    assert_eq!(f.expunged_since(highest).unwrap(), Some(vec![5]));
+    drop(f);
+    assert_eq!(expunge_lines(&md, 5), 1);
+}
+
+#[test]
+fn a_message_logged_after_the_index_and_removed_behind_the_log_gets_its_expunge() {
+    let (_d, md) = folder_with_index(300);
+    // Another process delivers a message (and gives it a mod-sequence),
+    // then a mail reader removes its file: no expunge line.
+    let mut b = without_index(&md);
+    let uid = b
+        .append(&b"Subject: late\r\n\r\nx\r\n"[..], None, None)
+        .unwrap();
+    assert!(b.message(uid).unwrap().modseq > 0);
+    let Location::Maildir(e) = &b.message(uid).unwrap().location else {
+        panic!("a Maildir message");
+    };
+    let path = md.name_path(e.subdir, e.name.as_str());
+    drop(b);
+    std::fs::remove_file(path).unwrap();
+    let highest = MaildirFolder::from_index(md.clone()).highest_modseq();
+
+    // Not in the index, not in the folder, but in the log's tail: as a
+    // whole read of the log finds it, it gets an expunge line.
+    let mut f = MaildirFolder::open(md.clone()).unwrap();
+    assert!(f.modseqs.is_read());
+    assert!(f.message(uid).is_none());
+    assert_eq!(expunge_lines(&md, uid), 1);
+    assert_eq!(f.expunged_since(highest).unwrap(), Some(vec![uid]));
 }
