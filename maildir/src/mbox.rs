@@ -43,7 +43,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
 use crate::flags::{FlagOp, Flags, Keywords};
@@ -484,7 +484,8 @@ impl MboxFolder {
                 flags: e.flags,
                 size: e.size,
                 vsize: crate::snapshot::NO_VSIZE,
-                internal_date: UNIX_EPOCH + Duration::from_secs(e.date),
+                date_secs: i64::try_from(e.date).unwrap_or(i64::MAX),
+                date_nanos: 0,
                 location: Location::Mbox(Box::new(crate::snapshot::MboxPlace {
                     from: e.from,
                     offset: e.body,

@@ -1,7 +1,7 @@
 //! What a folder holds at one moment: the messages with their UIDs, and
 //! the changes between two moments.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::flags::Flags;
 use crate::maildir::Subdir;
@@ -26,7 +26,11 @@ pub struct MessageInfo {
     /// when there is none (eight bytes less than an `Option`, in a
     /// snapshot that holds one per message).
     pub(crate) vsize: u64,
-    pub(crate) internal_date: SystemTime,
+    /// The internal date in seconds since the epoch (negative before) and
+    /// nanoseconds, apart rather than a `SystemTime`: the nanoseconds
+    /// share eight bytes with the UID (see [`date_parts`]).
+    pub(crate) date_secs: i64,
+    pub(crate) date_nanos: u32,
     pub(crate) location: Location,
     /// The mod-sequence (RFC 7162 section 3.1); 0 until one is given
     /// (and always for mbox).
@@ -98,7 +102,7 @@ impl MessageInfo {
 
     /// The IMAP INTERNALDATE (RFC 3501 section 2.3.3).
     pub fn internal_date(&self) -> SystemTime {
-        self.internal_date
+        date_from_parts(self.date_secs, self.date_nanos).unwrap_or(UNIX_EPOCH)
     }
 
     /// The mod-sequence of the message's last flag change or arrival
@@ -113,6 +117,37 @@ impl MessageInfo {
     pub fn is_new(&self) -> bool {
         matches!(&self.location, Location::Maildir(e) if e.subdir == Subdir::New)
     }
+}
+
+/// Seconds (negative before 1970) and nanoseconds since the epoch.
+pub(crate) fn date_parts(t: SystemTime) -> (i64, u32) {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => (
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            d.subsec_nanos(),
+        ),
+        Err(e) => {
+            let d = e.duration();
+            // -d = -(s + n) = -(s + 1) + (1e9 - n) nanoseconds.
+            let s = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+            match d.subsec_nanos() {
+                0 => (-s, 0),
+                n => (-s - 1, 1_000_000_000 - n),
+            }
+        }
+    }
+}
+
+pub(crate) fn date_from_parts(sec: i64, nsec: u32) -> Option<SystemTime> {
+    if nsec >= 1_000_000_000 {
+        return None;
+    }
+    let whole = if sec >= 0 {
+        UNIX_EPOCH.checked_add(Duration::from_secs(sec.unsigned_abs()))?
+    } else {
+        UNIX_EPOCH.checked_sub(Duration::from_secs(sec.unsigned_abs()))?
+    };
+    whole.checked_add(Duration::from_nanos(u64::from(nsec)))
 }
 
 /// The index of `uid` in `messages` (sorted by UID, strictly ascending).
@@ -278,7 +313,8 @@ mod tests {
             flags: Flags::empty(),
             size: 0,
             vsize: NO_VSIZE,
-            internal_date: std::time::UNIX_EPOCH,
+            date_secs: 0,
+            date_nanos: 0,
             location: Location::Mbox(Box::new(MboxPlace {
                 from: 0,
                 offset: 0,

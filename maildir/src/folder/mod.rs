@@ -492,13 +492,15 @@ impl MaildirFolder {
                 Err(err) => return Err(Error::io("stat", path, err)),
             };
             let size = name::size_from_base(&base).unwrap_or(meta.len());
-            let internal_date = meta.modified().unwrap_or(UNIX_EPOCH);
+            let (date_secs, date_nanos) =
+                crate::snapshot::date_parts(meta.modified().unwrap_or(UNIX_EPOCH));
             added.push(MessageInfo {
                 uid,
                 vsize: name::vsize_from_base(&base).unwrap_or(NO_VSIZE),
                 flags: e.flags(),
                 size,
-                internal_date,
+                date_secs,
+                date_nanos,
                 location: Location::Maildir(e),
                 modseq: 0,
                 modseq_flags: Flags::empty(),
@@ -645,12 +647,15 @@ impl MaildirFolder {
         let Ok(meta) = self.fs().metadata(&self.md.entry_path(entry)) else {
             return;
         };
+        let (date_secs, date_nanos) =
+            crate::snapshot::date_parts(meta.modified().unwrap_or(UNIX_EPOCH));
         let info = MessageInfo {
             uid,
             flags: entry.flags(),
             size: name::size_from_base(base).unwrap_or(meta.len()),
             vsize: name::vsize_from_base(base).unwrap_or(NO_VSIZE),
-            internal_date: meta.modified().unwrap_or(UNIX_EPOCH),
+            date_secs,
+            date_nanos,
             location: Location::Maildir(Entry::from(entry.clone())),
             modseq: 0,
             modseq_flags: Flags::empty(),

@@ -3,7 +3,6 @@
 
 use std::io::Read;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::super::DirStamp;
 use crate::flags::Flags;
@@ -122,9 +121,8 @@ pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Option<Vec<u8
         let vsize = m.virtual_size();
         out.push(u8::from(vsize.is_some()));
         out.extend_from_slice(&vsize.unwrap_or(0).to_le_bytes());
-        let (sec, nsec) = date_parts(m.internal_date);
-        out.extend_from_slice(&sec.to_le_bytes());
-        out.extend_from_slice(&nsec.to_le_bytes());
+        out.extend_from_slice(&m.date_secs.to_le_bytes());
+        out.extend_from_slice(&m.date_nanos.to_le_bytes());
         out.extend_from_slice(&m.modseq.to_le_bytes());
         out.extend_from_slice(&m.modseq_flags.to_bits().to_le_bytes());
         out.extend_from_slice(&name_len.to_le_bytes());
@@ -210,7 +208,11 @@ pub(super) fn decode_from(src: impl Read, len: u64) -> Option<Index> {
             (1, w) if w != NO_VSIZE => w,
             _ => return None,
         };
-        let internal_date = date_from_parts(rec.i64(30), rec.u32(38))?;
+        // Any seconds are a time (a SystemTime holds an i64 of them).
+        let (date_secs, date_nanos) = (rec.i64(30), rec.u32(38));
+        if date_nanos >= 1_000_000_000 {
+            return None;
+        }
         let name = r.take(usize::from(rec.u16(58)))?;
         // Only what a listing could have found: a name that names a file
         // in new/ or cur/, never a path elsewhere (no '/' or NUL in any
@@ -228,7 +230,8 @@ pub(super) fn decode_from(src: impl Read, len: u64) -> Option<Index> {
             flags: Flags::from_bits(rec.u64(5)),
             size: rec.u64(13),
             vsize,
-            internal_date,
+            date_secs,
+            date_nanos,
             location: Location::Maildir(Entry {
                 subdir,
                 name: Name::shared(&shared, start, end),
@@ -317,37 +320,6 @@ impl Record {
     fn i64(&self, at: usize) -> i64 {
         i64::from_le_bytes(self.bytes(at))
     }
-}
-
-/// Seconds (negative before 1970) and nanoseconds since the epoch.
-fn date_parts(t: SystemTime) -> (i64, u32) {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => (
-            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            d.subsec_nanos(),
-        ),
-        Err(e) => {
-            let d = e.duration();
-            // -d = -(s + n) = -(s + 1) + (1e9 - n) nanoseconds.
-            let s = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
-            match d.subsec_nanos() {
-                0 => (-s, 0),
-                n => (-s - 1, 1_000_000_000 - n),
-            }
-        }
-    }
-}
-
-fn date_from_parts(sec: i64, nsec: u32) -> Option<SystemTime> {
-    if nsec >= 1_000_000_000 {
-        return None;
-    }
-    let whole = if sec >= 0 {
-        UNIX_EPOCH.checked_add(Duration::from_secs(sec.unsigned_abs()))?
-    } else {
-        UNIX_EPOCH.checked_sub(Duration::from_secs(sec.unsigned_abs()))?
-    };
-    whole.checked_add(Duration::from_nanos(u64::from(nsec)))
 }
 
 /// A 64-bit checksum against a torn or damaged file (not against anyone
@@ -621,7 +593,8 @@ mod tests {
             flags: Flags::empty(),
             size: 1,
             vsize: NO_VSIZE,
-            internal_date: UNIX_EPOCH,
+            date_secs: 0,
+            date_nanos: 0,
             location: Location::Maildir(Entry {
                 subdir: Subdir::Cur,
                 name: Name::from(name.to_owned()),

@@ -87,7 +87,12 @@ fn an_index_reads_back_what_was_written() {
     let f = MaildirFolder::open(md).unwrap();
     let mut messages = f.messages().to_vec();
     // Dates before 1970 and sizes without ,W= survive too.
-    messages[0].internal_date = UNIX_EPOCH - Duration::new(5, 250);
+    (messages[0].date_secs, messages[0].date_nanos) =
+        crate::snapshot::date_parts(UNIX_EPOCH - Duration::new(5, 250));
+    assert_eq!(
+        messages[0].internal_date(),
+        UNIX_EPOCH - Duration::new(5, 250)
+    );
     messages[1].vsize = crate::snapshot::NO_VSIZE;
     messages[2].flags = Flags::from_info("DFRSTXaz");
     messages[3].modseq = u64::MAX;
