@@ -450,7 +450,13 @@ impl Store {
         let dir = self.control_dir();
         let lock = FolderLock::acquire(&self.fs, &dir)?;
         let mut list = self.subscriptions()?;
+        let before = list.clone();
         change(&mut list);
+        if list == before {
+            // Nothing to write (and nothing to sync).
+            lock.release();
+            return Ok(());
+        }
         let mut text = String::new();
         for n in &list {
             text.push_str(n);

@@ -149,15 +149,18 @@ fn open_store(
 ) -> maildir::Result<Store> {
     let store = Store::open(spec, user, home.as_deref())?.with_snapshot_cache(snapshots);
     for name in SPECIAL_FOLDERS {
+        // Made and subscribed once: a user who unsubscribes one keeps it
+        // so, and a login writes nothing when all are there.
         let made = store.folder_exists(name).and_then(|there| {
             if there {
-                Ok(())
+                Ok(false)
             } else {
-                store.create_folder(name)
+                store.create_folder(name).map(|()| true)
             }
         });
         match made {
-            Ok(()) => store.subscribe(name)?,
+            Ok(true) => store.subscribe(name)?,
+            Ok(false) => {}
             // An mbox location of one file (`mbox:/var/mail/%u`) holds
             // INBOX alone: there is nowhere to make the others.
             Err(maildir::Error::Unsupported(_)) => break,
