@@ -24,9 +24,14 @@
 //!   with `[TRYCREATE]` before the client sends it, and an APPEND broken
 //!   off leaves no file behind. A message APPENDed to the selected
 //!   folder is `\Recent` for the session that stored it.
-//! - Every store call runs off the async workers' way: in place with
-//!   `block_in_place` on a multi-threaded runtime (sparing two thread
-//!   switches per command), on tokio's blocking pool otherwise.
+//! - Every store call that may do real work runs off the async workers'
+//!   way: in place with `block_in_place` on a multi-threaded runtime, on
+//!   tokio's blocking pool otherwise. The cheap ones, a few `stat`s (the
+//!   check for changes after each command, UNSELECT, a SELECT of the
+//!   unchanged mailbox just selected), run on the worker.
+//! - Mod-sequences (CONDSTORE) and expunges remembered with theirs
+//!   (QRESYNC, RFC 7162) come from the store's `missive-modseq` log; an
+//!   mbox folder answers NOMODSEQ.
 //! - Passwords are checked through [`PasswordAuth`]: on the blocking pool,
 //!   each failure delayed, and a client address that failed too often
 //!   refused (`NO [UNAVAILABLE]`) until its block ends. Give each
