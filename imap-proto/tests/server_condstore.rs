@@ -424,7 +424,10 @@ fn vanished_replaces_expunge_once_qresync_is_enabled() {
     s.view_mut().unwrap().store_expunged(2);
     let t = say(&mut s, now, "f FETCH 1 (FLAGS)");
     assert!(!t.contains("VANISHED"), "{t}");
-    let t = say(&mut s, now, "n NOOP");
+    // Nor during a UID SEARCH by message numbers, but during one by UID.
+    let t = say(&mut s, now, "u UID SEARCH NOT 1");
+    assert!(!t.contains("VANISHED"), "{t}");
+    let t = say(&mut s, now, "u UID SEARCH UID 1:*");
     assert!(t.contains("* VANISHED 2\r\n"), "{t}");
     // A mailbox without mod-sequences keeps EXPUNGE.
     say(&mut s, now, "s SELECT nomodseq");

@@ -334,20 +334,6 @@ fn folders_create_list_rename_delete_subscribe() {
         fs::read_to_string(root.join("subscriptions")).unwrap(),
         "Sent\nx/b\n"
     );
-
-    // Subscribing what is subscribed, or unsubscribing what is not,
-    // writes nothing: the file is the same one (no rename over it).
-    let ino = || {
-        use std::os::unix::fs::MetadataExt;
-        fs::metadata(root.join("subscriptions")).unwrap().ino()
-    };
-    let before = ino();
-    store.subscribe("Sent").unwrap();
-    store.unsubscribe("never").unwrap();
-    assert_eq!(ino(), before);
-    store.subscribe("x/c").unwrap();
-    assert_ne!(ino(), before);
-    assert_eq!(store.subscriptions().unwrap(), ["Sent", "x/b", "x/c"]);
 }
 
 #[test]
@@ -764,4 +750,55 @@ fn read_into_a_used_buffer_gives_the_message_alone() {
     f.read_message_crlf_into(b, &mut buf).unwrap();
     assert_eq!(buf, b"Subject: b\r\nshort\r\nmixed\r\n");
     assert_eq!(f.read_message_crlf(b).unwrap(), buf);
+}
+
+#[test]
+fn a_message_whose_name_gives_a_wrong_size_is_read_whole() {
+    let (dir, store) = store();
+    let body = "Subject: size\n\n".to_owned() + &"x".repeat(3000) + "\n";
+    let want = body.replace('\n', "\r\n");
+    store.deliver("INBOX", body.as_bytes()).unwrap();
+    let new = dir.path().join("Maildir/new");
+    let name = std::fs::read_dir(&new)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name()
+        .into_string()
+        .unwrap();
+    let real = format!(",S={}", body.len());
+    assert!(name.contains(&real), "{name}");
+    for (i, lie) in [",S=10", ",S=3000", ",S=3016", ",S=99999"]
+        .into_iter()
+        .enumerate()
+    {
+        let from = std::fs::read_dir(&new)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let to = new.join(format!("{i}{}", name.replace(&real, lie)));
+        std::fs::rename(from, to).unwrap();
+        let mut f = store.open_folder("INBOX").unwrap();
+        let uid = f.messages()[0].uid();
+        assert_eq!(f.read_message_crlf(uid).unwrap(), want.as_bytes(), "{lie}");
+    }
+}
+
+#[test]
+fn a_subscription_already_there_writes_nothing() {
+    use std::os::unix::fs::MetadataExt;
+    let (dir, store) = store();
+    store.subscribe("Sent").unwrap();
+    let path = dir.path().join("Maildir/subscriptions");
+    let ino = std::fs::metadata(&path).unwrap().ino();
+    store.subscribe("Sent").unwrap();
+    store.unsubscribe("Nope").unwrap();
+    // Still the same file: not written again (a rewrite is a rename).
+    assert_eq!(std::fs::metadata(&path).unwrap().ino(), ino);
+    store.subscribe("Trash").unwrap();
+    assert_ne!(std::fs::metadata(&path).unwrap().ino(), ino);
+    assert_eq!(store.subscriptions().unwrap(), ["Sent", "Trash"]);
 }

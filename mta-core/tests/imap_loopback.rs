@@ -159,6 +159,13 @@ ok(M.subscribe('Projects/2024'))
 ok(M.lsub('""', '*'), b'Projects/2024')
 ok(M.unsubscribe('Projects/2024'))
 assert b'Projects/2024' not in ok(M.lsub('""', '*'))
+# A special-use folder unsubscribed stays so at the next login (made and
+# subscribed at the first one only).
+ok(M.unsubscribe('Junk'))
+N = connect()
+assert b'Junk' not in ok(N.lsub('""', '*')) and b'Sent' in ok(N.lsub('""', '*'))
+N.logout()
+ok(M.subscribe('Junk'))
 ok(M.rename('Projects/2024', 'Projects/Old'))
 assert b'Projects/Old' in ok(M.list('""', '*'))
 ok(M.delete('Projects/Old'))

@@ -35,8 +35,8 @@ pub use fetch::{
     FetchError, FetchInput, fetch_items, needs_message as fetch_needs_message, sets_seen,
 };
 pub use search::{
-    Candidate, SearchContext, charset_supported, has_modseq_key, matches, matches_all,
-    needs_message,
+    Candidate, SearchContext, charset_supported, has_modseq_key, has_sequence_key, matches,
+    matches_all, needs_message,
 };
 pub use section::{SectionError, decode_base64, decode_encoded_words, decode_qp};
 pub use structure::parse_addresses;

@@ -24,16 +24,29 @@ pub fn charset_supported(charset: Option<&Charset>) -> bool {
 /// response then ends with the highest mod-sequence of the messages
 /// found (section 3.1.6).
 pub fn has_modseq_key(keys: &[SearchKey]) -> bool {
-    fn has(k: &SearchKey) -> bool {
-        match k {
-            SearchKey::ModSeq { .. } => true,
-            SearchKey::Not(k) => has(k),
-            SearchKey::Or(a, b) => has(a) || has(b),
-            SearchKey::And(v) => v.iter().any(has),
-            _ => false,
-        }
+    any_key(keys, &|k| matches!(k, SearchKey::ModSeq { .. }))
+}
+
+/// Whether any key, at any depth, is a message sequence set: a UID
+/// SEARCH with one must not be answered with EXPUNGE or VANISHED
+/// responses (RFC 7162 section 3.2.10.2), which would change what the
+/// numbers mean.
+pub fn has_sequence_key(keys: &[SearchKey]) -> bool {
+    any_key(keys, &|k| matches!(k, SearchKey::SequenceSet(_)))
+}
+
+/// Whether `test` holds for any key, inside NOT, OR and parentheses too.
+fn any_key(keys: &[SearchKey], test: &dyn Fn(&SearchKey) -> bool) -> bool {
+    fn has(k: &SearchKey, test: &dyn Fn(&SearchKey) -> bool) -> bool {
+        test(k)
+            || match k {
+                SearchKey::Not(k) => has(k, test),
+                SearchKey::Or(a, b) => has(a, test) || has(b, test),
+                SearchKey::And(v) => v.iter().any(|k| has(k, test)),
+                _ => false,
+            }
     }
-    keys.iter().any(has)
+    keys.iter().any(|k| has(k, test))
 }
 
 /// Whether any key needs the message's content (headers or body).

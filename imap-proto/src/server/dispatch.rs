@@ -285,8 +285,10 @@ impl Session {
                     }
                 }
             }
-            B::Search { uid, .. } => {
-                let allow = *uid;
+            B::Search { uid, criteria, .. } => {
+                // Not during a UID SEARCH by message numbers either (RFC
+                // 7162 section 3.2.10.2).
+                let allow = *uid && !crate::message::has_sequence_key(criteria);
                 self.hand_over(c, PendingKind::Command, allow);
             }
             B::Expunge | B::UidExpunge { .. } => self.hand_over(c, PendingKind::Command, true),

@@ -198,7 +198,14 @@ impl Folder {
             }
             match file.read(raw.get_mut(n..).unwrap_or_default()) {
                 Ok(0) => break,
-                Ok(k) => n += k,
+                Ok(k) => {
+                    n += k;
+                    // A short read of the size the name or the snapshot
+                    // gave is the end of the file: no read for the EOF.
+                    if n < raw.len() && n as u64 == size {
+                        break;
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Error::io("read", self.name.clone(), e)),
             }

@@ -453,8 +453,7 @@ impl Store {
         let before = list.clone();
         change(&mut list);
         if list == before {
-            // Nothing to write (an IMAP server subscribes its special-use
-            // folders at every login): no rename, no fsync.
+            // Nothing to write (and nothing to sync).
             lock.release();
             return Ok(());
         }

@@ -149,6 +149,14 @@ impl MaildirMailboxes {
     /// [`tokio::task::block_in_place`]), which spares each command two
     /// thread switches (some 9 µs of a 35 µs SELECT of an unchanged
     /// mailbox); on the blocking pool on a current-thread runtime.
+    /// The session's state, locked, for a call cheap enough to make on
+    /// the async worker.
+    fn state(&self) -> BackendResult<std::sync::MutexGuard<'_, Inner>> {
+        self.inner
+            .lock()
+            .map_err(|_| BackendError::Unavailable("session state poisoned".into()))
+    }
+
     async fn with<T, F>(&self, f: F) -> BackendResult<T>
     where
         T: Send + 'static,
@@ -170,6 +178,106 @@ impl MaildirMailboxes {
             .await
             .map_err(|_| BackendError::Unavailable("store task failed".into()))?
     }
+}
+
+/// SELECT or EXAMINE of `name` (see [`MaildirMailboxes::select`]);
+/// `unchanged`: the folder kept was just found unchanged on disk, so it
+/// needs no refresh.
+fn select_in(
+    i: &mut Inner,
+    name: &str,
+    read_only: bool,
+    unchanged: bool,
+) -> BackendResult<SelectInfo> {
+    if let Some(sel) = i.selected.take() {
+        i.closed = Some(sel.folder);
+    }
+    let same = |f: &Folder| same_folder(f.name(), name);
+    let cached = match i.closed.take() {
+        Some(f) if same(&f) && unchanged => Some(f),
+        Some(mut f) if same(&f) => match f.refresh() {
+            Ok(ch) if !ch.uid_validity_changed => Some(f),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut folder = match cached {
+        Some(f) => f,
+        None => i.store.open_folder(name).map_err(err)?,
+    };
+    let recent: HashSet<u32> = if folder.new_count() == 0 {
+        HashSet::new()
+    } else if read_only {
+        folder
+            .messages()
+            .iter()
+            .filter(|m| m.is_new())
+            .map(|m| m.uid())
+            .collect()
+    } else {
+        folder.move_new_to_cur().map_err(err)?.into_iter().collect()
+    };
+    let kw = folder.keywords();
+    let generation = folder.generation();
+    let messages = match &i.listed {
+        Some((g, list)) if recent.is_empty() && Some(*g) == generation => list.clone(),
+        _ => {
+            let mut shared = SharedFlags::new(&kw);
+            let mut messages = MessageList::with_capacity(folder.messages().len());
+            let mut w = messages.writer();
+            for m in folder.messages() {
+                let set = shared.of(m.flags(), &mut w);
+                let recent = !recent.is_empty() && recent.contains(&m.uid());
+                w.push(m.uid(), set, recent);
+            }
+            i.listed = match generation {
+                Some(g) if recent.is_empty() => Some((g, messages.clone())),
+                _ => None,
+            };
+            messages
+        }
+    };
+    let mut keywords: Vec<Flag> = kw
+        .iter()
+        .filter_map(|(_, n)| Atom::new(n).ok().map(Flag::Keyword))
+        .collect();
+    if let Ok(a) = Atom::new(FORWARDED) {
+        keywords.insert(0, Flag::Keyword(a));
+    }
+    let info = SelectInfo {
+        messages,
+        uid_validity: folder.uid_validity(),
+        uid_next: folder.uid_next(),
+        keywords,
+        new_keywords: true,
+        read_only,
+        highest_modseq: folder.highest_modseq(),
+    };
+    i.selected = Some(Selected {
+        folder,
+        read_only,
+        recent,
+    });
+    Ok(info)
+}
+
+/// Whether selecting `name` again is cheap enough to do on the async
+/// worker: it is the mailbox just selected (or closed), nothing changed
+/// on disk, nothing is in `new/`, and its message list is kept.
+fn reselect_is_cheap(i: &Inner, name: &str) -> BackendResult<bool> {
+    // With both, the closed one would be dropped here, which can write
+    // its snapshot index.
+    let folder = match (&i.selected, &i.closed) {
+        (Some(sel), None) => &sel.folder,
+        (None, Some(f)) => f,
+        _ => return Ok(false),
+    };
+    let generation = folder.generation();
+    Ok(same_folder(folder.name(), name)
+        && folder.new_count() == 0
+        && generation.is_some()
+        && i.listed.as_ref().map(|(g, _)| *g) == generation
+        && !folder.has_changed().map_err(err)?)
 }
 
 fn selected(inner: &mut Inner) -> BackendResult<&mut Selected> {
@@ -370,82 +478,33 @@ impl Mailboxes for MaildirMailboxes {
     }
 
     async fn select(&mut self, name: &str, read_only: bool) -> BackendResult<SelectInfo> {
+        // Selecting the same unchanged mailbox again costs a few stats:
+        // done here rather than after handing the worker thread over.
+        {
+            let mut g = self.state()?;
+            if reselect_is_cheap(&g, name)? {
+                return select_in(&mut g, name, read_only, true);
+            }
+        }
         let name = name.to_owned();
-        self.with(move |i| {
-            if let Some(sel) = i.selected.take() {
-                i.closed = Some(sel.folder);
-            }
-            let same = |f: &Folder| same_folder(f.name(), &name);
-            let cached = match i.closed.take() {
-                Some(mut f) if same(&f) => match f.refresh() {
-                    Ok(ch) if !ch.uid_validity_changed => Some(f),
-                    _ => None,
-                },
-                _ => None,
-            };
-            let mut folder = match cached {
-                Some(f) => f,
-                None => i.store.open_folder(&name).map_err(err)?,
-            };
-            let recent: HashSet<u32> = if folder.new_count() == 0 {
-                HashSet::new()
-            } else if read_only {
-                folder
-                    .messages()
-                    .iter()
-                    .filter(|m| m.is_new())
-                    .map(|m| m.uid())
-                    .collect()
-            } else {
-                folder.move_new_to_cur().map_err(err)?.into_iter().collect()
-            };
-            let kw = folder.keywords();
-            let generation = folder.generation();
-            let messages = match &i.listed {
-                Some((g, list)) if recent.is_empty() && Some(*g) == generation => list.clone(),
-                _ => {
-                    let mut shared = SharedFlags::new(&kw);
-                    let mut messages = MessageList::with_capacity(folder.messages().len());
-                    let mut w = messages.writer();
-                    for m in folder.messages() {
-                        let set = shared.of(m.flags(), &mut w);
-                        let recent = !recent.is_empty() && recent.contains(&m.uid());
-                        w.push(m.uid(), set, recent);
-                    }
-                    i.listed = match generation {
-                        Some(g) if recent.is_empty() => Some((g, messages.clone())),
-                        _ => None,
-                    };
-                    messages
-                }
-            };
-            let mut keywords: Vec<Flag> = kw
-                .iter()
-                .filter_map(|(_, n)| Atom::new(n).ok().map(Flag::Keyword))
-                .collect();
-            if let Ok(a) = Atom::new(FORWARDED) {
-                keywords.insert(0, Flag::Keyword(a));
-            }
-            let info = SelectInfo {
-                messages,
-                uid_validity: folder.uid_validity(),
-                uid_next: folder.uid_next(),
-                keywords,
-                new_keywords: true,
-                read_only,
-                highest_modseq: folder.highest_modseq(),
-            };
-            i.selected = Some(Selected {
-                folder,
-                read_only,
-                recent,
-            });
-            Ok(info)
-        })
-        .await
+        self.with(move |i| select_in(i, &name, read_only, false))
+            .await
     }
 
     async fn unselect(&mut self, expunge: bool) -> BackendResult<()> {
+        if !expunge {
+            // Nothing but a move, unless a folder closed before would be
+            // dropped (which can write its snapshot index): the handle is
+            // kept for a next SELECT.
+            let mut g = self.state()?;
+            if g.closed.is_none() {
+                g.buffers.clear();
+                if let Some(sel) = g.selected.take() {
+                    g.closed = Some(sel.folder);
+                }
+                return Ok(());
+            }
+        }
         self.with(move |i| {
             // Out of the mailbox, the session reads no message for a while.
             i.buffers.clear();
@@ -461,6 +520,17 @@ impl Mailboxes for MaildirMailboxes {
     }
 
     async fn changes(&mut self) -> BackendResult<Vec<Change>> {
+        // Called after every command: the common answer, nothing changed,
+        // costs a few stats, checked here rather than after handing the
+        // worker thread over (two thread switches for nothing).
+        {
+            let mut g = self.state()?;
+            match g.selected.as_mut() {
+                None => return Ok(Vec::new()),
+                Some(sel) if !sel.folder.has_changed().map_err(err)? => return Ok(Vec::new()),
+                Some(_) => {}
+            }
+        }
         self.with(|i| {
             let Some(sel) = i.selected.as_mut() else {
                 return Ok(Vec::new());

@@ -24,9 +24,14 @@
 //!   with `[TRYCREATE]` before the client sends it, and an APPEND broken
 //!   off leaves no file behind. A message APPENDed to the selected
 //!   folder is `\Recent` for the session that stored it.
-//! - Every store call runs off the async workers' way: in place with
-//!   `block_in_place` on a multi-threaded runtime (sparing two thread
-//!   switches per command), on tokio's blocking pool otherwise.
+//! - Every store call that may do real work runs off the async workers'
+//!   way: in place with `block_in_place` on a multi-threaded runtime, on
+//!   tokio's blocking pool otherwise. The cheap ones, a few `stat`s (the
+//!   check for changes after each command, UNSELECT, a SELECT of the
+//!   unchanged mailbox just selected), run on the worker.
+//! - Mod-sequences (CONDSTORE) and expunges remembered with theirs
+//!   (QRESYNC, RFC 7162) come from the store's `missive-modseq` log; an
+//!   mbox folder answers NOMODSEQ.
 //! - Passwords are checked through [`PasswordAuth`]: on the blocking pool,
 //!   each failure delayed, and a client address that failed too often
 //!   refused (`NO [UNAVAILABLE]`) until its block ends. Give each
@@ -149,15 +154,18 @@ fn open_store(
 ) -> maildir::Result<Store> {
     let store = Store::open(spec, user, home.as_deref())?.with_snapshot_cache(snapshots);
     for name in SPECIAL_FOLDERS {
+        // Made and subscribed once: a user who unsubscribes one keeps it
+        // so, and a login writes nothing when all are there.
         let made = store.folder_exists(name).and_then(|there| {
             if there {
-                Ok(())
+                Ok(false)
             } else {
-                store.create_folder(name)
+                store.create_folder(name).map(|()| true)
             }
         });
         match made {
-            Ok(()) => store.subscribe(name)?,
+            Ok(true) => store.subscribe(name)?,
+            Ok(false) => {}
             // An mbox location of one file (`mbox:/var/mail/%u`) holds
             // INBOX alone: there is nowhere to make the others.
             Err(maildir::Error::Unsupported(_)) => break,
