@@ -146,6 +146,11 @@ pub(super) struct IndexState {
     cur_stamp: DirStamp,
     validity: u32,
     uid_list: Option<UidListStamp>,
+    /// The mod-sequence log the file's mark is of: once the handle reads
+    /// another one (a compaction renamed a new file over it), the mark is
+    /// of no use and the index is written again, else every later start
+    /// would read the whole log.
+    log_file: Option<(u64, u64)>,
     /// The file exists (as far as this handle knows).
     on_disk: bool,
     /// This handle writes the index: one opened for use, not a cached
@@ -160,6 +165,7 @@ impl IndexState {
             && self.cur_stamp == f.cur_stamp
             && self.validity == f.validity
             && self.uid_list == f.uidfile.recorded()
+            && self.log_file == f.modseqs.file_id()
     }
 
     fn remember(&mut self, f: &MaildirFolder) {
@@ -168,6 +174,7 @@ impl IndexState {
         self.cur_stamp = f.cur_stamp;
         self.validity = f.validity;
         self.uid_list = f.uidfile.recorded();
+        self.log_file = f.modseqs.file_id();
         self.on_disk = true;
     }
 
@@ -260,7 +267,8 @@ impl MaildirFolder {
     /// The snapshot changed only in its mod-sequences, read from or given
     /// to missive-modseq: if the file held it before (`held`), it still
     /// does, and is not written again (the lines are in the log past the
-    /// index's mark, and are read from there at the next start).
+    /// index's mark, and are read from there at the next start; a log
+    /// replaced since makes the index differ, see `IndexState::log_file`).
     pub(super) fn index_still_holds(&mut self, held: bool) {
         if held {
             let mut state = std::mem::take(&mut self.index);

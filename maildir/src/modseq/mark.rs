@@ -108,6 +108,11 @@ impl ModSeqLog {
         true
     }
 
+    /// The (device, inode) of the file this handle read, if it holds one.
+    pub fn file_id(&self) -> Option<(u64, u64)> {
+        self.handle.as_ref().map(|_| self.ino)
+    }
+
     /// True from [`ModSeqLog::adopt`] to the next [`ModSeqLog::refresh`].
     pub fn is_adopted(&self) -> bool {
         self.handle.is_some() && self.adopted

@@ -27,6 +27,13 @@ fn folder_with_index(n: usize) -> (tempfile::TempDir, Maildir) {
         )
         .unwrap();
     }
+    // Directories old enough to be trusted: later opens list nothing.
+    for sub in [crate::maildir::Subdir::New, crate::maildir::Subdir::Cur] {
+        std::fs::File::open(md.subdir_path(sub))
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(10))
+            .unwrap();
+    }
     drop(MaildirFolder::open(md.clone()).unwrap());
     let ix = decode(&std::fs::read(md.path().join(INDEX_NAME)).unwrap()).unwrap();
     assert!(ix.log.is_some(), "the index has the log's mark");
@@ -153,6 +160,14 @@ fn a_replaced_log_is_read_whole() {
     let f = MaildirFolder::open(md.clone()).unwrap();
     assert_eq!(modseqs(&f), modseqs_in_log(&md));
     assert!(modseqs(&f)[&150] > 900);
+    drop(f);
+    // The open wrote the index again, with a mark of the new file: the
+    // next start takes it rather than read the whole log again.
+    let new_ino = std::fs::metadata(log_path(&md)).unwrap().ino();
+    let ix = decode(&std::fs::read(md.path().join(INDEX_NAME)).unwrap()).unwrap();
+    assert_eq!(ix.log.map(|l| l.ino), Some(new_ino));
+    let f = MaildirFolder::from_index(md.clone());
+    assert!(f.modseqs.is_adopted());
 }
 
 #[test]
