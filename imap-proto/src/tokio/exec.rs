@@ -722,7 +722,9 @@ impl<B: Backend> Connection<'_, B> {
                     // before the EXPUNGE responses.
                     self.session.respond_status(code, "Moved UIDs");
                     self.expunged(&src);
-                    ok("MOVE completed")
+                    // With the new HIGHESTMODSEQ (RFC 6851 section 4.4), as
+                    // for EXPUNGE.
+                    self.expunge_outcome(mb, &src, "MOVE completed").await
                 } else {
                     (StatusKind::Ok, code, "COPY completed".into())
                 }
