@@ -115,6 +115,10 @@ async fn users_added_at_runtime_and_any_password() {
     imap.expect("a1 NO").await;
     imap.send("a2 LOGIN carol@localhost secret\r\n").await;
     imap.expect("a2 OK").await;
+    // The Maildir store's mod-sequences, as full_server offers them.
+    imap.send("a3 ENABLE QRESYNC\r\n").await;
+    imap.expect("* ENABLED QRESYNC").await;
+    imap.expect("a3 OK").await;
 
     let any = TestServer::builder()
         .accept_any_password(true)

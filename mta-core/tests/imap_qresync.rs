@@ -4,8 +4,9 @@
 //! that did not enable it, HIGHESTMODSEQ in the OK of EXPUNGE, SELECT
 //! (QRESYNC ...) reporting what was expunged and changed since (with
 //! known UIDs, sequence match data, and a wrong UIDVALIDITY), UID FETCH
-//! (CHANGEDSINCE ... VANISHED), a file removed by another mail reader,
-//! the BAD answers, and the expunges remembered across a server restart.
+//! (CHANGEDSINCE ... VANISHED), MOVE, a file removed by another mail
+//! reader, the BAD answers, and the expunges remembered across a server
+//! restart.
 
 mod support;
 
@@ -170,6 +171,12 @@ assert u.get('VANISHED') == [b'(EARLIER) 4'], u
 # [CLOSED] between two mailboxes (3.2.11).
 typ, data, u = raw(D, 'SELECT', 'INBOX')
 assert 'CLOSED' in repr(u.get('OK', [])), u
+# MOVE: VANISHED for the session that moves, and HIGHESTMODSEQ in its OK
+# (RFC 6851 section 4.4).
+raw(B, 'SELECT', 'INBOX')
+typ, data, u = raw(B, 'UID', 'MOVE', '8', 'Trash')
+assert typ == 'OK' and u.get('VANISHED') == [b'8'], (typ, data, u)
+assert highest(data) > h2, data
 print('validity %d' % validity)
 print('h0 %d' % h0)
 print('h1 %d' % h1)
@@ -181,12 +188,12 @@ validity, h0, h1 = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 D = login()
 typ, data, u = raw(D, 'SELECT', 'INBOX', '(QRESYNC (%d %d))' % (validity, h0))
 assert typ == 'OK', data
-assert u.get('VANISHED') == [b'(EARLIER) 3:6'], u
+assert u.get('VANISHED') == [b'(EARLIER) 3:6,8'], u
 assert list(fetches(u)) == [2], u
-# Remembered, not guessed: since h1 only 6 (UID EXPUNGE) and 4 (removed
-# by the other mail reader) went; 3 and 5 went before.
+# Remembered, not guessed: since h1 only 6 (UID EXPUNGE), 4 (removed by
+# the other mail reader) and 8 (moved) went; 3 and 5 went before.
 typ, data, u = raw(D, 'UID', 'FETCH', '1:*', '(FLAGS)', '(CHANGEDSINCE %d VANISHED)' % h1)
-assert u.get('VANISHED') == [b'(EARLIER) 4,6'], u
+assert u.get('VANISHED') == [b'(EARLIER) 4,6,8'], u
 print('restart ok')
 "#;
 

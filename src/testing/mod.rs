@@ -482,6 +482,10 @@ async fn serve(opened: Opened, shared: Arc<Shared>, protocol: Protocol) {
             };
             let mut options = imap_proto::tokio::Options::default();
             options.config.plaintext_auth = true;
+            // The same Maildir store as full_server: mod-sequences and
+            // remembered expunges (RFC 7162).
+            options.config.condstore = true;
+            options.config.qresync = true;
             options.config.greeting = format!("{} missive test IMAP ready", shared.hostname);
             let _ = imap_proto::tokio::serve(&backend, io, options).await;
         }

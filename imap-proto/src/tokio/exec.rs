@@ -36,8 +36,17 @@ pub(crate) fn no(e: &BackendError, trycreate: bool) -> Outcome {
     (StatusKind::No, code, text)
 }
 
+/// A mailbox name as the store knows it: in Unicode Normalization Form C,
+/// as Net-Unicode asks (RFC 9051 section 5.1), so that a name sent
+/// denormalized (a decomposed "é") names the same mailbox in every
+/// command.
 fn name(m: &Mailbox) -> String {
-    m.as_str().to_owned()
+    let s = m.as_str();
+    if s.is_ascii() || unicode_normalization::is_nfc(s) {
+        return s.to_owned();
+    }
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc().collect()
 }
 
 impl<B: Backend> Connection<'_, B> {
@@ -114,7 +123,10 @@ impl<B: Backend> Connection<'_, B> {
                     )
                 } else {
                     match mb.create(n, special_use.as_deref().unwrap_or(&[])).await {
-                        Ok(()) => ok("CREATE completed"),
+                        Ok(()) => {
+                            self.old_name(n, &mailbox);
+                            ok("CREATE completed")
+                        }
                         Err(e) => no(&e, false),
                     }
                 }
@@ -123,10 +135,18 @@ impl<B: Backend> Connection<'_, B> {
                 Ok(()) => ok("DELETE completed"),
                 Err(e) => no(&e, false),
             },
-            C::Rename { from, to } => match mb.rename(&name(&from), &name(&to)).await {
-                Ok(()) => ok("RENAME completed"),
-                Err(e) => no(&e, false),
-            },
+            C::Rename { from, to } => {
+                let new_name = name(&to);
+                match mb.rename(&name(&from), &new_name).await {
+                    Ok(()) => {
+                        if name(&from) != from.as_str() || new_name != to.as_str() {
+                            self.old_name(&new_name, &from);
+                        }
+                        ok("RENAME completed")
+                    }
+                    Err(e) => no(&e, false),
+                }
+            }
             C::Subscribe { mailbox } => match mb.subscribe(&name(&mailbox), true).await {
                 Ok(()) => ok("SUBSCRIBE completed"),
                 Err(e) => no(&e, false),
@@ -603,11 +623,20 @@ impl<B: Backend> Connection<'_, B> {
         } else {
             MailboxAttribute::HasNoChildren
         });
+        // A name given denormalized: the stored one, with the given one as
+        // OLDNAME (RFC 9051 section 6.3.2).
+        let (listed, extended) = match Mailbox::new(wanted.as_str()) {
+            Ok(stored) if wanted != mailbox.as_str() => (
+                stored,
+                vec![crate::types::ListExtendedItem::OldName(mailbox.clone())],
+            ),
+            _ => (mailbox.clone(), Vec::new()),
+        };
         self.session.respond(Data::List(ListData {
             attributes,
             delimiter: Some(delim),
-            mailbox: mailbox.clone(),
-            extended: Vec::new(),
+            mailbox: listed,
+            extended,
         }));
     }
 
@@ -684,6 +713,27 @@ impl<B: Backend> Connection<'_, B> {
         }
     }
 
+    /// After a CREATE or RENAME whose name was normalized to `stored`: a
+    /// LIST of the normalized name with the name the client gave as
+    /// OLDNAME (RFC 9051 sections 6.3.4 and 6.3.9.7), so that it can tell
+    /// the two are one. Nothing when the names are the same.
+    fn old_name(&mut self, stored: &str, given: &Mailbox) {
+        if stored == given.as_str().trim_end_matches(self.options.delimiter)
+            && given.as_str() == name(given)
+        {
+            return;
+        }
+        let Ok(mailbox) = Mailbox::new(stored) else {
+            return;
+        };
+        self.session.respond(Data::List(ListData {
+            attributes: Vec::new(),
+            delimiter: Some(self.options.delimiter),
+            mailbox,
+            extended: vec![crate::types::ListExtendedItem::OldName(given.clone())],
+        }));
+    }
+
     async fn copy(
         &mut self,
         mb: &mut B::Mailboxes,
@@ -722,7 +772,9 @@ impl<B: Backend> Connection<'_, B> {
                     // before the EXPUNGE responses.
                     self.session.respond_status(code, "Moved UIDs");
                     self.expunged(&src);
-                    ok("MOVE completed")
+                    // With the new HIGHESTMODSEQ (RFC 6851 section 4.4), as
+                    // for EXPUNGE.
+                    self.expunge_outcome(mb, &src, "MOVE completed").await
                 } else {
                     (StatusKind::Ok, code, "COPY completed".into())
                 }

@@ -162,10 +162,10 @@ impl<B: Backend> Connection<'_, B> {
         Ok(Resync { vanished, changed })
     }
 
-    /// The tagged response of an EXPUNGE or UID EXPUNGE that removed
-    /// `gone`: once the client enabled QRESYNC, with the mailbox's new
-    /// HIGHESTMODSEQ when messages went (RFC 7162 sections 3.2.7 and
-    /// 3.2.9).
+    /// The tagged response of an EXPUNGE, UID EXPUNGE or MOVE that
+    /// removed `gone`: once the client enabled QRESYNC, with the mailbox's
+    /// new HIGHESTMODSEQ when messages went (RFC 7162 sections 3.2.7 and
+    /// 3.2.9, RFC 6851 section 4.4).
     pub(crate) async fn expunge_outcome(
         &mut self,
         mb: &mut B::Mailboxes,
