@@ -69,21 +69,39 @@ pub fn builder(dir: &std::path::Path, extra: &str) -> EngineBuilder {
         .listen("127.0.0.1:0".parse().unwrap())
 }
 
-/// The messages in a user's Maildir INBOX, oldest first by file name.
+/// The messages in a user's Maildir INBOX, oldest first by the time in
+/// their file names (`<seconds>.M<microseconds>P...`, numbers not padded,
+/// so not in the order of the text).
 pub fn inbox(dir: &std::path::Path, user: &str) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
+    let when = |p: &std::path::PathBuf| {
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let number = |s: &str| -> u64 {
+            s.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .unwrap_or(0)
+        };
+        let micros = name.split_once(".M").map_or(0, |(_, rest)| number(rest));
+        (number(&name), micros, name)
+    };
+    let mut names = Vec::new();
     for sub in ["new", "cur"] {
         let p = dir.join(user).join("Maildir").join(sub);
         let Ok(rd) = std::fs::read_dir(&p) else {
             continue;
         };
-        let mut names: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-        names.sort();
-        for n in names {
-            out.push(std::fs::read(n).unwrap());
-        }
+        names.extend(rd.filter_map(|e| e.ok()).map(|e| e.path()));
     }
-    out
+    names.sort_by_cached_key(when);
+    names
+        .into_iter()
+        .map(|n| std::fs::read(n).unwrap())
+        .collect()
 }
 
 /// Waits (polling, at most 30 s) until `f` holds.
