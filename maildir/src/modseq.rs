@@ -30,10 +30,14 @@
 //! asking from further back the server reports every UID it does not
 //! hold as expunged (the note in section 3.2.6). A version 1 file (no
 //! such field, and no expunge lines) knows no expunges, and is rewritten
-//! as version 2 at the next change. A message whose flags in its file name differ from
-//! the flags logged with its mod-sequence (a rename by another mail
-//! reader, a crash between a rename and its line) gets a new
-//! mod-sequence, and so does a message with no line (new mail).
+//! as version 2 at the next change.
+//!
+//! # New mod-sequences
+//!
+//! A message whose flags in its file name differ from the flags logged
+//! with its mod-sequence (a rename by another mail reader, a crash
+//! between a rename and its line) gets a new mod-sequence, and so does a
+//! message with no line (new mail).
 //!
 //! # Crash safety
 //!
@@ -340,11 +344,12 @@ impl ModSeqLog {
         self.read_whole(fs, validity)
     }
 
-    fn read_whole(&mut self, fs: &SharedFs, validity: u32) -> Result<Found> {
-        self.forget();
+    /// The file, its metadata and all its octets; `None` when there is
+    /// none.
+    fn read_file(&self, fs: &SharedFs) -> Result<Option<(File, std::fs::Metadata, Vec<u8>)>> {
         let mut file = match fs.open(&self.path) {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Found::Void),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io("open", &self.path, e)),
         };
         let meta = file
@@ -353,6 +358,14 @@ impl ModSeqLog {
         let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
         file.read_to_end(&mut data)
             .map_err(|e| Error::io("read", &self.path, e))?;
+        Ok(Some((file, meta, data)))
+    }
+
+    fn read_whole(&mut self, fs: &SharedFs, validity: u32) -> Result<Found> {
+        self.forget();
+        let Some((file, meta, data)) = self.read_file(fs)? else {
+            return Ok(Found::Void);
+        };
         let p = parse(&data, true);
         let Some(Header {
             validity: v,
@@ -483,14 +496,9 @@ impl ModSeqLog {
         validity: u32,
         since: u64,
     ) -> Result<Option<Vec<u32>>> {
-        let mut file = match fs.open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("open", &self.path, e)),
+        let Some((_, _, data)) = self.read_file(fs)? else {
+            return Ok(None);
         };
-        let mut data = Vec::new();
-        file.read_to_end(&mut data)
-            .map_err(|e| Error::io("read", &self.path, e))?;
         let p = parse(&data, true);
         match p.header {
             Some(Header {

@@ -11,8 +11,9 @@ use super::{Config, Event, Resync, SelectInfo, Session};
 /// Feeds `data` to a server session in chunks whose sizes come from the
 /// first byte, with a scripted owner that accepts logins, selects a
 /// three-message mailbox (with something to report to a QRESYNC
-/// parameter), reports another session's changes at every command, answers FETCH with a size and a body (large from some chunk
-/// sizes on), and completes everything with OK. Panics only on a broken
+/// parameter), reports another session's changes at every command,
+/// answers FETCH with a size and a body (large from some chunk sizes on),
+/// and completes everything with OK. Panics only on a broken
 /// invariant: output that does not end in CRLF, or an owner call the
 /// session refuses while its decision is pending.
 pub fn server_session(data: &[u8]) {

@@ -113,8 +113,8 @@ impl<B: Backend> Connection<'_, B> {
                 mailbox,
                 special_use,
             } => {
-                let n = name(&mailbox);
-                let n = n.trim_end_matches(self.options.delimiter);
+                let full = name(&mailbox);
+                let n = full.trim_end_matches(self.options.delimiter);
                 if mailbox == Mailbox::Inbox {
                     (
                         StatusKind::No,
@@ -124,7 +124,9 @@ impl<B: Backend> Connection<'_, B> {
                 } else {
                     match mb.create(n, special_use.as_deref().unwrap_or(&[])).await {
                         Ok(()) => {
-                            self.old_name(n, &mailbox);
+                            if full != mailbox.as_str() {
+                                self.old_name(n, &mailbox);
+                            }
                             ok("CREATE completed")
                         }
                         Err(e) => no(&e, false),
@@ -136,10 +138,10 @@ impl<B: Backend> Connection<'_, B> {
                 Err(e) => no(&e, false),
             },
             C::Rename { from, to } => {
-                let new_name = name(&to);
-                match mb.rename(&name(&from), &new_name).await {
+                let (old_name, new_name) = (name(&from), name(&to));
+                match mb.rename(&old_name, &new_name).await {
                     Ok(()) => {
-                        if name(&from) != from.as_str() || new_name != to.as_str() {
+                        if old_name != from.as_str() || new_name != to.as_str() {
                             self.old_name(&new_name, &from);
                         }
                         ok("RENAME completed")
@@ -713,16 +715,10 @@ impl<B: Backend> Connection<'_, B> {
         }
     }
 
-    /// After a CREATE or RENAME whose name was normalized to `stored`: a
-    /// LIST of the normalized name with the name the client gave as
-    /// OLDNAME (RFC 9051 sections 6.3.4 and 6.3.9.7), so that it can tell
-    /// the two are one. Nothing when the names are the same.
+    /// After a CREATE or RENAME whose names were normalized: a LIST of
+    /// the name stored with the name the client gave as OLDNAME (RFC 9051
+    /// sections 6.3.4 and 6.3.9.7), so that it can tell the two are one.
     fn old_name(&mut self, stored: &str, given: &Mailbox) {
-        if stored == given.as_str().trim_end_matches(self.options.delimiter)
-            && given.as_str() == name(given)
-        {
-            return;
-        }
         let Ok(mailbox) = Mailbox::new(stored) else {
             return;
         };

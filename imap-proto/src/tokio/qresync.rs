@@ -6,7 +6,7 @@ use super::exec::{Outcome, ok};
 use super::{Backend, BackendResult, Connection, Mailboxes};
 use crate::message::MailboxView;
 use crate::server::{Resync, SelectInfo};
-use crate::types::{Code, Data, SelectParameter, SequenceSet, StatusKind};
+use crate::types::{Code, Data, SelectParameter, SequenceSet, StatusKind, runs};
 
 /// At most this many numbers in each half of a SELECT's `seq-match-data`
 /// (RFC 7162 section 3.2.5.2): clients send a sample; a longer one is
@@ -68,14 +68,7 @@ async fn expunged_in<M: Mailboxes>(
                 .into_iter()
                 .filter(|&u| u > floor && in_ranges(ranges, u) && view.index_of(u).is_none())
                 .collect();
-            let mut out: Vec<(u32, u32)> = Vec::new();
-            for u in kept {
-                match out.last_mut() {
-                    Some(last) if last.1.checked_add(1) == Some(u) => last.1 = u,
-                    _ => out.push((u, u)),
-                }
-            }
-            out
+            runs(&kept)
         }
         None => absent_ranges(view, ranges, floor),
     })
@@ -205,8 +198,7 @@ impl<B: Backend> Connection<'_, B> {
         // ever given cannot have been expunged.
         let largest = view.max_uid().max(self.uid_next.saturating_sub(1));
         let ranges = set.ranges_up_to(largest);
-        let view = view.clone();
-        let vanished = expunged_in(mb, &view, &ranges, 0, since).await?;
+        let vanished = expunged_in(mb, view, &ranges, 0, since).await?;
         if let Some(uids) = SequenceSet::from_ranges(&vanished) {
             self.session.respond(Data::Vanished {
                 earlier: true,

@@ -66,14 +66,7 @@ impl SequenceSet {
     /// assert!(SequenceSet::from_numbers(&[]).is_none());
     /// ```
     pub fn from_numbers(numbers: &[u32]) -> Option<SequenceSet> {
-        let items: Vec<Sequence> = uid_set_of(numbers)?
-            .iter()
-            .map(|r| match *r {
-                UidRange::Single(a) => Sequence::Single(SeqNumber::Value(a)),
-                UidRange::Range(a, b) => Sequence::Range(SeqNumber::Value(a), SeqNumber::Value(b)),
-            })
-            .collect();
-        Vec1::new(items).ok().map(SequenceSet::List)
+        SequenceSet::from_ranges(&runs(numbers))
     }
 
     /// Inclusive ranges `(first, last)` as a set; `None` when there are
@@ -107,16 +100,9 @@ impl SequenceSet {
         let SequenceSet::List(items) = self else {
             return Vec::new();
         };
-        let val = |s: &SeqNumber| match s {
-            SeqNumber::Value(v) => v.get(),
-            SeqNumber::Largest => largest,
-        };
         let mut out: Vec<(u32, u32)> = items
             .iter()
-            .map(|item| match item {
-                Sequence::Single(s) => (val(s), val(s)),
-                Sequence::Range(x, y) => (val(x).min(val(y)), val(x).max(val(y))),
-            })
+            .map(|item| item.bounds(largest))
             .filter(|&(a, _)| a <= largest)
             .map(|(a, b)| (a, b.min(largest)))
             .collect();
@@ -137,16 +123,9 @@ impl SequenceSet {
         let SequenceSet::List(items) = self else {
             return None;
         };
-        let val = |s: &SeqNumber| match s {
-            SeqNumber::Value(v) => v.get(),
-            SeqNumber::Largest => largest,
-        };
         let mut out = Vec::new();
         for item in items.iter() {
-            let (a, b) = match item {
-                Sequence::Single(s) => (val(s), val(s)),
-                Sequence::Range(x, y) => (val(x).min(val(y)), val(x).max(val(y))),
-            };
+            let (a, b) = item.bounds(largest);
             if (b - a) as usize >= cap.saturating_sub(out.len()) {
                 return None;
             }
@@ -156,35 +135,47 @@ impl SequenceSet {
     }
 }
 
+impl Sequence {
+    /// The lowest and the highest number of the element, with `*` as
+    /// `largest`.
+    fn bounds(&self, largest: u32) -> (u32, u32) {
+        let val = |s: &SeqNumber| match s {
+            SeqNumber::Value(v) => v.get(),
+            SeqNumber::Largest => largest,
+        };
+        match self {
+            Sequence::Single(s) => (val(s), val(s)),
+            Sequence::Range(x, y) => (val(x).min(val(y)), val(x).max(val(y))),
+        }
+    }
+}
+
+/// Ascending numbers as inclusive ranges `(first, last)`, each run of
+/// consecutive numbers one range.
+pub fn runs(numbers: &[u32]) -> Vec<(u32, u32)> {
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for &n in numbers {
+        match out.last_mut() {
+            Some(last) if last.1.checked_add(1) == Some(n) => last.1 = n,
+            _ => out.push((n, n)),
+        }
+    }
+    out
+}
+
 /// Ascending UIDs as a UID set, runs written as ranges; `None` when there
 /// are none, or one is zero.
 pub fn uid_set_of(uids: &[u32]) -> Option<UidSet> {
-    let mut out: Vec<UidRange> = Vec::new();
-    let mut run: Option<(u32, u32)> = None;
-    for &u in uids {
-        run = match run {
-            Some((a, b)) if u == b.wrapping_add(1) => Some((a, u)),
-            Some((a, b)) => {
-                out.push(uid_range(a, b)?);
-                Some((u, u))
-            }
-            None => Some((u, u)),
-        };
-    }
-    if let Some((a, b)) = run {
-        out.push(uid_range(a, b)?);
+    let mut out = Vec::new();
+    for (a, b) in runs(uids) {
+        let (a, b) = (NonZeroU32::new(a)?, NonZeroU32::new(b)?);
+        out.push(if a == b {
+            UidRange::Single(a)
+        } else {
+            UidRange::Range(a, b)
+        });
     }
     Vec1::new(out).ok()
-}
-
-fn uid_range(a: u32, b: u32) -> Option<UidRange> {
-    let a = NonZeroU32::new(a)?;
-    let b = NonZeroU32::new(b)?;
-    Some(if a == b {
-        UidRange::Single(a)
-    } else {
-        UidRange::Range(a, b)
-    })
 }
 
 fn seq_number(n: u32) -> SeqNumber {
