@@ -74,15 +74,59 @@ pub struct MessageState {
 /// a new one is added.
 const SETS_SEARCHED: usize = 64;
 
-/// A message of a [`MessageList`] and of a [`MailboxView`] (12 octets).
+/// A message of a [`MessageList`] and of a [`MailboxView`]: eight octets
+/// (a list holds one per message, 100,000 for a big mailbox).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
     uid: u32,
-    /// The index of the message's flags in [`MailboxView::sets`].
-    set: u32,
-    recent: bool,
-    expunged: bool,
-    flags_changed: bool,
+    /// The index of the message's flags in [`MailboxView::sets`] (the low
+    /// 29 bits), and the `RECENT`, `EXPUNGED` and `FLAGS_CHANGED` bits.
+    bits: u32,
+}
+
+impl Entry {
+    const SET: u32 = (1 << 29) - 1;
+    const RECENT: u32 = 1 << 29;
+    const EXPUNGED: u32 = 1 << 30;
+    const FLAGS_CHANGED: u32 = 1 << 31;
+
+    /// A message with the flags of set `set` (a number above 2^29 - 1,
+    /// which no list of fewer messages has, stands for no set as any
+    /// number without a set does).
+    fn new(uid: u32, set: u32, recent: bool) -> Entry {
+        let mut e = Entry { uid, bits: 0 };
+        e.set_set(set);
+        e.set_bit(Entry::RECENT, recent);
+        e
+    }
+
+    fn set(&self) -> u32 {
+        self.bits & Entry::SET
+    }
+
+    fn set_set(&mut self, set: u32) {
+        self.bits = (self.bits & !Entry::SET) | set.min(Entry::SET);
+    }
+
+    fn recent(&self) -> bool {
+        self.bits & Entry::RECENT != 0
+    }
+
+    fn expunged(&self) -> bool {
+        self.bits & Entry::EXPUNGED != 0
+    }
+
+    fn flags_changed(&self) -> bool {
+        self.bits & Entry::FLAGS_CHANGED != 0
+    }
+
+    fn set_bit(&mut self, bit: u32, on: bool) {
+        if on {
+            self.bits |= bit;
+        } else {
+            self.bits &= !bit;
+        }
+    }
 }
 
 /// The flags of set number `set` (none for a number without a set).
@@ -187,7 +231,7 @@ impl MailboxView {
             let entries = Arc::make_mut(&mut messages);
             entries.sort_by_key(|e| e.uid);
             entries.dedup_by_key(|e| e.uid);
-            (entries.iter().filter(|e| e.recent).count(), None)
+            (entries.iter().filter(|e| e.recent()).count(), None)
         } else {
             (recent, Some(first_unseen))
         };
@@ -255,14 +299,14 @@ impl MailboxView {
 
     /// The flags of the message at `index`.
     pub fn flags(&self, index: usize) -> Option<&[Flag]> {
-        self.entries.get(index).map(|e| set_of(&self.sets, e.set))
+        self.entries.get(index).map(|e| set_of(&self.sets, e.set()))
     }
 
     /// The flags of the message at `index`, shared.
     pub fn flag_set(&self, index: usize) -> Option<&FlagSet> {
         self.entries
             .get(index)
-            .and_then(|e| self.sets.get(e.set as usize))
+            .and_then(|e| self.sets.get(e.set() as usize))
     }
 
     /// The number of a set of flags, added if none of the sets held is
@@ -296,8 +340,8 @@ impl MailboxView {
         self.unseen_hint = None;
         let entries = Arc::make_mut(&mut self.entries);
         for e in entries.iter_mut().chain(self.added.iter_mut()) {
-            let flags = set_of(&old, e.set);
-            e.set = match index.get(flags) {
+            let flags = set_of(&old, e.set());
+            let set = match index.get(flags) {
                 Some(&n) => n,
                 None => {
                     self.sets.push(FlagSet::from(flags.to_vec()));
@@ -306,18 +350,19 @@ impl MailboxView {
                     n
                 }
             };
+            e.set_set(set);
         }
     }
 
     /// Whether the message at `index` is `\Recent` for this session.
     pub fn is_recent(&self, index: usize) -> bool {
-        !self.no_recent && self.entries.get(index).is_some_and(|e| e.recent)
+        !self.no_recent && self.entries.get(index).is_some_and(|e| e.recent())
     }
 
     /// Whether the message at `index` was expunged (the client has not been
     /// told yet).
     pub fn is_expunged(&self, index: usize) -> bool {
-        self.entries.get(index).is_none_or(|e| e.expunged)
+        self.entries.get(index).is_none_or(|e| e.expunged())
     }
 
     /// The index of a UID the client knows.
@@ -351,7 +396,7 @@ impl MailboxView {
         let i = self
             .entries
             .iter()
-            .position(|e| !seen.get(e.set as usize).copied().unwrap_or(false))?;
+            .position(|e| !seen.get(e.set() as usize).copied().unwrap_or(false))?;
         nz(i + 1)
     }
 
@@ -453,22 +498,20 @@ impl MailboxView {
             return;
         }
         let set = self.intern(message.flags);
-        self.added.push(Entry {
-            uid: message.uid,
+        self.added.push(Entry::new(
+            message.uid,
             set,
-            recent: message.recent && !self.no_recent,
-            expunged: false,
-            flags_changed: false,
-        });
+            message.recent && !self.no_recent,
+        ));
     }
 
     /// The store reports that a message is gone.
     pub fn store_expunged(&mut self, uid: u32) {
         if let Some(i) = self.index_of(uid) {
-            if self.entries.get(i).is_some_and(|e| !e.expunged)
+            if self.entries.get(i).is_some_and(|e| !e.expunged())
                 && let Some(e) = self.entries_mut().get_mut(i)
             {
-                e.expunged = true;
+                e.set_bit(Entry::EXPUNGED, true);
                 self.expunged += 1;
             }
         } else {
@@ -482,9 +525,9 @@ impl MailboxView {
             if self.flags(i).is_some_and(|f| *f != *flags) {
                 let set = self.intern(flags.into());
                 if let Some(e) = self.entries_mut().get_mut(i) {
-                    e.set = set;
-                    if !e.flags_changed {
-                        e.flags_changed = true;
+                    e.set_set(set);
+                    if !e.flags_changed() {
+                        e.set_bit(Entry::FLAGS_CHANGED, true);
                         self.changed += 1;
                     }
                 }
@@ -492,7 +535,7 @@ impl MailboxView {
         } else if let Some(i) = self.added.iter().position(|e| e.uid == uid) {
             let set = self.intern(flags.into());
             if let Some(e) = self.added.get_mut(i) {
-                e.set = set;
+                e.set_set(set);
             }
         }
     }
@@ -514,9 +557,9 @@ impl MailboxView {
         }
         let set = self.intern(flags.into());
         if let Some(e) = self.entries_mut().get_mut(index) {
-            e.set = set;
-            if e.flags_changed {
-                e.flags_changed = false;
+            e.set_set(set);
+            if e.flags_changed() {
+                e.set_bit(Entry::FLAGS_CHANGED, false);
                 self.changed = self.changed.saturating_sub(1);
             }
         }
@@ -557,7 +600,7 @@ impl MailboxView {
                 let uids: Vec<u32> = self
                     .entries
                     .iter()
-                    .filter(|e| e.expunged)
+                    .filter(|e| e.expunged())
                     .map(|e| e.uid)
                     .collect();
                 if let Some(uids) = SequenceSet::from_numbers(&uids) {
@@ -570,7 +613,7 @@ impl MailboxView {
                 let mut seq = 0usize;
                 for e in self.entries.iter() {
                     seq += 1;
-                    if e.expunged {
+                    if e.expunged() {
                         if let Some(n) = nz(seq) {
                             out.push(Data::Expunge(n));
                         }
@@ -580,11 +623,11 @@ impl MailboxView {
             }
             let (mut recent_gone, mut changed_gone) = (0, 0);
             self.entries_mut().retain(|e| {
-                if e.expunged {
-                    recent_gone += usize::from(e.recent);
-                    changed_gone += usize::from(e.flags_changed);
+                if e.expunged() {
+                    recent_gone += usize::from(e.recent());
+                    changed_gone += usize::from(e.flags_changed());
                 }
-                !e.expunged
+                !e.expunged()
             });
             self.recent = self.recent.saturating_sub(recent_gone);
             self.changed = self.changed.saturating_sub(changed_gone);
@@ -604,13 +647,13 @@ impl MailboxView {
             if changed == 0 {
                 break;
             }
-            if e.flags_changed && !e.expunged {
-                e.flags_changed = false;
+            if e.flags_changed() && !e.expunged() {
+                e.set_bit(Entry::FLAGS_CHANGED, false);
                 changed = changed.saturating_sub(1);
                 if let Some(seq) = nz(i + 1) {
                     let mut items = vec![MessageDataItem::Flags(flag_fetch(
-                        set_of(&self.sets, e.set),
-                        e.recent && recent,
+                        set_of(&self.sets, e.set()),
+                        e.recent() && recent,
                     ))];
                     if uid && let Some(u) = NonZeroU32::new(e.uid) {
                         items.push(MessageDataItem::Uid(u));
@@ -628,7 +671,7 @@ impl MailboxView {
         }
         self.changed = changed;
         if !self.added.is_empty() {
-            let new_recent = self.added.iter().filter(|e| e.recent).count();
+            let new_recent = self.added.iter().filter(|e| e.recent()).count();
             self.recent += new_recent;
             let mut added = std::mem::take(&mut self.added);
             self.entries_mut().append(&mut added);

@@ -150,13 +150,7 @@ impl MessageListWriter<'_> {
             *self.unsorted = true;
         }
         *self.recent += usize::from(recent);
-        self.messages.push(Entry {
-            uid,
-            set,
-            recent,
-            expunged: false,
-            flags_changed: false,
-        });
+        self.messages.push(Entry::new(uid, set, recent));
     }
 }
 

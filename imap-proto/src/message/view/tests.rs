@@ -180,3 +180,24 @@ fn expunge_numbers_shift() {
         ]
     );
 }
+
+#[test]
+fn an_entry_keeps_its_set_and_bits_apart_in_eight_octets() {
+    assert_eq!(std::mem::size_of::<Entry>(), 8);
+    let mut e = Entry::new(7, 5, true);
+    assert_eq!((e.uid, e.set(), e.recent()), (7, 5, true));
+    assert!(!e.expunged() && !e.flags_changed());
+    e.set_bit(Entry::EXPUNGED, true);
+    e.set_bit(Entry::FLAGS_CHANGED, true);
+    e.set_set(Entry::SET - 1);
+    assert_eq!(e.set(), Entry::SET - 1);
+    assert!(e.recent() && e.expunged() && e.flags_changed());
+    e.set_bit(Entry::RECENT, false);
+    e.set_bit(Entry::FLAGS_CHANGED, false);
+    assert!(!e.recent() && e.expunged() && !e.flags_changed());
+    assert_eq!(e.set(), Entry::SET - 1);
+    // A number past the set bits stands for no set; it spoils no bit.
+    let e = Entry::new(1, u32::MAX, false);
+    assert_eq!(e.set(), Entry::SET);
+    assert!(!e.recent() && !e.expunged() && !e.flags_changed());
+}
