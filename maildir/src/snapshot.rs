@@ -6,8 +6,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::flags::Flags;
 use crate::maildir::Subdir;
 
+mod columns;
 mod entry;
 
+pub(crate) use columns::{Columns, ColumnsIter, FlagColumn};
 pub(crate) use entry::{Entry, Name};
 
 /// One message of a folder snapshot.
@@ -112,6 +114,12 @@ impl MessageInfo {
         self.modseq
     }
 
+    /// True when the message has no mod-sequence, or none given for its
+    /// present flags.
+    pub(crate) fn needs_modseq(&self) -> bool {
+        self.modseq == 0 || self.flags != self.modseq_flags
+    }
+
     /// True while the message sits in `new/`, not yet taken by a mail
     /// reader (IMAP's `\Recent`). Always false for mbox.
     pub fn is_new(&self) -> bool {
@@ -167,6 +175,49 @@ pub(crate) fn position(messages: &[MessageInfo], uid: u32) -> Option<usize> {
         // Not there: make sure with the whole list.
         .or_else(|| messages.binary_search_by_key(&uid, |m| m.uid).ok())
 }
+
+/// Each message's UID and flags, in UID order (see
+/// [`Folder::uid_flags`](crate::Folder::uid_flags)): read from the
+/// snapshot index's summary when the rest of the index was not needed yet.
+#[derive(Debug, Clone)]
+pub struct UidFlags<'a>(UidFlagsFrom<'a>);
+
+#[derive(Debug, Clone)]
+enum UidFlagsFrom<'a> {
+    Columns(ColumnsIter<'a>),
+    Messages(std::slice::Iter<'a, MessageInfo>),
+}
+
+impl<'a> UidFlags<'a> {
+    pub(crate) fn columns(columns: &'a Columns) -> UidFlags<'a> {
+        UidFlags(UidFlagsFrom::Columns(columns.iter()))
+    }
+
+    pub(crate) fn messages(messages: &'a [MessageInfo]) -> UidFlags<'a> {
+        UidFlags(UidFlagsFrom::Messages(messages.iter()))
+    }
+}
+
+impl Iterator for UidFlags<'_> {
+    type Item = (u32, Flags);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u32, Flags)> {
+        match &mut self.0 {
+            UidFlagsFrom::Columns(c) => c.next(),
+            UidFlagsFrom::Messages(m) => m.next().map(|m| (m.uid, m.flags)),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            UidFlagsFrom::Columns(c) => c.size_hint(),
+            UidFlagsFrom::Messages(m) => m.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for UidFlags<'_> {}
 
 /// What changed in a folder since the previous refresh.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -287,9 +338,9 @@ impl SnapshotCache {
         };
         if let Some(i) = g.entries.iter().position(|(p, _)| p == path) {
             let (_, old) = g.entries.remove(i);
-            g.held = g.held.saturating_sub(old.messages().len());
+            g.held = g.held.saturating_sub(old.message_count());
         }
-        let n = folder.messages().len();
+        let n = folder.message_count();
         if n > g.max_messages {
             return;
         }
@@ -297,7 +348,7 @@ impl SnapshotCache {
         g.entries.push((path.to_owned(), folder));
         while g.held > g.max_messages && !g.entries.is_empty() {
             let (_, old) = g.entries.remove(0);
-            g.held = g.held.saturating_sub(old.messages().len());
+            g.held = g.held.saturating_sub(old.message_count());
         }
     }
 }
@@ -307,7 +358,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn info(uid: u32) -> MessageInfo {
+    pub(super) fn info(uid: u32) -> MessageInfo {
         MessageInfo {
             uid,
             flags: Flags::empty(),

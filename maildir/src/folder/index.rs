@@ -33,20 +33,30 @@
 //! and was removed without an expunge line before the index was written
 //! is not found out, as a whole read with a listing would.
 //!
-//! # Format (version 2)
+//! # Format (version 3)
 //!
-//! Integers little-endian:
+//! Integers little-endian. Two sections, each with its checksum after
+//! it: the summary, read at open, and the records, read when first needed
+//! (see [`messages`](super::messages)):
 //!
 //! ```text
-//! "MsvIndex" | version u32 | total length u64 | UIDVALIDITY u32
-//! | GUID length u16, GUID | UID list stamp | stamp of new/ | stamp of cur/
-//! | log mark
-//! | count u32
-//! | count x (uid u32 | subdir u8 | flags u64 | size u64 | has ,W= u8
-//!            | ,W= u64 | date seconds i64 | date nanoseconds u32
+//! "MsvIndex" | version u32 | total length u64 | summary length u64
+//! | UIDVALIDITY u32 | GUID length u16, GUID | UID list stamp
+//! | stamp of new/ | stamp of cur/ | log mark
+//! | count u32 | in new/ u32 | needing a mod-sequence u32
+//! | runs u32 | runs x (first UID u32 | UIDs u32)
+//! | values u32 | values x flags u64 | count x value index u8
+//! | checksum u64 of the summary (everything before it)
+//! | count x (subdir u8 | size u64 | has ,W= u8 | ,W= u64
+//!            | date seconds i64 | date nanoseconds u32
 //!            | modseq u64 | modseq flags u64 | name length u16 | name)
-//! | checksum u64 of everything before it
+//! | checksum u64 of the records (everything after the summary's)
 //! ```
+//!
+//! The UIDs are runs of consecutive UIDs, ascending and apart; the flags
+//! are the distinct flags of the messages (at most 256) and each
+//! message's index among them, or, with `values` 0, each message's flags
+//! (`count x flags u64`). The records are in the order of the UIDs.
 //!
 //! A directory's stamp is `seen u8 | dirty u8 | inode u64 | mtime seconds
 //! i64 | mtime nanoseconds i64`; the UID list's is `known u8 | inode u64 |
@@ -54,12 +64,12 @@
 //! the log mark is `known u8 | device u64 | inode u64 | octets read u64 |
 //! length u64 | UIDVALIDITY u32 | highest u64 | lines u64 | head length
 //! u8, head | tail length u8, tail`. Version 1 had no log mark and no
-//! mod-sequences per message; such a file is ignored like any other
-//! version.
+//! mod-sequences per message, version 2 no summary; such a file is
+//! ignored like any other version.
 //!
 //! Whatever a snapshot carries per message must be in the file: a field
-//! added to [`MessageInfo`] is written and read here, with [`VERSION`]
-//! raised so that older files are ignored.
+//! added to [`MessageInfo`](crate::MessageInfo) is written and read here,
+//! with [`VERSION`] raised so that older files are ignored.
 //!
 //! # A cache, never the truth
 //!
@@ -67,7 +77,9 @@
 //! anyway. One that is missing, short, of another version, with a bad
 //! checksum, with UIDs out of order or a name that is no Maildir name, or
 //! made with another UID list (another UIDVALIDITY or GUID) is ignored:
-//! the folder is listed as if there were none. The UID list stays the
+//! the folder is listed as if there were none. Records that turn out
+//! damaged when they are read, after the summary was taken, make the
+//! folder's next refresh list it the same way. The UID list stays the
 //! truth for UIDs.
 //!
 //! A loaded index is a snapshot like a cached one, refreshed the same way
@@ -89,19 +101,19 @@
 //! taken: every file, whoever writes it last, describes one snapshot and
 //! the stamps it was taken at, and an old one is only a stale one.
 
-use std::sync::{Arc, Weak};
-
+use super::messages::{LazyIndex, Messages, WeakMessages};
 use super::{DirStamp, MaildirFolder};
 use crate::maildir::Maildir;
 use crate::name;
-use crate::snapshot::MessageInfo;
+use crate::snapshot::Changes;
 use crate::uidlist::{ListState, UidList};
 
 mod format;
 
-use format::{Head, UidListStamp, decode_from, encode};
+pub(in crate::folder) use format::decode_records;
+use format::{Head, UidListStamp, decode_summary, encode};
 #[cfg(test)]
-use format::{Index, VERSION, checksum, decode};
+use format::{Index, VERSION, decode, decode_from, resealed};
 
 #[cfg(doc)]
 use super::MTIME_SLACK;
@@ -141,7 +153,7 @@ pub(super) struct IndexState {
     /// alive; a change of the snapshot replaces the `Arc` (a refresh makes
     /// a new one, and `Arc::make_mut` copies or moves a shared or weakly
     /// referenced one), so equal pointers mean the same snapshot.
-    written: Weak<Vec<MessageInfo>>,
+    written: WeakMessages,
     new_stamp: DirStamp,
     cur_stamp: DirStamp,
     validity: u32,
@@ -160,7 +172,7 @@ pub(super) struct IndexState {
 
 impl IndexState {
     fn holds(&self, f: &MaildirFolder) -> bool {
-        std::ptr::eq(self.written.as_ptr(), Arc::as_ptr(&f.messages))
+        self.written.is(&f.messages)
             && self.new_stamp == f.new_stamp
             && self.cur_stamp == f.cur_stamp
             && self.validity == f.validity
@@ -169,7 +181,7 @@ impl IndexState {
     }
 
     fn remember(&mut self, f: &MaildirFolder) {
-        self.written = Arc::downgrade(&f.messages);
+        self.written = f.messages.downgrade();
         self.new_stamp = f.new_stamp;
         self.cur_stamp = f.cur_stamp;
         self.validity = f.validity;
@@ -212,7 +224,7 @@ impl MaildirFolder {
         if len > MAX_INDEX_BYTES {
             return folder;
         }
-        let Some(ix) = decode_from(file, len) else {
+        let Some(ix) = decode_summary(&file, len) else {
             return folder;
         };
         let fs = folder.fs().clone();
@@ -232,7 +244,8 @@ impl MaildirFolder {
         {
             return folder;
         }
-        let mut messages = ix.messages;
+        // The records are read when first needed (see `messages`).
+        let mut lazy = LazyIndex::new(ix.columns, ix.needing_modseq, file, ix.records_at, ix.len);
         // The mod-sequences stand with the log read up to the mark: from
         // another log (or none) they are not used, the log is read whole.
         let mark = ix.log.as_ref().filter(|mark| mark.validity == ix.validity);
@@ -242,14 +255,9 @@ impl MaildirFolder {
             // is lost.
             folder.modseqs.highest = folder.modseqs.highest.max(mark.highest);
         }
-        if !mark.is_some_and(|mark| folder.modseqs.adopt(&fs, mark)) {
-            for m in &mut messages {
-                m.modseq = 0;
-                m.modseq_flags = crate::flags::Flags::empty();
-            }
-        }
-        folder.new_count = messages.iter().filter(|m| m.is_new()).count();
-        folder.messages = Arc::new(messages);
+        lazy.forget_modseqs = !mark.is_some_and(|mark| folder.modseqs.adopt(&fs, mark));
+        folder.new_count = ix.new_count;
+        folder.messages = Messages::lazy(lazy);
         folder.new_stamp = ix.new_stamp;
         folder.cur_stamp = ix.cur_stamp;
         folder.validity = ix.validity;
@@ -257,6 +265,62 @@ impl MaildirFolder {
         state.remember(&folder);
         folder.index = state;
         folder
+    }
+
+    /// After the records of the snapshot index could not be read (the
+    /// messages are placeholders, see [`messages`](super::messages)):
+    /// lists the folder as if it had no index, and reports what differs
+    /// from the UIDs and flags the handle showed.
+    pub(super) fn settle_placeholders(&mut self) -> crate::Result<Changes> {
+        let mut listing = MaildirFolder::for_delivery(self.md.clone());
+        listing.sync()?;
+        if listing.uidfile.state != ListState::Valid {
+            listing.ensure_uids(Vec::new())?;
+            listing.sync()?;
+        }
+        let listed = listing.messages.take();
+        let mut changes = Changes::default();
+        if listing.validity != self.validity {
+            changes.uid_validity_changed = true;
+            changes.expunged = self.messages.uid_flags().map(|(u, _)| u).collect();
+            changes.added = listed.iter().map(|m| m.uid).collect();
+            self.gone.clear();
+            self.validity = listing.validity;
+        } else {
+            let mut shown = self.messages.uid_flags().peekable();
+            let mut found = listed.iter().peekable();
+            loop {
+                match (shown.peek().copied(), found.peek()) {
+                    (Some((uid, flags)), Some(m)) if uid == m.uid => {
+                        if flags != m.flags {
+                            changes.flags_changed.push(uid);
+                        }
+                        shown.next();
+                        found.next();
+                    }
+                    (Some((uid, _)), m) if m.is_none_or(|m| uid < m.uid) => {
+                        changes.expunged.push(uid);
+                        shown.next();
+                    }
+                    (_, Some(m)) => {
+                        changes.added.push(m.uid);
+                        found.next();
+                    }
+                    _ => break,
+                }
+            }
+            self.gone.extend(&changes.expunged);
+            self.gone.sort_unstable();
+            self.gone.dedup();
+        }
+        self.new_count = listed.iter().filter(|m| m.is_new()).count();
+        self.messages = Messages::new(listed);
+        self.new_stamp = listing.new_stamp;
+        self.cur_stamp = listing.cur_stamp;
+        self.listed_below = listing.listed_below;
+        self.modseqs.highest = self.modseqs.highest.max(listing.modseqs.highest);
+        self.generation = super::next_generation();
+        Ok(changes)
     }
 
     /// Whether the index file holds this snapshot.
@@ -342,6 +406,8 @@ impl MaildirFolder {
     }
 }
 
+#[cfg(test)]
+mod lazy_tests;
 #[cfg(test)]
 mod log_tests;
 #[cfg(test)]

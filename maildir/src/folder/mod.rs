@@ -25,7 +25,6 @@
 use std::collections::HashMap;
 use std::io;
 use std::os::unix::fs::MetadataExt;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
@@ -35,8 +34,9 @@ use crate::lock::FolderLock;
 use crate::maildir::{MailEntry, Maildir, Subdir, TMP_MAX_AGE};
 use crate::modseq::ModSeqLog;
 use crate::name;
-use crate::snapshot::{Changes, Entry, Location, MessageInfo, NO_VSIZE, SnapshotCache};
+use crate::snapshot::{Changes, Entry, Location, MessageInfo, NO_VSIZE, SnapshotCache, UidFlags};
 use crate::uidlist::{ListState, UidListFile};
+use messages::Messages;
 
 /// A directory modified less than this before it was listed is listed
 /// again at the next refresh (see the module documentation).
@@ -76,7 +76,7 @@ pub(crate) struct MaildirFolder {
     keywords: Keywords,
     keywords_stamp: Option<(u64, i64, i64, u64)>,
     /// Sorted by UID.
-    messages: Arc<Vec<MessageInfo>>,
+    messages: Messages,
     new_stamp: DirStamp,
     cur_stamp: DirStamp,
     validity: u32,
@@ -198,7 +198,7 @@ impl MaildirFolder {
             uidfile,
             keywords: Keywords::default(),
             keywords_stamp: None,
-            messages: Arc::default(),
+            messages: Messages::default(),
             new_stamp: DirStamp::default(),
             cur_stamp: DirStamp::default(),
             validity: 0,
@@ -239,12 +239,24 @@ impl MaildirFolder {
     }
 
     pub fn uid_next(&self) -> u32 {
-        let last = self.messages.last().map_or(1, |m| m.uid.saturating_add(1));
+        let last = self.messages.last_uid().map_or(1, |u| u.saturating_add(1));
         self.uidfile.list.next_uid.max(last)
     }
 
     pub fn messages(&self) -> &[MessageInfo] {
         self.messages.as_slice()
+    }
+
+    /// The number of messages (without reading the records of a snapshot
+    /// index).
+    pub fn message_count(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Each message's UID and flags (without reading the records of a
+    /// snapshot index).
+    pub fn uid_flags(&self) -> UidFlags<'_> {
+        self.messages.uid_flags()
     }
 
     pub fn keywords(&self) -> &Keywords {
@@ -276,34 +288,6 @@ impl MaildirFolder {
             || self.cur_stamp.needs_scan(self.dir_stamp(Subdir::Cur)?)
             || self.uidfile.changed_on_disk(self.fs())
             || self.keywords_changed())
-    }
-
-    fn keywords_stamp_now(&self) -> Option<(u64, i64, i64, u64)> {
-        let p = self.md.path().join(KEYWORDS_NAME);
-        self.fs()
-            .metadata(&p)
-            .ok()
-            .map(|m| (m.ino(), m.mtime(), m.mtime_nsec(), m.len()))
-    }
-
-    fn keywords_changed(&self) -> bool {
-        self.keywords_stamp_now() != self.keywords_stamp
-    }
-
-    fn reload_keywords(&mut self) -> Result<()> {
-        let stamp = self.keywords_stamp_now();
-        if stamp == self.keywords_stamp {
-            return Ok(());
-        }
-        let p = self.md.path().join(KEYWORDS_NAME);
-        self.keywords = match std::fs::read(&p) {
-            Ok(bytes) => Keywords::parse(&String::from_utf8_lossy(&bytes)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Keywords::default(),
-            Err(e) => return Err(Error::io("read", p, e)),
-        };
-        self.keywords_stamp = stamp;
-        self.generation = next_generation();
-        Ok(())
     }
 
     /// Brings the snapshot up to date and says what changed since the last
@@ -351,6 +335,9 @@ impl MaildirFolder {
 
     /// One refresh; returns what it found.
     fn sync(&mut self) -> Result<Changes> {
+        if self.messages.are_placeholders() {
+            return self.settle_placeholders();
+        }
         let mut changes = Changes::default();
         self.reload_keywords()?;
         self.uidfile.refresh(self.md.file_system())?;
@@ -359,7 +346,7 @@ impl MaildirFolder {
                 changes.uid_validity_changed = true;
                 changes.expunged = self.messages.iter().map(|m| m.uid).collect();
             }
-            self.messages = Arc::default();
+            self.messages = Messages::default();
             self.gone.clear();
             self.listed_below = 0;
             self.new_count = 0;
@@ -444,7 +431,7 @@ impl MaildirFolder {
                     changes.uid_validity_changed = true;
                     changes.expunged.extend(self.messages.iter().map(|m| m.uid));
                 }
-                self.messages = Arc::default();
+                self.messages = Messages::default();
                 self.gone.clear();
                 uid_next_before = 0;
                 self.new_count = 0;
@@ -454,7 +441,7 @@ impl MaildirFolder {
 
         let mut dirty = false;
         let mut kept = Vec::with_capacity(found.len());
-        for mut m in Arc::unwrap_or_clone(std::mem::take(&mut self.messages)) {
+        for mut m in self.messages.take() {
             match found.remove(m.base()) {
                 Some(e) => {
                     // Same name, same flags: the common case costs no parse.
@@ -511,7 +498,7 @@ impl MaildirFolder {
         kept.extend(added);
         kept.sort_by_key(|m| m.uid);
         self.new_count = kept.iter().filter(|m| m.is_new()).count();
-        self.messages = Arc::new(kept);
+        self.messages = Messages::new(kept);
         changes.expunged.sort_unstable();
         changes.flags_changed.sort_unstable();
         if !changes.is_empty() {
@@ -553,6 +540,13 @@ impl MaildirFolder {
             let Some(Location::Maildir(e)) = self.message(uid).map(|m| m.location.clone()) else {
                 return Err(Error::NoSuchMessage(uid));
             };
+            if e.name.as_str().is_empty() && attempt == 0 {
+                // A placeholder (see `messages`): the refresh lists the
+                // folder.
+                let c = self.sync()?;
+                self.merge_pending(c);
+                continue;
+            }
             match self.md.open_message(&e.to_mail_entry()) {
                 Ok(f) => return Ok(f),
                 Err(Error::Io { source, .. })
@@ -662,7 +656,7 @@ impl MaildirFolder {
         };
         let at = self.messages.partition_point(|m| m.uid < uid);
         self.new_count += usize::from(info.is_new());
-        Arc::make_mut(&mut self.messages).insert(at, info);
+        self.messages.make_mut().insert(at, info);
         self.generation = next_generation();
         self.merge_pending(Changes {
             added: vec![uid],
@@ -684,7 +678,7 @@ impl MaildirFolder {
             let changed = new_flags != m.flags;
             match self.md.set_flags(&entry.to_mail_entry(), new_flags) {
                 Ok(to) => {
-                    if let Some(m) = Arc::make_mut(&mut self.messages).get_mut(i) {
+                    if let Some(m) = self.messages.make_mut().get_mut(i) {
                         if m.flags != new_flags {
                             self.generation = next_generation();
                         }
@@ -749,7 +743,7 @@ impl MaildirFolder {
                 match self.md.delete(&e.to_mail_entry()) {
                     Ok(()) => {
                         if let Some(i) = self.index_of(uid) {
-                            let gone = Arc::make_mut(&mut self.messages).remove(i);
+                            let gone = self.messages.make_mut().remove(i);
                             if gone.is_new() {
                                 self.new_count = self.new_count.saturating_sub(1);
                             }
@@ -786,6 +780,7 @@ impl MaildirFolder {
 }
 
 mod index;
+mod messages;
 mod modseqs;
 mod ops;
 #[cfg(test)]

@@ -10,7 +10,6 @@
 //! mod-sequence greater than any given before it.
 
 use std::io;
-use std::sync::Arc;
 
 use super::MaildirFolder;
 use crate::error::{Error, Result};
@@ -44,10 +43,6 @@ impl MaildirFolder {
     /// both of which raise the log's highest.
     pub fn highest_modseq(&self) -> u64 {
         self.modseqs.highest
-    }
-
-    fn needs_modseq(m: &crate::MessageInfo) -> bool {
-        m.modseq == 0 || m.flags != m.modseq_flags
     }
 
     /// Reads what others appended to the log and takes their
@@ -136,7 +131,7 @@ impl MaildirFolder {
             return;
         }
         let held = self.index_holds();
-        let msgs = Arc::make_mut(&mut self.messages);
+        let msgs = self.messages.make_mut();
         for l in lines {
             if let Some(i) = wanted(msgs, l)
                 && let Some(m) = msgs.get_mut(i)
@@ -173,7 +168,7 @@ impl MaildirFolder {
             return Ok(());
         }
         let valid = self.read_modseqs()?;
-        let needed = !self.gone.is_empty() || self.messages.iter().any(Self::needs_modseq);
+        let needed = !self.gone.is_empty() || self.messages.any_needs_modseq();
         let bloated = self.modseqs.old_version
             || (self.modseqs.count >= COMPACT_MIN_LINES
                 && self.modseqs.count > 2 * self.messages.len());
@@ -198,10 +193,10 @@ impl MaildirFolder {
         for uid in std::mem::take(&mut self.gone) {
             lines.push(Line::expunge(uid, self.modseqs.next()));
         }
-        if self.messages.iter().any(Self::needs_modseq) {
+        if self.messages.any_needs_modseq() {
             let held = self.index_holds();
-            let msgs = Arc::make_mut(&mut self.messages);
-            for m in msgs.iter_mut().filter(|m| Self::needs_modseq(m)) {
+            let msgs = self.messages.make_mut();
+            for m in msgs.iter_mut().filter(|m| m.needs_modseq()) {
                 // A listing older than the log's last line for the message
                 // (another session renamed it and logged it in between)
                 // gives it one more mod-sequence for the flags listed;
@@ -323,7 +318,7 @@ impl MaildirFolder {
                 Ok(to) => {
                     let modseq = self.modseqs.next();
                     self.generation = super::next_generation();
-                    if let Some(m) = Arc::make_mut(&mut self.messages).get_mut(i) {
+                    if let Some(m) = self.messages.make_mut().get_mut(i) {
                         if m.is_new() {
                             // Renamed into cur/.
                             self.new_count = self.new_count.saturating_sub(1);

@@ -4,12 +4,13 @@
 
 use std::fs::File;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
 
 use super::{COMPACT_MIN_STALE, KEYWORDS_NAME, MaildirFolder, next_generation};
 use crate::error::{Error, Result};
-use crate::flags::Flags;
+use crate::flags::{Flags, Keywords};
 use crate::fs::SharedFs;
 use crate::lock::FolderLock;
 use crate::maildir::{MailEntry, Subdir};
@@ -18,6 +19,34 @@ use crate::snapshot::Location;
 use crate::uidlist::{ListState, Mark, UidList, entry_line};
 
 impl MaildirFolder {
+    fn keywords_stamp_now(&self) -> Option<(u64, i64, i64, u64)> {
+        let p = self.md.path().join(KEYWORDS_NAME);
+        self.fs()
+            .metadata(&p)
+            .ok()
+            .map(|m| (m.ino(), m.mtime(), m.mtime_nsec(), m.len()))
+    }
+
+    pub(super) fn keywords_changed(&self) -> bool {
+        self.keywords_stamp_now() != self.keywords_stamp
+    }
+
+    pub(super) fn reload_keywords(&mut self) -> Result<()> {
+        let stamp = self.keywords_stamp_now();
+        if stamp == self.keywords_stamp {
+            return Ok(());
+        }
+        let p = self.md.path().join(KEYWORDS_NAME);
+        self.keywords = match std::fs::read(&p) {
+            Ok(bytes) => Keywords::parse(&String::from_utf8_lossy(&bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Keywords::default(),
+            Err(e) => return Err(Error::io("read", p, e)),
+        };
+        self.keywords_stamp = stamp;
+        self.generation = next_generation();
+        Ok(())
+    }
+
     /// Copies a message file into this folder (hard link when possible,
     /// so the internal date and the bytes are shared), with `flags`, and
     /// gives it a UID here.

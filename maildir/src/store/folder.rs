@@ -91,6 +91,24 @@ impl Folder {
         }
     }
 
+    /// Each message's UID and flags, ascending by UID: for a Maildir
+    /// folder just started from its snapshot index, without reading the
+    /// rest of the index (all an IMAP SELECT needs).
+    pub fn uid_flags(&self) -> crate::UidFlags<'_> {
+        match &self.inner {
+            Inner::Maildir(f) => f.uid_flags(),
+            Inner::Mbox(f) => crate::UidFlags::messages(f.messages()),
+        }
+    }
+
+    /// The number of messages of the snapshot.
+    pub fn message_count(&self) -> usize {
+        match &self.inner {
+            Inner::Maildir(f) => f.message_count(),
+            Inner::Mbox(f) => f.messages().len(),
+        }
+    }
+
     /// For a Maildir folder, a number that changes whenever the UIDs or
     /// flags of the snapshot or the folder's keywords change, and that no
     /// other snapshot in this process had: what a server made of the

@@ -222,12 +222,14 @@ fn select_in(
         Some((g, list)) if recent.is_empty() && Some(*g) == generation => list.clone(),
         _ => {
             let mut shared = SharedFlags::new(&kw);
-            let mut messages = MessageList::with_capacity(folder.messages().len());
+            let mut messages = MessageList::with_capacity(folder.message_count());
             let mut w = messages.writer();
-            for m in folder.messages() {
-                let set = shared.of(m.flags(), &mut w);
-                let recent = !recent.is_empty() && recent.contains(&m.uid());
-                w.push(m.uid(), set, recent);
+            // From the snapshot index's summary when the folder was just
+            // started from it: its records are not read for a SELECT.
+            for (uid, flags) in folder.uid_flags() {
+                let set = shared.of(flags, &mut w);
+                let recent = !recent.is_empty() && recent.contains(&uid);
+                w.push(uid, set, recent);
             }
             i.listed = match generation {
                 Some(g) if recent.is_empty() => Some((g, messages.clone())),

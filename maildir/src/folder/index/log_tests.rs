@@ -14,7 +14,7 @@ use crate::snapshot::Location;
 
 /// A folder of `n` messages (odd ones `\Seen`) opened once, so that it
 /// has its log and an index with the log's mark.
-fn folder_with_index(n: usize) -> (tempfile::TempDir, Maildir) {
+pub(super) fn folder_with_index(n: usize) -> (tempfile::TempDir, Maildir) {
     MIN_MESSAGES.with(|m| m.set(1));
     let dir = tempfile::tempdir().unwrap();
     let md = Maildir::create(dir.path().join("M")).unwrap();

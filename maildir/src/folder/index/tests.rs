@@ -6,6 +6,7 @@ use std::fs::{File, Metadata};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -16,18 +17,18 @@ use crate::flags::{Flag, FlagOp, Flags};
 use crate::fs::FileSystem;
 use crate::maildir::{MailEntry, Subdir};
 use crate::modseq::LogMark;
-use crate::snapshot::Location;
 use crate::snapshot::SnapshotCache;
+use crate::snapshot::{Location, MessageInfo};
 use crate::uidlist::UIDLIST_NAME;
 
 /// UIDVALIDITY, UIDNEXT and the messages.
-type Snap = (u32, u32, Vec<MessageInfo>);
+pub(super) type Snap = (u32, u32, Vec<MessageInfo>);
 
-fn snap(f: &MaildirFolder) -> Snap {
+pub(super) fn snap(f: &MaildirFolder) -> Snap {
     (f.uid_validity(), f.uid_next(), f.messages().to_vec())
 }
 
-fn index_path(md: &Maildir) -> PathBuf {
+pub(super) fn index_path(md: &Maildir) -> PathBuf {
     md.path().join(INDEX_NAME)
 }
 
@@ -37,7 +38,7 @@ fn index_small_folders() {
 }
 
 /// What an open finds with no index to start from.
-fn fresh(md: &Maildir) -> Snap {
+pub(super) fn fresh(md: &Maildir) -> Snap {
     let saved = std::fs::read(index_path(md)).ok();
     let _ = std::fs::remove_file(index_path(md));
     let f = MaildirFolder::open(md.clone()).unwrap();
@@ -192,11 +193,9 @@ fn damaged_or_foreign_index_files_are_ignored() {
     // Another version, even with a right checksum: version 1 (no
     // mod-sequences) and a later one.
     let other_version = |v: u32| {
-        let mut other = good[..good.len() - 8].to_vec();
+        let mut other = good.clone();
         other[8..12].copy_from_slice(&v.to_le_bytes());
-        let sum = checksum(&other);
-        other.extend_from_slice(&sum.to_le_bytes());
-        other
+        resealed(other)
     };
     let (v1, other) = (other_version(1), other_version(VERSION + 1));
     assert_eq!(decode(&v1), None);
@@ -663,11 +662,11 @@ fn sample_index() -> &'static [u8] {
     })
 }
 
-/// `body` with a right checksum after it.
+/// `body` with right checksums (the last eight bytes added for the
+/// second one).
 fn sealed(mut body: Vec<u8>) -> Vec<u8> {
-    let sum = checksum(&body);
-    body.extend_from_slice(&sum.to_le_bytes());
-    body
+    body.extend_from_slice(&[0; 8]);
+    resealed(body)
 }
 
 proptest! {
