@@ -601,7 +601,11 @@ fn apply(md: &Maildir, op: &Op) {
             let Some(v) = old.split_whitespace().find(|f| f.starts_with('V')) else {
                 return;
             };
-            let mut text = format!("3 {v} N900 G{:x}\n", entries.len() * 7919 + 1);
+            // A list made anew has a GUID of its own (the index tells
+            // lists apart by UIDVALIDITY and GUID).
+            static MADE: AtomicUsize = AtomicUsize::new(1);
+            let guid = MADE.fetch_add(1, Ordering::Relaxed) * 7919;
+            let mut text = format!("3 {v} N900 G{guid:x}\n");
             for (i, e) in entries.iter().rev().enumerate() {
                 text.push_str(&format!("{} :{}\n", 500 + i, e.name));
             }
