@@ -182,7 +182,7 @@ pub use location::{Format, MailLocation};
 pub use lock::{DOTLOCK_STALE, LOCK_TIMEOUT};
 pub use maildir::{Delivered, MailEntry, Maildir, Subdir, TMP_MAX_AGE};
 pub use name::unique_name;
-pub use snapshot::{Changes, MessageInfo, SnapshotCache, UidFlags};
+pub use snapshot::{Changes, FlagRuns, MessageInfo, SnapshotCache, UidFlags};
 pub use store::{
     Folder, HIERARCHY_SEPARATOR, INBOX, MessageReader, Store, is_inbox, validate_folder_name,
 };

@@ -9,6 +9,7 @@ use crate::maildir::Subdir;
 mod columns;
 mod entry;
 
+pub use columns::FlagRuns;
 pub(crate) use columns::{Columns, ColumnsIter, FlagColumn};
 pub(crate) use entry::{Entry, Name};
 

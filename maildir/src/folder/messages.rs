@@ -190,12 +190,19 @@ impl Messages {
         }
     }
 
-    /// Each message's UID and flags, in UID order.
+    /// Each message's UID and flags, in UID order (from the index's
+    /// summary while the snapshot is the index's, records read or not).
     pub fn uid_flags(&self) -> crate::snapshot::UidFlags<'_> {
         match &self.lazy {
-            Some(l) if l.decoded.get().is_none() => crate::snapshot::UidFlags::columns(&l.columns),
-            _ => crate::snapshot::UidFlags::messages(self.as_slice()),
+            Some(l) => crate::snapshot::UidFlags::columns(&l.columns),
+            None => crate::snapshot::UidFlags::messages(self.as_slice()),
         }
+    }
+
+    /// The index's summary while the snapshot is the index's, when it
+    /// holds the flags as indexes.
+    pub fn flag_runs(&self) -> Option<crate::FlagRuns<'_>> {
+        self.lazy.as_ref()?.columns.flag_runs()
     }
 
     /// True if a message has no mod-sequence for its flags.

@@ -259,6 +259,12 @@ impl MaildirFolder {
         self.messages.uid_flags()
     }
 
+    /// The UIDs and flags as the snapshot index's summary holds them,
+    /// while the snapshot is the index's.
+    pub fn flag_runs(&self) -> Option<crate::FlagRuns<'_>> {
+        self.messages.flag_runs()
+    }
+
     pub fn keywords(&self) -> &Keywords {
         &self.keywords
     }

@@ -8,6 +8,36 @@
 use crate::flags::Flags;
 use crate::snapshot::MessageInfo;
 
+/// The UIDs and flags of a folder's messages as its snapshot index holds
+/// them (see [`Folder::flag_runs`](crate::Folder::flag_runs)): runs of
+/// consecutive UIDs, the distinct flags, and each message's index among
+/// them.
+#[derive(Debug, Clone, Copy)]
+pub struct FlagRuns<'a> {
+    runs: &'a [(u32, u32)],
+    values: &'a [Flags],
+    of: &'a [u8],
+}
+
+impl<'a> FlagRuns<'a> {
+    /// (first UID, number of UIDs), ascending and apart; the messages are
+    /// the UIDs of each run, one run after the other.
+    pub fn runs(&self) -> &'a [(u32, u32)] {
+        self.runs
+    }
+
+    /// The distinct flags (at most 256).
+    pub fn values(&self) -> &'a [Flags] {
+        self.values
+    }
+
+    /// For each message in turn, the index of its flags in
+    /// [`FlagRuns::values`].
+    pub fn of(&self) -> &'a [u8] {
+        self.of
+    }
+}
+
 /// UIDs and flags of a snapshot's messages, in UID order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Columns {
@@ -114,6 +144,19 @@ impl Columns {
         &self.runs
     }
 
+    /// The runs with the flags as indexes into the distinct values; `None`
+    /// when there are more than 256 of them.
+    pub fn flag_runs(&self) -> Option<FlagRuns<'_>> {
+        match &self.flags {
+            FlagColumn::Indexed { values, of } => Some(FlagRuns {
+                runs: &self.runs,
+                values,
+                of,
+            }),
+            FlagColumn::Each(_) => None,
+        }
+    }
+
     pub fn flags(&self) -> &FlagColumn {
         &self.flags
     }
@@ -215,7 +258,7 @@ mod tests {
             if let Some(&(first, n)) = c.runs.first() {
                 // A run starting inside the one before, or empty.
                 let mut bad = c.runs.clone();
-                bad.push((first + n - 1, 1));
+                bad.push((first + (n - 1), 1));
                 prop_assert_eq!(Columns::new(bad, c.flags.clone()), None);
                 let mut empty = c.runs.clone();
                 empty[0].1 = 0;
@@ -223,9 +266,10 @@ mod tests {
             }
             if let FlagColumn::Indexed { values, of } = &c.flags
                 && !of.is_empty()
+                && let Ok(past) = u8::try_from(values.len())
             {
                 let mut of = of.clone();
-                of[0] = u8::try_from(values.len()).unwrap_or(255);
+                of[0] = past;
                 let bad = FlagColumn::Indexed { values: values.clone(), of };
                 prop_assert_eq!(Columns::new(c.runs.clone(), bad), None);
             }

@@ -101,6 +101,19 @@ impl Folder {
         }
     }
 
+    /// The UIDs and flags of a Maildir folder just started from its
+    /// snapshot index (until the snapshot changes), as the index holds
+    /// them: runs of UIDs, the distinct flags and each message's index
+    /// among them, to build a message list from with no work per message
+    /// beyond storing it. `None` otherwise; [`Folder::uid_flags`] gives
+    /// the same always.
+    pub fn flag_runs(&self) -> Option<crate::FlagRuns<'_>> {
+        match &self.inner {
+            Inner::Maildir(f) => f.flag_runs(),
+            Inner::Mbox(_) => None,
+        }
+    }
+
     /// The number of messages of the snapshot.
     pub fn message_count(&self) -> usize {
         match &self.inner {

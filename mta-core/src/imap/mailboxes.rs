@@ -226,10 +226,23 @@ fn select_in(
             let mut w = messages.writer();
             // From the snapshot index's summary when the folder was just
             // started from it: its records are not read for a SELECT.
-            for (uid, flags) in folder.uid_flags() {
-                let set = shared.of(flags, &mut w);
-                let recent = !recent.is_empty() && recent.contains(&uid);
-                w.push(uid, set, recent);
+            match folder.flag_runs() {
+                Some(runs) if recent.is_empty() => {
+                    let sets: Vec<u32> = runs
+                        .values()
+                        .iter()
+                        .map(|&f| shared.of(f, &mut w))
+                        .collect();
+                    let set_of = |i: &u8| sets.get(usize::from(*i)).copied().unwrap_or(u32::MAX);
+                    w.push_runs(runs.runs(), runs.of().iter().map(set_of));
+                }
+                _ => {
+                    for (uid, flags) in folder.uid_flags() {
+                        let set = shared.of(flags, &mut w);
+                        let recent = !recent.is_empty() && recent.contains(&uid);
+                        w.push(uid, set, recent);
+                    }
+                }
             }
             i.listed = match generation {
                 Some(g) if recent.is_empty() => Some((g, messages.clone())),

@@ -152,6 +152,39 @@ impl MessageListWriter<'_> {
         *self.recent += usize::from(recent);
         self.messages.push(Entry::new(uid, set, recent));
     }
+
+    /// Adds messages, none `\Recent`, whose UIDs are the `runs` (first
+    /// UID, number of UIDs) one after the other, each with the flags of
+    /// the set number `sets` gives in turn: as many [`push`] calls, in a
+    /// loop with nothing else to do per message. A message without a
+    /// number from `sets` is not added.
+    ///
+    /// [`push`]: MessageListWriter::push
+    pub fn push_runs(&mut self, runs: &[(u32, u32)], sets: impl IntoIterator<Item = u32>) {
+        let mut sets = sets.into_iter();
+        for &(first, n) in runs {
+            if n == 0 {
+                continue;
+            }
+            // A run past u32::MAX ends there.
+            let last = first.saturating_add(n - 1);
+            self.messages.reserve(n as usize);
+            for uid in first..=last {
+                let Some(set) = sets.next() else {
+                    return;
+                };
+                if uid == first && self.messages.last().is_some_and(|m| m.uid >= uid) {
+                    *self.unsorted = true;
+                }
+                if self.first_unseen.is_none()
+                    && !self.seen_sets.get(set as usize).copied().unwrap_or(false)
+                {
+                    *self.first_unseen = Some(self.messages.len());
+                }
+                self.messages.push(Entry::new(uid, set, false));
+            }
+        }
+    }
 }
 
 impl FromIterator<MessageState> for MessageList {

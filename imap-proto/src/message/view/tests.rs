@@ -201,3 +201,42 @@ fn an_entry_keeps_its_set_and_bits_apart_in_eight_octets() {
     assert_eq!(e.set(), Entry::SET);
     assert!(!e.recent() && !e.expunged() && !e.flags_changed());
 }
+
+proptest::proptest! {
+    /// Runs give the list that one push per message gives, in or out of
+    /// order, with sets held or not.
+    #[test]
+    fn push_runs_is_one_push_per_message(
+        runs in proptest::collection::vec((1u32..300, 0u32..20), 0..12),
+        sets in proptest::collection::vec(0u32..4, 0..150),
+        end in proptest::bool::ANY,
+    ) {
+        let mut runs = runs;
+        if end {
+            runs.push((u32::MAX - 2, 5));
+        }
+        let seen = FlagSet::from(vec![Flag::Seen]);
+        let none = FlagSet::from(Vec::new());
+        let mut bulk = MessageList::default();
+        let mut one = MessageList::default();
+        for l in [&mut bulk, &mut one] {
+            l.add_flag_set(seen.clone());
+            l.add_flag_set(none.clone());
+        }
+        bulk.writer().push_runs(&runs, sets.iter().copied());
+        let mut left = sets.iter().copied();
+        'runs: for &(first, n) in &runs {
+            if n == 0 {
+                continue;
+            }
+            for uid in first..=first.saturating_add(n - 1) {
+                let Some(set) = left.next() else {
+                    break 'runs;
+                };
+                one.push(uid, set, false);
+            }
+        }
+        proptest::prop_assert_eq!(&bulk, &one);
+        proptest::prop_assert_eq!(bulk.first_unseen(), one.first_unseen());
+    }
+}
