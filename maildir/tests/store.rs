@@ -750,3 +750,16 @@ fn a_subscription_already_there_writes_nothing() {
     assert_ne!(std::fs::metadata(&path).unwrap().ino(), ino);
     assert_eq!(store.subscriptions().unwrap(), ["Sent", "Trash"]);
 }
+
+#[test]
+fn a_folder_that_is_not_there_is_no_such_folder_and_a_broken_one_an_error() {
+    let (dir, store) = store();
+    store.create_folder("Work").unwrap();
+    assert!(matches!(
+        store.open_folder("Nope"),
+        Err(Error::NoSuchFolder(_))
+    ));
+    // cur/ there, tmp/ gone: the folder exists but cannot be opened.
+    fs::remove_dir(dir.path().join("Maildir/.Work/tmp")).unwrap();
+    assert!(matches!(store.open_folder("Work"), Err(Error::Io { .. })));
+}

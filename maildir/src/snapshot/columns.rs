@@ -132,8 +132,13 @@ impl Columns {
         if count != flags.len() {
             return None;
         }
+        // The greatest index, found in one pass the compiler vectorizes.
         if let FlagColumn::Indexed { values, of } = &flags
-            && of.iter().any(|&i| usize::from(i) >= values.len())
+            && of
+                .iter()
+                .copied()
+                .max()
+                .is_some_and(|i| usize::from(i) >= values.len())
         {
             return None;
         }

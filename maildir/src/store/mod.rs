@@ -471,7 +471,9 @@ impl Store {
 
     /// Opens a folder and takes its first snapshot.
     pub fn open_folder(&self, name: &str) -> Result<Folder> {
-        if !self.folder_exists(name)? {
+        // A Maildir's open looks at cur/ itself: only when it fails is
+        // the folder looked for (one stat less on every open).
+        if self.location.format != Format::Maildir && !self.folder_exists(name)? {
             return Err(Error::NoSuchFolder(name.to_owned()));
         }
         let p = self.folder_path(name)?;
@@ -482,7 +484,13 @@ impl Store {
         };
         let inner = match self.location.format {
             Format::Maildir => {
-                let md = Maildir::open_with(&p, self.fs.clone())?;
+                let md = match Maildir::open_with(&p, self.fs.clone()) {
+                    Ok(md) => md,
+                    Err(_) if !self.folder_exists(name)? => {
+                        return Err(Error::NoSuchFolder(name.to_owned()));
+                    }
+                    Err(e) => return Err(e),
+                };
                 Inner::Maildir(Box::new(MaildirFolder::open_cached(
                     md,
                     self.cache.clone(),

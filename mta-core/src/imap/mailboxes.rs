@@ -233,8 +233,7 @@ fn select_in(
                         .iter()
                         .map(|&f| shared.of(f, &mut w))
                         .collect();
-                    let set_of = |i: &u8| sets.get(usize::from(*i)).copied().unwrap_or(u32::MAX);
-                    w.push_runs(runs.runs(), runs.of().iter().map(set_of));
+                    w.push_runs(runs.runs(), &sets, runs.of());
                 }
                 _ => {
                     for (uid, flags) in folder.uid_flags() {

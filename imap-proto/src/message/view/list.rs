@@ -154,35 +154,45 @@ impl MessageListWriter<'_> {
     }
 
     /// Adds messages, none `\Recent`, whose UIDs are the `runs` (first
-    /// UID, number of UIDs) one after the other, each with the flags of
-    /// the set number `sets` gives in turn: as many [`push`] calls, in a
-    /// loop with nothing else to do per message. A message without a
-    /// number from `sets` is not added.
+    /// UID, number of UIDs) one after the other, message `i` with the
+    /// flags of set number `sets[of[i]]` (a number past `sets` stands for
+    /// no flags): as many [`push`] calls, in a loop with nothing else to
+    /// do per message than to store it. Messages past the end of `of` are
+    /// not added.
     ///
     /// [`push`]: MessageListWriter::push
-    pub fn push_runs(&mut self, runs: &[(u32, u32)], sets: impl IntoIterator<Item = u32>) {
-        let mut sets = sets.into_iter();
+    pub fn push_runs(&mut self, runs: &[(u32, u32)], sets: &[u32], of: &[u8]) {
+        // Every u8 indexes the table: no check per message.
+        let mut table = [u32::MAX; 256];
+        for (t, &s) in table.iter_mut().zip(sets) {
+            *t = s;
+        }
+        let unseen = table.map(|s| !self.seen_sets.get(s as usize).copied().unwrap_or(false));
+        let mut of = of;
         for &(first, n) in runs {
             if n == 0 {
                 continue;
             }
             // A run past u32::MAX ends there.
-            let last = first.saturating_add(n - 1);
-            self.messages.reserve(n as usize);
-            for uid in first..=last {
-                let Some(set) = sets.next() else {
-                    return;
-                };
-                if uid == first && self.messages.last().is_some_and(|m| m.uid >= uid) {
-                    *self.unsorted = true;
-                }
-                if self.first_unseen.is_none()
-                    && !self.seen_sets.get(set as usize).copied().unwrap_or(false)
-                {
-                    *self.first_unseen = Some(self.messages.len());
-                }
-                self.messages.push(Entry::new(uid, set, false));
+            let n = n.min((u32::MAX - first).saturating_add(1));
+            let (here, rest) = of.split_at(of.len().min(n as usize));
+            of = rest;
+            if here.is_empty() {
+                break;
             }
+            if self.messages.last().is_some_and(|m| m.uid >= first) {
+                *self.unsorted = true;
+            }
+            if self.first_unseen.is_none()
+                && let Some(i) = here.iter().position(|&i| unseen[usize::from(i)])
+            {
+                *self.first_unseen = Some(self.messages.len() + i);
+            }
+            self.messages.extend(
+                here.iter()
+                    .enumerate()
+                    .map(|(k, &i)| Entry::new(first + k as u32, table[usize::from(i)], false)),
+            );
         }
     }
 }

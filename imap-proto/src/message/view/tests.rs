@@ -207,14 +207,17 @@ proptest::proptest! {
     /// order, with sets held or not.
     #[test]
     fn push_runs_is_one_push_per_message(
-        runs in proptest::collection::vec((1u32..300, 0u32..20), 0..12),
-        sets in proptest::collection::vec(0u32..4, 0..150),
+        runs in proptest::collection::vec((0u32..300, 0u32..20), 0..12),
+        of in proptest::collection::vec(0u8..4, 0..150),
         end in proptest::bool::ANY,
     ) {
         let mut runs = runs;
         if end {
             runs.push((u32::MAX - 2, 5));
         }
+        // Set numbers 0 (\Seen) and 1 (none) held, 7 not; index 3 past
+        // the table.
+        let sets = [1u32, 0, 7];
         let seen = FlagSet::from(vec![Flag::Seen]);
         let none = FlagSet::from(Vec::new());
         let mut bulk = MessageList::default();
@@ -223,17 +226,17 @@ proptest::proptest! {
             l.add_flag_set(seen.clone());
             l.add_flag_set(none.clone());
         }
-        bulk.writer().push_runs(&runs, sets.iter().copied());
-        let mut left = sets.iter().copied();
+        bulk.writer().push_runs(&runs, &sets, &of);
+        let mut left = of.iter();
         'runs: for &(first, n) in &runs {
             if n == 0 {
                 continue;
             }
             for uid in first..=first.saturating_add(n - 1) {
-                let Some(set) = left.next() else {
+                let Some(&i) = left.next() else {
                     break 'runs;
                 };
-                one.push(uid, set, false);
+                one.push(uid, sets.get(usize::from(i)).copied().unwrap_or(u32::MAX), false);
             }
         }
         proptest::prop_assert_eq!(&bulk, &one);
