@@ -101,6 +101,8 @@
 //! taken: every file, whoever writes it last, describes one snapshot and
 //! the stamps it was taken at, and an old one is only a stale one.
 
+use std::os::unix::fs::MetadataExt;
+
 use super::messages::{LazyIndex, Messages, WeakMessages};
 use super::{DirStamp, MaildirFolder};
 use crate::maildir::Maildir;
@@ -214,12 +216,13 @@ impl MaildirFolder {
     pub(super) fn from_index(md: Maildir) -> MaildirFolder {
         let mut folder = MaildirFolder::for_delivery(md);
         let path = folder.md.path().join(INDEX_NAME);
-        let Ok((file, len)) = folder.fs().open(&path).and_then(|f| {
-            let len = f.metadata()?.len();
-            Ok((f, len))
+        let Ok((file, meta)) = folder.fs().open(&path).and_then(|f| {
+            let meta = f.metadata()?;
+            Ok((f, meta))
         }) else {
             return folder;
         };
+        let len = meta.len();
         folder.index.on_disk = true;
         if len > MAX_INDEX_BYTES {
             return folder;
@@ -245,7 +248,15 @@ impl MaildirFolder {
             return folder;
         }
         // The records are read when first needed (see `messages`).
-        let mut lazy = LazyIndex::new(ix.columns, ix.needing_modseq, file, ix.records_at, ix.len);
+        drop(file);
+        let mut lazy = LazyIndex::new(
+            ix.columns,
+            ix.needing_modseq,
+            folder.md.clone(),
+            (meta.dev(), meta.ino()),
+            ix.records_at,
+            ix.len,
+        );
         // The mod-sequences stand with the log read up to the mark: from
         // another log (or none) they are not used, the log is read whole.
         let mark = ix.log.as_ref().filter(|mark| mark.validity == ix.validity);

@@ -6,25 +6,27 @@
 //! IMAP SELECT needs (EXISTS, the first unseen message, UIDNEXT and the
 //! list of UIDs and flags), so the first SELECT after a restart does not
 //! pay for decoding 100,000 records it does not use. The records (names,
-//! sizes, dates, mod-sequences) are read from the file, kept open, the
-//! first time anything asks for them, and the open handle then holds them
-//! like any other snapshot.
+//! sizes, dates, mod-sequences) are read the first time anything asks for
+//! them, from the same file (opened again, and known by its device and
+//! inode: no descriptor is held meanwhile, as a server with thousands of
+//! idle sessions would hold thousands), and the open handle then holds
+//! them like any other snapshot.
 //!
 //! The records have a checksum of their own. Should they not be intact
-//! when they are read (the file changed in place after the summary was
-//! read), the messages are placeholders with the summary's UIDs and flags
-//! and no name until the folder's next refresh, which lists the folder
-//! and reports what differs from the summary (see
-//! [`MaildirFolder::settle_messages`](super::MaildirFolder)).
+//! when they are read, or the file be another by then (an index written
+//! since by a handle that did not share this snapshot), the messages are
+//! placeholders with the summary's UIDs and flags and no name until the
+//! folder's next refresh, which lists the folder and reports what differs
+//! from the summary (`MaildirFolder::settle_placeholders`).
 
 use std::fs::File;
 use std::io::Read;
 use std::ops::Deref;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::flags::Flags;
-use crate::maildir::Subdir;
+use crate::maildir::{Maildir, Subdir};
 use crate::snapshot::{Columns, Entry, Location, MessageInfo, NO_VSIZE, Name};
 
 /// The messages of a snapshot, sorted by UID. Derefs to the decoded
@@ -49,7 +51,10 @@ pub(crate) struct LazyIndex {
     /// The index's mod-sequences do not hold (the log was not the one
     /// the index was made with): every message is given none.
     pub forget_modseqs: bool,
-    pub file: File,
+    /// The folder, whose index file holds the records.
+    md: Maildir,
+    /// The index file's device and inode when the summary was read.
+    file_id: (u64, u64),
     pub records_at: u64,
     pub len: u64,
     decoded: OnceLock<Decoded>,
@@ -82,7 +87,8 @@ impl LazyIndex {
     pub fn new(
         columns: Columns,
         needing_modseq: usize,
-        file: File,
+        md: Maildir,
+        file_id: (u64, u64),
         records_at: u64,
         len: u64,
     ) -> LazyIndex {
@@ -90,7 +96,8 @@ impl LazyIndex {
             columns,
             needing_modseq,
             forget_modseqs: false,
-            file,
+            md,
+            file_id,
             records_at,
             len,
             decoded: OnceLock::new(),
@@ -102,13 +109,7 @@ impl LazyIndex {
     }
 
     fn decode(&self) -> Decoded {
-        let src = At {
-            file: &self.file,
-            pos: self.records_at,
-        };
-        let Some(mut messages) =
-            super::index::decode_records(src, &self.columns, self.records_at, self.len)
-        else {
+        let Some(mut messages) = self.read_records() else {
             return Decoded {
                 messages: self.placeholders(),
                 placeholders: true,
@@ -124,6 +125,21 @@ impl LazyIndex {
             messages,
             placeholders: false,
         }
+    }
+
+    /// The records, from the file the summary was read from.
+    fn read_records(&self) -> Option<Vec<MessageInfo>> {
+        let path = self.md.path().join(super::index::INDEX_NAME);
+        let file = self.md.file_system().open(&path).ok()?;
+        let meta = file.metadata().ok()?;
+        if (meta.dev(), meta.ino()) != self.file_id || meta.len() != self.len {
+            return None;
+        }
+        let src = At {
+            file: &file,
+            pos: self.records_at,
+        };
+        super::index::decode_records(src, &self.columns, self.records_at, self.len)
     }
 
     /// The summary's messages with nothing else known (no name: no file

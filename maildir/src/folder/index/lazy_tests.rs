@@ -66,15 +66,6 @@ fn records_damaged_after_the_start_give_placeholders_until_the_next_refresh() {
     let mut f = MaildirFolder::open(md.clone()).unwrap();
     let shown: Vec<(u32, Flags)> = f.uid_flags().collect();
     assert!(!f.messages.records_read());
-    // The index changes in place under the open file: its last record's
-    // name, so the records' checksum no longer holds.
-    let file = OpenOptions::new()
-        .write(true)
-        .open(index_path(&md))
-        .unwrap();
-    let len = file.metadata().unwrap().len();
-    file.write_at(b"#", len - 9).unwrap();
-    drop(file);
     // Behind the folder's back: a flag changed, a message removed, one
     // delivered.
     let cur = |uid: u32| {
@@ -91,6 +82,15 @@ fn records_damaged_after_the_start_give_placeholders_until_the_next_refresh() {
     std::fs::remove_file(cur(removed)).unwrap();
     md.deliver(&b"Subject: new\r\n\r\nnew\r\n"[..]).unwrap();
     let want = fresh(&md);
+    // The index changes in place under the closed file: its last record's
+    // name, so the records' checksum no longer holds.
+    let file = OpenOptions::new()
+        .write(true)
+        .open(index_path(&md))
+        .unwrap();
+    let len = file.metadata().unwrap().len();
+    file.write_at(b"#", len - 9).unwrap();
+    drop(file);
 
     // Placeholders: the summary's UIDs and flags, no names.
     let got: Vec<(u32, Flags, String)> = f
@@ -120,4 +120,24 @@ fn records_damaged_after_the_start_give_placeholders_until_the_next_refresh() {
     assert_eq!(f.message(flagged).unwrap().flags(), Flags::from_info("FS"));
     assert!(f.message(removed).is_none());
     assert!(f.refresh().unwrap().is_empty());
+}
+
+#[test]
+fn an_index_written_again_after_the_start_gives_placeholders_then_the_listing() {
+    let (_d, md) = folder_with_index(4);
+    let want = fresh(&md);
+    let mut f = MaildirFolder::open(md.clone()).unwrap();
+    assert!(!f.messages.records_read());
+    // Another handle writes the index again: a new file renamed over it,
+    // of the same length (its records are not this summary's to trust).
+    let data = std::fs::read(index_path(&md)).unwrap();
+    let tmp = md.path().join("tmp").join("other.index");
+    std::fs::write(&tmp, &data).unwrap();
+    std::fs::rename(&tmp, index_path(&md)).unwrap();
+    assert!(f.messages().iter().all(|m| m.base().is_empty()));
+    assert!(f.messages.are_placeholders());
+    // Nothing changed in the folder: the listing reports nothing.
+    assert!(f.refresh().unwrap().is_empty());
+    assert_eq!(snap(&f), want);
+    assert!(!f.messages.are_placeholders());
 }

@@ -37,21 +37,21 @@ fn index_small_folders() {
     MIN_MESSAGES.with(|m| m.set(1));
 }
 
-/// What an open finds with no index to start from.
+/// What an open finds with no index to start from. The index file is
+/// moved aside meanwhile and back after: the same file (device and
+/// inode) as before.
 pub(super) fn fresh(md: &Maildir) -> Snap {
-    let saved = std::fs::read(index_path(md)).ok();
-    let _ = std::fs::remove_file(index_path(md));
+    let aside = md.path().join("tmp").join("index-aside");
+    let had = std::fs::rename(index_path(md), &aside).is_ok();
     let f = MaildirFolder::open(md.clone()).unwrap();
     let s = snap(&f);
     // Not written back at drop: the caller's index stays as it was.
     let mut f = f;
     f.index.writer = false;
     drop(f);
-    match saved {
-        Some(data) => std::fs::write(index_path(md), data).unwrap(),
-        None => {
-            let _ = std::fs::remove_file(index_path(md));
-        }
+    let _ = std::fs::remove_file(index_path(md));
+    if had {
+        std::fs::rename(&aside, index_path(md)).unwrap();
     }
     s
 }
