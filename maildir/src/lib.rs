@@ -180,7 +180,7 @@ pub use folder::{MTIME_SLACK, Stored};
 pub use fs::{FileSystem, OsFs};
 pub use location::{Format, MailLocation};
 pub use lock::{DOTLOCK_STALE, LOCK_TIMEOUT};
-pub use maildir::{Delivered, MailEntry, Maildir, Subdir, TMP_MAX_AGE};
+pub use maildir::{Delivered, MailEntry, Maildir, Subdir, TMP_MAX_AGE, TMP_SCAN_INTERVAL};
 pub use name::unique_name;
 pub use snapshot::{Changes, FlagRuns, MessageInfo, SnapshotCache, UidFlags};
 pub use store::{

@@ -17,6 +17,10 @@ use crate::name::{self, FileName};
 /// in 36 hours").
 pub const TMP_MAX_AGE: Duration = Duration::from_secs(36 * 3600);
 
+/// `tmp/` is scanned for leftovers when a folder is opened only if it was
+/// not read for this long ([`Maildir::clean_tmp_if_due`]).
+pub const TMP_SCAN_INTERVAL: Duration = Duration::from_secs(8 * 3600);
+
 /// Mode of the directories we create: only the owner reads mail
 /// (courier maildir(5): "maildirs should not have any group or world
 /// permissions").
@@ -374,6 +378,29 @@ impl Maildir {
         self.fs
             .remove_file(&p)
             .map_err(|e| Error::io("unlink", p, e))
+    }
+
+    /// [`Maildir::clean_tmp`] unless `tmp/` was read less than
+    /// [`TMP_SCAN_INTERVAL`] ago, as its access time tells (a scan moves
+    /// it on; where the file system keeps no access times, every call
+    /// scans): a folder opened often costs one `stat` of `tmp/`, not a
+    /// listing. A leftover is then removed at most a scan interval (or,
+    /// with `relatime`, a day) later than it could be.
+    pub fn clean_tmp_if_due(&self, max_age: Duration) -> Result<usize> {
+        let dir = self.path.join("tmp");
+        let meta = self
+            .fs
+            .metadata(&dir)
+            .map_err(|e| Error::io("stat", &dir, e))?;
+        let scanned_lately = meta
+            .accessed()
+            .ok()
+            .and_then(|a| SystemTime::now().duration_since(a).ok())
+            .is_some_and(|age| age < TMP_SCAN_INTERVAL);
+        if scanned_lately {
+            return Ok(0);
+        }
+        self.clean_tmp(max_age)
     }
 
     /// Removes files in `tmp/` whose last access and change are older than

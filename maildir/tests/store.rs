@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use maildir::{
     Error, FileSystem, Flag, FlagOp, Flags, Format, MailLocation, Maildir, Store, TMP_MAX_AGE,
+    TMP_SCAN_INTERVAL,
 };
 
 fn store() -> (tempfile::TempDir, Store) {
@@ -436,6 +437,18 @@ fn tmp_leftovers_older_than_36h_are_cleaned() {
                 .set_modified(long_ago),
         )
         .unwrap();
+    // tmp/ read lately: an open does not look into it.
+    let set_accessed = |t: SystemTime| {
+        File::open(&tmp)
+            .unwrap()
+            .set_times(FileTimes::new().set_accessed(t))
+            .unwrap();
+    };
+    set_accessed(SystemTime::now() - TMP_SCAN_INTERVAL + Duration::from_secs(60));
+    drop(store.open_folder("INBOX").unwrap());
+    assert!(old.exists());
+    // Not read for longer: it does.
+    set_accessed(SystemTime::now() - TMP_SCAN_INTERVAL - Duration::from_secs(60));
     let _inbox = store.open_folder("INBOX").unwrap();
     assert!(!old.exists());
     assert!(young.exists());

@@ -139,7 +139,7 @@ impl MaildirFolder {
     pub fn open_cached(md: Maildir, cache: Option<SnapshotCache>) -> Result<MaildirFolder> {
         // Leftovers of failed deliveries (courier maildir(5), "READING
         // MAIL FROM MAILDIRS"); failing to clean is not failing to open.
-        let _ = md.clean_tmp(TMP_MAX_AGE);
+        let _ = md.clean_tmp_if_due(TMP_MAX_AGE);
         let mut folder = match cache.as_ref().and_then(|c| c.get(md.path())) {
             Some(mut cached) => {
                 // This store's file system, the cached snapshot.
