@@ -115,7 +115,7 @@ mod format;
 pub(in crate::folder) use format::decode_records;
 use format::{Head, UidListStamp, decode_summary, encode};
 #[cfg(test)]
-use format::{Index, VERSION, decode, decode_from, resealed};
+use format::{VERSION, decode, decode_from, resealed};
 
 #[cfg(doc)]
 use super::MTIME_SLACK;

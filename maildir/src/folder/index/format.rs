@@ -63,17 +63,21 @@ pub(super) struct Summary {
     pub len: u64,
 }
 
-/// A decoded index.
+/// A decoded index: its summary and its messages.
 #[cfg(test)]
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Index {
-    pub validity: u32,
-    pub guid: String,
-    pub uid_list: Option<UidListStamp>,
-    pub new_stamp: DirStamp,
-    pub cur_stamp: DirStamp,
-    pub log: Option<LogMark>,
+    pub summary: Summary,
     pub messages: Vec<MessageInfo>,
+}
+
+#[cfg(test)]
+impl std::ops::Deref for Index {
+    type Target = Summary;
+
+    fn deref(&self) -> &Summary {
+        &self.summary
+    }
 }
 
 /// The index file for a snapshot; `None` if a message cannot be written
@@ -210,17 +214,9 @@ pub(super) fn decode(data: &[u8]) -> Option<Index> {
 /// whole, intact index of this version.
 #[cfg(test)]
 pub(super) fn decode_from(mut src: impl Read, len: u64) -> Option<Index> {
-    let s = decode_summary(&mut src, len)?;
-    let messages = decode_records(src, &s.columns, s.records_at, s.len)?;
-    Some(Index {
-        validity: s.validity,
-        guid: s.guid,
-        uid_list: s.uid_list,
-        new_stamp: s.new_stamp,
-        cur_stamp: s.cur_stamp,
-        log: s.log,
-        messages,
-    })
+    let summary = decode_summary(&mut src, len)?;
+    let messages = decode_records(src, &summary.columns, summary.records_at, summary.len)?;
+    Some(Index { summary, messages })
 }
 
 /// Reads the summary of an index of `len` bytes from `src` (the bytes up

@@ -165,7 +165,7 @@ fn a_replaced_log_is_read_whole() {
     // next start takes it rather than read the whole log again.
     let new_ino = std::fs::metadata(log_path(&md)).unwrap().ino();
     let ix = decode(&std::fs::read(md.path().join(INDEX_NAME)).unwrap()).unwrap();
-    assert_eq!(ix.log.map(|l| l.ino), Some(new_ino));
+    assert_eq!(ix.log.as_ref().map(|l| l.ino), Some(new_ino));
     let f = MaildirFolder::from_index(md.clone());
     assert!(f.modseqs.is_adopted());
 }

@@ -123,17 +123,25 @@ fn an_index_reads_back_what_was_written() {
     };
     let ix = decode(&encode(&head, &messages).unwrap()).unwrap();
     assert_eq!(
-        ix,
-        Index {
-            validity: 42,
-            guid: "abc".into(),
-            uid_list: Some(((1, 2, -3, 4), 77)),
+        (
+            ix.validity,
+            ix.guid.as_str(),
+            ix.uid_list,
+            ix.new_stamp,
+            ix.cur_stamp,
+            ix.log.clone(),
+        ),
+        (
+            42,
+            "abc",
+            Some(((1, 2, -3, 4), 77)),
             new_stamp,
-            cur_stamp: DirStamp::default(),
-            log: Some(log),
-            messages,
-        }
+            DirStamp::default(),
+            Some(log)
+        )
     );
+    assert_eq!(ix.messages, messages);
+    assert_eq!(ix.new_count, messages.iter().filter(|m| m.is_new()).count());
 }
 
 #[test]
