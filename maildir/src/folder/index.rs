@@ -284,11 +284,7 @@ impl MaildirFolder {
     /// from the UIDs and flags the handle showed.
     pub(super) fn settle_placeholders(&mut self) -> crate::Result<Changes> {
         let mut listing = MaildirFolder::for_delivery(self.md.clone());
-        listing.sync()?;
-        if listing.uidfile.state != ListState::Valid {
-            listing.ensure_uids(Vec::new())?;
-            listing.sync()?;
-        }
+        listing.first_sync()?;
         let listed = listing.messages.take();
         let mut changes = Changes::default();
         if listing.validity != self.validity {

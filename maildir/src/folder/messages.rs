@@ -19,10 +19,9 @@
 //! folder's next refresh, which lists the folder and reports what differs
 //! from the summary (`MaildirFolder::settle_placeholders`).
 
-use std::fs::File;
-use std::io::Read;
+use std::io::{Seek, SeekFrom};
 use std::ops::Deref;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::flags::Flags;
@@ -43,11 +42,11 @@ pub(crate) struct Messages {
     placeholders: bool,
 }
 
-/// The summary of an index file, with the file to read the records from.
+/// The summary of an index file, and where to read the records from.
 #[derive(Debug)]
 pub(crate) struct LazyIndex {
-    pub columns: Columns,
-    pub needing_modseq: usize,
+    columns: Columns,
+    needing_modseq: usize,
     /// The index's mod-sequences do not hold (the log was not the one
     /// the index was made with): every message is given none.
     pub forget_modseqs: bool,
@@ -55,8 +54,8 @@ pub(crate) struct LazyIndex {
     md: Maildir,
     /// The index file's device and inode when the summary was read.
     file_id: (u64, u64),
-    pub records_at: u64,
-    pub len: u64,
+    records_at: u64,
+    len: u64,
     decoded: OnceLock<Decoded>,
 }
 
@@ -65,21 +64,6 @@ struct Decoded {
     messages: Vec<MessageInfo>,
     /// The records were not intact: the messages are placeholders.
     placeholders: bool,
-}
-
-/// Reads a file from an offset on, without moving the file's position
-/// (several handles share one).
-struct At<'a> {
-    file: &'a File,
-    pos: u64,
-}
-
-impl Read for At<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.file.read_at(buf, self.pos)?;
-        self.pos += n as u64;
-        Ok(n)
-    }
 }
 
 impl LazyIndex {
@@ -130,16 +114,13 @@ impl LazyIndex {
     /// The records, from the file the summary was read from.
     fn read_records(&self) -> Option<Vec<MessageInfo>> {
         let path = self.md.path().join(super::index::INDEX_NAME);
-        let file = self.md.file_system().open(&path).ok()?;
+        let mut file = self.md.file_system().open(&path).ok()?;
         let meta = file.metadata().ok()?;
         if (meta.dev(), meta.ino()) != self.file_id || meta.len() != self.len {
             return None;
         }
-        let src = At {
-            file: &file,
-            pos: self.records_at,
-        };
-        super::index::decode_records(src, &self.columns, self.records_at, self.len)
+        file.seek(SeekFrom::Start(self.records_at)).ok()?;
+        super::index::decode_records(file, &self.columns, self.records_at, self.len)
     }
 
     /// The summary's messages with nothing else known (no name: no file

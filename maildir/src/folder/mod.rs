@@ -148,11 +148,7 @@ impl MaildirFolder {
             }
             None => MaildirFolder::from_index(md),
         };
-        folder.sync()?;
-        if folder.uidfile.state != ListState::Valid {
-            folder.ensure_uids(Vec::new())?;
-            folder.sync()?;
-        }
+        folder.first_sync()?;
         // The first snapshot is the baseline, not a change.
         folder.pending = Changes::default();
         folder.index.writer = true;
@@ -337,6 +333,17 @@ impl MaildirFolder {
         p.expunged.sort_unstable();
         p.expunged.dedup();
         p.flags_changed.sort_unstable();
+    }
+
+    /// The first refresh of a handle: a folder without a valid UID list
+    /// is given one, and listed again with it.
+    fn first_sync(&mut self) -> Result<()> {
+        self.sync()?;
+        if self.uidfile.state != ListState::Valid {
+            self.ensure_uids(Vec::new())?;
+            self.sync()?;
+        }
+        Ok(())
     }
 
     /// One refresh; returns what it found.

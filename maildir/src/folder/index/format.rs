@@ -224,7 +224,7 @@ pub(super) fn decode_from(mut src: impl Read, len: u64) -> Option<Index> {
 /// intact or not of this version.
 pub(super) fn decode_summary(mut src: impl Read, len: u64) -> Option<Summary> {
     let mut prefix = [0u8; PREFIX_LEN];
-    read_exact(&mut src, &mut prefix)?;
+    src.read_exact(&mut prefix).ok()?;
     let summary_len = u64::from_le_bytes(prefix.get(20..28)?.try_into().ok()?);
     if prefix.get(..8)? != MAGIC
         || u32::from_le_bytes(prefix.get(8..12)?.try_into().ok()?) != VERSION
@@ -392,11 +392,6 @@ pub(in crate::folder) fn decode_records(
     // name is valid UTF-8.
     shared.set(String::from_utf8(names).ok()?).ok()?;
     Some(messages)
-}
-
-/// Fills `buf` from `src`; `None` at an early end or an error.
-fn read_exact(src: &mut impl Read, buf: &mut [u8]) -> Option<()> {
-    src.read_exact(buf).ok()
 }
 
 /// True when `src` has nothing more.
