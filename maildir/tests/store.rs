@@ -776,3 +776,30 @@ fn a_folder_that_is_not_there_is_no_such_folder_and_a_broken_one_an_error() {
     fs::remove_dir(dir.path().join("Maildir/.Work/tmp")).unwrap();
     assert!(matches!(store.open_folder("Work"), Err(Error::Io { .. })));
 }
+
+#[test]
+fn a_change_found_while_reading_is_not_hidden_from_has_changed() {
+    let (dir, store) = store();
+    store.deliver("INBOX", &msg(0)).unwrap();
+    let root = dir.path().join("Maildir");
+    let mut a = store.open_folder("INBOX").unwrap();
+    // Another program flags the message; the directories' mtimes are
+    // old enough to be trusted, so the stamps alone show nothing once a
+    // listing has seen them.
+    let name = names_in(&root.join("new")).remove(0);
+    fs::rename(
+        root.join("new").join(&name),
+        root.join("cur").join(format!("{name}:2,F")),
+    )
+    .unwrap();
+    let old = SystemTime::now() - Duration::from_secs(60);
+    for d in ["new", "cur"] {
+        File::open(root.join(d)).unwrap().set_modified(old).unwrap();
+    }
+    // The read follows the rename with a refresh of its own, whose
+    // finding waits for the caller's next refresh.
+    assert_eq!(a.read_message(1).unwrap(), msg(0));
+    assert!(a.has_changed().unwrap());
+    assert_eq!(a.refresh().unwrap().flags_changed, [1]);
+    assert!(!a.has_changed().unwrap());
+}

@@ -286,6 +286,11 @@ impl MaildirFolder {
     /// May answer true for a short while after a change was already seen
     /// (the mtime slack); never answers false when something changed.
     pub fn has_changed(&self) -> Result<bool> {
+        // What an internal refresh found (a message renamed under a read)
+        // waits for the next refresh; so do placeholders for a listing.
+        if !self.pending.is_empty() || self.messages.are_placeholders() {
+            return Ok(true);
+        }
         Ok(self.new_stamp.needs_scan(self.dir_stamp(Subdir::New)?)
             || self.cur_stamp.needs_scan(self.dir_stamp(Subdir::Cur)?)
             || self.uidfile.changed_on_disk(self.fs())
