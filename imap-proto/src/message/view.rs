@@ -11,9 +11,7 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use crate::types::{
-    Data, Flag, FlagFetch, MessageDataItem, SeqNumber, Sequence, SequenceSet, Vec1,
-};
+use crate::types::{Data, Flag, FlagFetch, MessageDataItem, SequenceSet, Vec1};
 
 /// The flags of a message (system flags and keywords), shared by every
 /// message that has the same ones: a big mailbox has a few distinct sets
@@ -418,42 +416,21 @@ impl MailboxView {
         let mut out = Vec::new();
         if uid {
             let max = self.max_uid();
-            let val = |s: &SeqNumber| match s {
-                SeqNumber::Value(v) => v.get(),
-                SeqNumber::Largest => max,
-            };
             for item in items.iter() {
-                let (a, b) = match item {
-                    Sequence::Single(s) => (val(s), val(s)),
-                    Sequence::Range(x, y) => {
-                        let (x, y) = (val(x), val(y));
-                        (x.min(y), x.max(y))
-                    }
-                };
+                let (a, b) = item.bounds(max);
                 let lo = self.entries.partition_point(|e| e.uid < a);
                 let hi = self.entries.partition_point(|e| e.uid <= b);
                 out.extend(lo..hi);
             }
         } else {
-            let val = |s: &SeqNumber| -> Result<usize, SequenceError> {
-                let v = match s {
-                    SeqNumber::Value(v) => v.get() as usize,
-                    SeqNumber::Largest => n,
-                };
-                if v == 0 || v > n {
-                    Err(SequenceError::OutOfRange)
-                } else {
-                    Ok(v)
-                }
-            };
+            let last = u32::try_from(n).unwrap_or(u32::MAX);
             for item in items.iter() {
-                match item {
-                    Sequence::Single(s) => out.push(val(s)? - 1),
-                    Sequence::Range(x, y) => {
-                        let (x, y) = (val(x)?, val(y)?);
-                        out.extend(x.min(y) - 1..x.max(y));
-                    }
+                // `*` of an empty mailbox is 0: out of range too.
+                let (a, b) = item.bounds(last);
+                if a == 0 || b as usize > n {
+                    return Err(SequenceError::OutOfRange);
                 }
+                out.extend(a as usize - 1..b as usize);
             }
         }
         out.sort_unstable();
@@ -478,16 +455,9 @@ impl MailboxView {
         } else {
             u32::try_from(self.entries.len()).unwrap_or(u32::MAX)
         };
-        let val = |s: &SeqNumber| match s {
-            SeqNumber::Value(v) => v.get(),
-            SeqNumber::Largest => max,
-        };
-        items.iter().any(|item| match item {
-            Sequence::Single(s) => val(s) == value,
-            Sequence::Range(x, y) => {
-                let (x, y) = (val(x), val(y));
-                (x.min(y)..=x.max(y)).contains(&value)
-            }
+        items.iter().any(|item| {
+            let (a, b) = item.bounds(max);
+            (a..=b).contains(&value)
         })
     }
 

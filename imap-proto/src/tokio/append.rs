@@ -105,7 +105,7 @@ impl<B: Backend> Connection<'_, B> {
         date: Option<DateTime>,
         length: u64,
     ) -> Result<(), BackendError> {
-        let name = mailbox.as_str().to_owned();
+        let name = super::exec::name(mailbox);
         // Another message of the same command: the previous one is whole.
         self.finish_message(mb).await;
         if let Some(e) = self.upload.as_mut().and_then(|u| u.failed.take()) {

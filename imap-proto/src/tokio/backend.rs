@@ -269,15 +269,17 @@ pub trait Mailboxes: Send {
     /// from the selected mailbox at a mod-sequence above `since`,
     /// ascending (messages delivered and expunged unseen may be among
     /// them). `None` when the store does not remember that far back: the
-    /// driver then counts every UID below UIDNEXT that the mailbox lacks
-    /// as expunged. The default remembers nothing.
+    /// driver then counts as expunged every UID the client named (its
+    /// known UIDs, above what its sequence-match data confirms) that the
+    /// mailbox lacks. The default remembers nothing.
     async fn expunged_since(&mut self, since: u64) -> BackendResult<Option<Vec<u32>>> {
         let _ = since;
         Ok(None)
     }
     /// The selected mailbox's HIGHESTMODSEQ now, sent with the OK of an
-    /// EXPUNGE that removed messages once the client enabled QRESYNC (RFC
-    /// 7162 section 3.2.7). `None` (the default) leaves it out.
+    /// EXPUNGE, UID EXPUNGE or MOVE that removed messages once the client
+    /// enabled QRESYNC (RFC 7162 section 3.2.7, RFC 6851 section 4.4).
+    /// `None` (the default) leaves it out.
     async fn highest_modseq(&mut self) -> BackendResult<Option<u64>> {
         Ok(None)
     }

@@ -40,7 +40,7 @@ pub(crate) fn no(e: &BackendError, trycreate: bool) -> Outcome {
 /// as Net-Unicode asks (RFC 9051 section 5.1), so that a name sent
 /// denormalized (a decomposed "é") names the same mailbox in every
 /// command.
-fn name(m: &Mailbox) -> String {
+pub(super) fn name(m: &Mailbox) -> String {
     let s = m.as_str();
     if s.is_ascii() || unicode_normalization::is_nfc(s) {
         return s.to_owned();
@@ -274,24 +274,25 @@ impl<B: Backend> Connection<'_, B> {
                 });
                 // The session let VANISHED through only for a UID FETCH with
                 // CHANGEDSINCE after ENABLE QRESYNC (RFC 7162 section 3.2.6).
-                if modifiers.contains(&crate::types::FetchModifier::Vanished)
-                    && let Some(since) = changed_since
-                    && let Err(e) = self.vanished_earlier(mb, &sequence_set, since).await
-                {
-                    let (kind, code, text) = no(&e, false);
-                    self.session
-                        .complete(now(), kind, code, &text)
-                        .map_err(owner_error)?;
-                    return Ok(());
-                }
-                let request = super::fetch::Request {
-                    set: &sequence_set,
-                    uid,
-                    attrs,
-                    changed_since,
-                    read_only,
+                let vanished = match changed_since {
+                    Some(since) if modifiers.contains(&crate::types::FetchModifier::Vanished) => {
+                        self.vanished_earlier(mb, &sequence_set, since).await
+                    }
+                    _ => Ok(()),
                 };
-                self.fetch(mb, request, stream).await?
+                match vanished {
+                    Err(e) => no(&e, false),
+                    Ok(()) => {
+                        let request = super::fetch::Request {
+                            set: &sequence_set,
+                            uid,
+                            attrs,
+                            changed_since,
+                            read_only,
+                        };
+                        self.fetch(mb, request, stream).await?
+                    }
+                }
             }
             C::Store {
                 uid,

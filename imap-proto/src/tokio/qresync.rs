@@ -20,9 +20,10 @@ const SEQ_MATCH_CAP: usize = 100_000;
 fn absent_ranges(view: &MailboxView, ranges: &[(u32, u32)], floor: u32) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     let mut i = 0usize;
-    // The first UID not yet accounted for; u64, so that it can pass u32::MAX.
     let range = |a: u64, b: u64| Some((u32::try_from(a).ok()?, u32::try_from(b).ok()?));
     for &(a, b) in ranges {
+        // The first UID not yet accounted for; u64, so that it can pass
+        // u32::MAX.
         let mut next = u64::from(a.max(floor.saturating_add(1)));
         let b = u64::from(b);
         if next > b || floor == u32::MAX {
@@ -122,8 +123,10 @@ impl<B: Backend> Connection<'_, B> {
         else {
             return Ok(Resync::default());
         };
+        // Nothing changed or went at a mod-sequence above the mailbox's
+        // highest: the usual reconnection costs no look at the messages.
         if !self.session.qresync_enabled()
-            || info.highest_modseq.is_none()
+            || info.highest_modseq.is_none_or(|h| *modseq >= h)
             || uid_validity.get() != info.uid_validity
         {
             return Ok(Resync::default());

@@ -62,7 +62,7 @@ impl SequenceSet {
     /// ```
     /// use imap_proto::types::SequenceSet;
     /// let s = SequenceSet::from_numbers(&[1, 2, 3, 7]).unwrap();
-    /// assert_eq!(s, SequenceSet::from_numbers(&[1, 2, 3, 7]).unwrap());
+    /// assert_eq!(s, SequenceSet::from_ranges(&[(1, 3), (7, 7)]).unwrap());
     /// assert!(SequenceSet::from_numbers(&[]).is_none());
     /// ```
     pub fn from_numbers(numbers: &[u32]) -> Option<SequenceSet> {
@@ -138,7 +138,7 @@ impl SequenceSet {
 impl Sequence {
     /// The lowest and the highest number of the element, with `*` as
     /// `largest`.
-    fn bounds(&self, largest: u32) -> (u32, u32) {
+    pub(crate) fn bounds(&self, largest: u32) -> (u32, u32) {
         let val = |s: &SeqNumber| match s {
             SeqNumber::Value(v) => v.get(),
             SeqNumber::Largest => largest,
@@ -152,7 +152,7 @@ impl Sequence {
 
 /// Ascending numbers as inclusive ranges `(first, last)`, each run of
 /// consecutive numbers one range.
-pub fn runs(numbers: &[u32]) -> Vec<(u32, u32)> {
+pub(crate) fn runs(numbers: &[u32]) -> Vec<(u32, u32)> {
     let mut out: Vec<(u32, u32)> = Vec::new();
     for &n in numbers {
         match out.last_mut() {
@@ -165,7 +165,7 @@ pub fn runs(numbers: &[u32]) -> Vec<(u32, u32)> {
 
 /// Ascending UIDs as a UID set, runs written as ranges; `None` when there
 /// are none, or one is zero.
-pub fn uid_set_of(uids: &[u32]) -> Option<UidSet> {
+pub(crate) fn uid_set_of(uids: &[u32]) -> Option<UidSet> {
     let mut out = Vec::new();
     for (a, b) in runs(uids) {
         let (a, b) = (NonZeroU32::new(a)?, NonZeroU32::new(b)?);

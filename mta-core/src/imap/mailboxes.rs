@@ -290,7 +290,20 @@ fn reselect_is_cheap(i: &Inner, name: &str) -> BackendResult<bool> {
         && folder.new_count() == 0
         && generation.is_some()
         && i.listed.as_ref().map(|(g, _)| *g) == generation
-        && !folder.has_changed().map_err(err)?)
+        && !folder.has_changed().unwrap_or(true))
+}
+
+/// CLOSE (`expunge`) or UNSELECT: the folder is kept for a next SELECT.
+fn unselect_in(i: &mut Inner, expunge: bool) -> BackendResult<()> {
+    // Out of the mailbox, the session reads no message for a while.
+    i.buffers.clear();
+    if let Some(mut sel) = i.selected.take() {
+        if expunge && !sel.read_only {
+            sel.folder.expunge_deleted().map_err(err)?;
+        }
+        i.closed = Some(sel.folder);
+    }
+    Ok(())
 }
 
 fn selected(inner: &mut Inner) -> BackendResult<&mut Selected> {
@@ -511,25 +524,10 @@ impl Mailboxes for MaildirMailboxes {
             // kept for a next SELECT.
             let mut g = self.state()?;
             if g.closed.is_none() {
-                g.buffers.clear();
-                if let Some(sel) = g.selected.take() {
-                    g.closed = Some(sel.folder);
-                }
-                return Ok(());
+                return unselect_in(&mut g, false);
             }
         }
-        self.with(move |i| {
-            // Out of the mailbox, the session reads no message for a while.
-            i.buffers.clear();
-            if let Some(mut sel) = i.selected.take() {
-                if expunge && !sel.read_only {
-                    sel.folder.expunge_deleted().map_err(err)?;
-                }
-                i.closed = Some(sel.folder);
-            }
-            Ok(())
-        })
-        .await
+        self.with(move |i| unselect_in(i, expunge)).await
     }
 
     async fn changes(&mut self) -> BackendResult<Vec<Change>> {
@@ -540,7 +538,7 @@ impl Mailboxes for MaildirMailboxes {
             let mut g = self.state()?;
             match g.selected.as_mut() {
                 None => return Ok(Vec::new()),
-                Some(sel) if !sel.folder.has_changed().map_err(err)? => return Ok(Vec::new()),
+                Some(sel) if !sel.folder.has_changed().unwrap_or(true) => return Ok(Vec::new()),
                 Some(_) => {}
             }
         }

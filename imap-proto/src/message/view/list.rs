@@ -52,7 +52,9 @@ impl MessageList {
     /// Adds a set of flags; returns the number [`MessageList::push`]
     /// takes.
     pub fn add_flag_set(&mut self, flags: FlagSet) -> u32 {
-        self.writer().add_flag_set(flags)
+        // Not through the writer: a shared list of messages is not copied
+        // for a set of flags.
+        add_set(&mut self.flag_sets, &mut self.seen_sets, flags)
     }
 
     /// Adds a message (the next in UID order) with the flags of set
@@ -116,6 +118,13 @@ impl MessageList {
     }
 }
 
+/// Adds `flags` to a list's sets; returns its number.
+fn add_set(flag_sets: &mut Vec<FlagSet>, seen_sets: &mut Vec<bool>, flags: FlagSet) -> u32 {
+    seen_sets.push(flags.contains(&Flag::Seen));
+    flag_sets.push(flags);
+    u32::try_from(flag_sets.len() - 1).unwrap_or(u32::MAX)
+}
+
 /// Adds sets and messages to a [`MessageList`] ([`MessageList::writer`]),
 /// as its own [`MessageList::add_flag_set`] and [`MessageList::push`] do.
 #[derive(Debug)]
@@ -132,9 +141,7 @@ impl MessageListWriter<'_> {
     /// Adds a set of flags; returns the number [`MessageListWriter::push`]
     /// takes.
     pub fn add_flag_set(&mut self, flags: FlagSet) -> u32 {
-        self.seen_sets.push(flags.contains(&Flag::Seen));
-        self.flag_sets.push(flags);
-        u32::try_from(self.flag_sets.len() - 1).unwrap_or(u32::MAX)
+        add_set(self.flag_sets, self.seen_sets, flags)
     }
 
     /// Adds a message (the next in UID order) with the flags of set

@@ -1,6 +1,7 @@
 //! Unit tests of the mailbox view.
 
 use super::*;
+use crate::types::{SeqNumber, Sequence};
 
 fn view(uids: &[u32]) -> MailboxView {
     MailboxView::new(uids.iter().map(|&uid| MessageState {
