@@ -28,6 +28,17 @@ fn uids(f: &Folder) -> Vec<u32> {
     f.messages().iter().map(|m| m.uid()).collect()
 }
 
+/// A store in a new directory with `n` messages in its INBOX, the INBOX
+/// open, and their UIDs.
+fn inbox_of(n: usize) -> (tempfile::TempDir, Store, Folder, Vec<u32>) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+    deliver(&s, n);
+    let f = s.open_folder("INBOX").unwrap();
+    let all = uids(&f);
+    (dir, s, f, all)
+}
+
 /// Removes a message's file as another mail reader would.
 fn remove_behind_the_back(dir: &Path, f: &Folder, uid: u32) {
     let m = f.message(uid).unwrap();
@@ -47,11 +58,7 @@ fn remove_behind_the_back(dir: &Path, f: &Folder, uid: u32) {
 
 #[test]
 fn expunges_get_modseqs_and_are_reported_since_a_modseq() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path());
-    deliver(&s, 5);
-    let mut f = s.open_folder("INBOX").unwrap();
-    let all = uids(&f);
+    let (dir, _s, mut f, all) = inbox_of(5);
     let before = f.highest_modseq().unwrap();
     assert_eq!(f.expunged_since(before).unwrap(), Some(vec![]));
 
@@ -111,11 +118,7 @@ fn another_handles_expunge_is_logged_once() {
 
 #[test]
 fn a_file_removed_by_another_mail_reader_gets_an_expunge() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path());
-    deliver(&s, 3);
-    let mut f = s.open_folder("INBOX").unwrap();
-    let all = uids(&f);
+    let (dir, _s, mut f, all) = inbox_of(3);
     let before = f.highest_modseq().unwrap();
     remove_behind_the_back(dir.path(), &f, all[1]);
     f.refresh().unwrap();
@@ -126,11 +129,7 @@ fn a_file_removed_by_another_mail_reader_gets_an_expunge() {
 
 #[test]
 fn a_file_removed_while_no_handle_was_open_gets_an_expunge() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path());
-    deliver(&s, 4);
-    let f = s.open_folder("INBOX").unwrap();
-    let all = uids(&f);
+    let (dir, s, f, all) = inbox_of(4);
     let before = f.highest_modseq().unwrap();
     remove_behind_the_back(dir.path(), &f, all[3]);
     remove_behind_the_back(dir.path(), &f, all[0]);
@@ -178,11 +177,7 @@ fn a_message_delivered_after_the_listing_is_not_taken_for_expunged() {
 
 #[test]
 fn a_rewritten_log_no_longer_goes_back_before_the_rewrite() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path());
-    deliver(&s, 3);
-    let mut f = s.open_folder("INBOX").unwrap();
-    let all = uids(&f);
+    let (dir, _s, mut f, all) = inbox_of(3);
     let before = f.highest_modseq().unwrap();
     f.expunge(&[all[0]]).unwrap();
     // Many flag changes on few messages: the log is compacted.
@@ -211,11 +206,7 @@ fn a_rewritten_log_no_longer_goes_back_before_the_rewrite() {
 
 #[test]
 fn a_version_1_log_is_read_and_rewritten_knowing_no_earlier_expunges() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path());
-    deliver(&s, 2);
-    let f = s.open_folder("INBOX").unwrap();
-    let all = uids(&f);
+    let (dir, s, f, all) = inbox_of(2);
     let validity = f.uid_validity();
     drop(f);
     drop(s);
