@@ -11,6 +11,8 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use entries::Entries;
+
 use crate::types::{Data, Flag, FlagFetch, MessageDataItem, SequenceSet, Vec1};
 
 /// The flags of a message (system flags and keywords), shared by every
@@ -74,7 +76,7 @@ const SETS_SEARCHED: usize = 64;
 
 /// A message of a [`MessageList`] and of a [`MailboxView`]: eight octets
 /// (a list holds one per message, 100,000 for a big mailbox).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     uid: u32,
     /// The index of the message's flags in [`MailboxView::sets`] (the low
@@ -181,7 +183,7 @@ pub struct UpdateStyle {
 pub struct MailboxView {
     /// Shared with the [`MessageList`] it was made from until the first
     /// change (copy on write).
-    entries: Arc<Vec<Entry>>,
+    entries: Entries,
     added: Vec<Entry>,
     /// The distinct sets of flags the messages have (a few in a big
     /// mailbox, whatever its size).
@@ -226,7 +228,7 @@ impl MailboxView {
         } = list;
         let (recent, unseen_hint) = if unsorted {
             // Backends list messages ascending by UID; this one did not.
-            let entries = Arc::make_mut(&mut messages);
+            let entries = messages.make_mut();
             entries.sort_by_key(|e| e.uid);
             entries.dedup_by_key(|e| e.uid);
             (entries.iter().filter(|e| e.recent()).count(), None)
@@ -258,7 +260,7 @@ impl MailboxView {
     /// message no longer known.
     fn entries_mut(&mut self) -> &mut Vec<Entry> {
         self.unseen_hint = None;
-        Arc::make_mut(&mut self.entries)
+        self.entries.make_mut()
     }
 
     /// Saves a search result for `$` (RFC 5182 section 2.1): the UIDs of
@@ -336,7 +338,7 @@ impl MailboxView {
         let old = std::mem::take(&mut self.sets);
         let mut index: std::collections::HashMap<&[Flag], u32> = Default::default();
         self.unseen_hint = None;
-        let entries = Arc::make_mut(&mut self.entries);
+        let entries = self.entries.make_mut();
         for e in entries.iter_mut().chain(self.added.iter_mut()) {
             let flags = set_of(&old, e.set());
             let set = match index.get(flags) {
@@ -365,14 +367,7 @@ impl MailboxView {
 
     /// The index of a UID the client knows.
     pub fn index_of(&self, uid: u32) -> Option<usize> {
-        // UIDs are mostly dense: the place a dense list gives the UID is
-        // tried first, then a binary search.
-        let first = self.entries.first()?.uid;
-        let guess = usize::try_from(uid.checked_sub(first)?).ok()?;
-        if self.entries.get(guess).is_some_and(|e| e.uid == uid) {
-            return Some(guess);
-        }
-        self.entries.binary_search_by_key(&uid, |e| e.uid).ok()
+        self.entries.index_of(uid)
     }
 
     /// The highest UID the client knows (0 if none).
@@ -418,8 +413,8 @@ impl MailboxView {
             let max = self.max_uid();
             for item in items.iter() {
                 let (a, b) = item.bounds(max);
-                let lo = self.entries.partition_point(|e| e.uid < a);
-                let hi = self.entries.partition_point(|e| e.uid <= b);
+                let lo = self.entries.below(a);
+                let hi = b.checked_add(1).map_or(n, |b| self.entries.below(b));
                 out.extend(lo..hi);
             }
         } else {
@@ -609,7 +604,7 @@ impl MailboxView {
             self.unseen_hint = None;
         }
         let entries = if changed > 0 {
-            Arc::make_mut(&mut self.entries).as_mut_slice()
+            self.entries.make_mut().as_mut_slice()
         } else {
             &mut []
         };
@@ -667,6 +662,7 @@ pub fn flag_fetch(flags: &[Flag], recent: bool) -> Vec<FlagFetch> {
     v
 }
 
+mod entries;
 mod list;
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,8 @@
 //! octet a message). What the snapshot index's summary holds, and all an
 //! IMAP SELECT needs.
 
+use std::sync::Arc;
+
 use crate::flags::Flags;
 use crate::snapshot::MessageInfo;
 
@@ -16,7 +18,7 @@ use crate::snapshot::MessageInfo;
 pub struct FlagRuns<'a> {
     runs: &'a [(u32, u32)],
     values: &'a [Flags],
-    of: &'a [u8],
+    of: &'a Arc<[u8]>,
 }
 
 impl<'a> FlagRuns<'a> {
@@ -36,6 +38,13 @@ impl<'a> FlagRuns<'a> {
     pub fn of(&self) -> &'a [u8] {
         self.of
     }
+
+    /// [`FlagRuns::of`], shared: held with no copy (an IMAP SELECT's
+    /// message list keeps it, so that a big mailbox's list is a few
+    /// runs, not an entry per message).
+    pub fn of_shared(&self) -> Arc<[u8]> {
+        Arc::clone(self.of)
+    }
 }
 
 /// UIDs and flags of a snapshot's messages, in UID order.
@@ -51,7 +60,7 @@ pub(crate) struct Columns {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FlagColumn {
     /// The distinct flags, and for each message the index of its own.
-    Indexed { values: Vec<Flags>, of: Vec<u8> },
+    Indexed { values: Vec<Flags>, of: Arc<[u8]> },
     /// More than 256 distinct flags: each message's.
     Each(Vec<Flags>),
 }
@@ -110,7 +119,10 @@ impl Columns {
         }
         Columns {
             runs,
-            flags: FlagColumn::Indexed { values, of },
+            flags: FlagColumn::Indexed {
+                values,
+                of: of.into(),
+            },
         }
     }
 
@@ -273,9 +285,9 @@ mod tests {
                 && !of.is_empty()
                 && let Ok(past) = u8::try_from(values.len())
             {
-                let mut of = of.clone();
+                let mut of = of.to_vec();
                 of[0] = past;
-                let bad = FlagColumn::Indexed { values: values.clone(), of };
+                let bad = FlagColumn::Indexed { values: values.clone(), of: of.into() };
                 prop_assert_eq!(Columns::new(c.runs.clone(), bad), None);
             }
         }

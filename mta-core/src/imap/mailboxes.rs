@@ -222,27 +222,32 @@ fn select_in(
         Some((g, list)) if recent.is_empty() && Some(*g) == generation => list.clone(),
         _ => {
             let mut shared = SharedFlags::new(&kw);
-            let mut messages = MessageList::with_capacity(folder.message_count());
-            let mut w = messages.writer();
             // From the snapshot index's summary when the folder was just
-            // started from it: its records are not read for a SELECT.
-            match folder.flag_runs() {
+            // started from it: its records are not read for a SELECT, and
+            // the list holds the summary's runs and flag indexes.
+            let messages = match folder.flag_runs() {
                 Some(runs) if recent.is_empty() => {
+                    let mut messages = MessageList::default();
+                    let mut w = messages.writer();
                     let sets: Vec<u32> = runs
                         .values()
                         .iter()
                         .map(|&f| shared.of(f, &mut w))
                         .collect();
-                    w.push_runs(runs.runs(), &sets, runs.of());
+                    messages.extend_runs(runs.runs(), &sets, runs.of_shared());
+                    messages
                 }
                 _ => {
+                    let mut messages = MessageList::with_capacity(folder.message_count());
+                    let mut w = messages.writer();
                     for (uid, flags) in folder.uid_flags() {
                         let set = shared.of(flags, &mut w);
                         let recent = !recent.is_empty() && recent.contains(&uid);
                         w.push(uid, set, recent);
                     }
+                    messages
                 }
-            }
+            };
             i.listed = match generation {
                 Some(g) if recent.is_empty() => Some((g, messages.clone())),
                 _ => None,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Entry, FlagSet, MailboxView, MessageState, SETS_SEARCHED};
+use super::{Entries, Entry, FlagSet, MailboxView, MessageState, SETS_SEARCHED};
 use crate::types::Flag;
 
 /// The messages of a SELECT, ascending by UID, each naming one of a few
@@ -33,7 +33,7 @@ pub struct MessageList {
     pub(super) flag_sets: Vec<FlagSet>,
     /// Whether each set of `flag_sets` holds `\Seen`.
     pub(super) seen_sets: Vec<bool>,
-    pub(super) messages: Arc<Vec<Entry>>,
+    pub(super) messages: Entries,
     /// A message was pushed at or below the UID of the one before.
     pub(super) unsorted: bool,
     pub(super) recent: usize,
@@ -44,7 +44,7 @@ impl MessageList {
     /// An empty list with room for `n` messages.
     pub fn with_capacity(n: usize) -> Self {
         MessageList {
-            messages: Arc::new(Vec::with_capacity(n)),
+            messages: Entries::with_capacity(n),
             ..MessageList::default()
         }
     }
@@ -85,11 +85,46 @@ impl MessageList {
         MessageListWriter {
             flag_sets: &mut self.flag_sets,
             seen_sets: &mut self.seen_sets,
-            messages: Arc::make_mut(&mut self.messages),
+            messages: self.messages.make_mut(),
             unsorted: &mut self.unsorted,
             recent: &mut self.recent,
             first_unseen: &mut self.first_unseen,
         }
+    }
+
+    /// Adds messages as [`MessageListWriter::push_runs`] does, taking
+    /// `of` to hold rather than an entry per message when the list is
+    /// empty and the runs ascend apart (as a store's UIDs do): a SELECT of
+    /// a big mailbox then writes next to nothing. The first change of the
+    /// list in a session's [`MailboxView`] makes the entries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use imap_proto::message::{FlagSet, MailboxView, MessageList};
+    /// use imap_proto::types::Flag;
+    /// let mut list = MessageList::default();
+    /// let seen = list.add_flag_set(FlagSet::from(vec![Flag::Seen]));
+    /// let none = list.add_flag_set(FlagSet::default());
+    /// // UIDs 1 to 3 and 7 to 8; message i has set `sets[of[i]]`.
+    /// list.extend_runs(&[(1, 3), (7, 2)], &[seen, none], vec![0, 0, 1, 0, 1].into());
+    /// assert_eq!((list.len(), list.first_unseen()), (5, Some(2)));
+    /// let view = MailboxView::from_list(list);
+    /// assert_eq!((view.uid(3), view.index_of(8)), (Some(7), Some(4)));
+    /// assert_eq!(view.flags(2), Some(&[][..]));
+    /// ```
+    pub fn extend_runs(&mut self, runs: &[(u32, u32)], sets: &[u32], of: Arc<[u8]>) {
+        if self.messages.is_empty()
+            && let Some(packed) = Entries::packed(runs, table_of(sets), Arc::clone(&of))
+        {
+            let unseen = unseen_of(sets, &self.seen_sets);
+            self.first_unseen = of
+                .get(..packed.len())
+                .and_then(|of| of.iter().position(|&i| unseen[usize::from(i)]));
+            self.messages = packed;
+            return;
+        }
+        self.writer().push_runs(runs, sets, &of);
     }
 
     /// The number of messages.
@@ -123,6 +158,21 @@ fn add_set(flag_sets: &mut Vec<FlagSet>, seen_sets: &mut Vec<bool>, flags: FlagS
     seen_sets.push(flags.contains(&Flag::Seen));
     flag_sets.push(flags);
     u32::try_from(flag_sets.len() - 1).unwrap_or(u32::MAX)
+}
+
+/// The set number of each index of a run's `of` (`u32::MAX`, no set,
+/// past `sets`).
+fn table_of(sets: &[u32]) -> [u32; 256] {
+    let mut table = [u32::MAX; 256];
+    for (t, &s) in table.iter_mut().zip(sets) {
+        *t = s;
+    }
+    table
+}
+
+/// Whether each index of a run's `of` stands for flags without `\Seen`.
+fn unseen_of(sets: &[u32], seen_sets: &[bool]) -> [bool; 256] {
+    table_of(sets).map(|s| !seen_sets.get(s as usize).copied().unwrap_or(false))
 }
 
 /// Adds sets and messages to a [`MessageList`] ([`MessageList::writer`]),
@@ -170,11 +220,8 @@ impl MessageListWriter<'_> {
     /// [`push`]: MessageListWriter::push
     pub fn push_runs(&mut self, runs: &[(u32, u32)], sets: &[u32], of: &[u8]) {
         // Every u8 indexes the table: no check per message.
-        let mut table = [u32::MAX; 256];
-        for (t, &s) in table.iter_mut().zip(sets) {
-            *t = s;
-        }
-        let unseen = table.map(|s| !self.seen_sets.get(s as usize).copied().unwrap_or(false));
+        let table = table_of(sets);
+        let unseen = unseen_of(sets, self.seen_sets);
         let mut of = of;
         for &(first, n) in runs {
             if n == 0 {

@@ -205,14 +205,26 @@ fn an_entry_keeps_its_set_and_bits_apart_in_eight_octets() {
 
 proptest::proptest! {
     /// Runs give the list that one push per message gives, in or out of
-    /// order, with sets held or not.
+    /// order, with sets held or not, pushed or packed; and the views of
+    /// the two answer alike and go through the same changes alike.
     #[test]
-    fn push_runs_is_one_push_per_message(
+    fn runs_are_one_push_per_message(
         runs in proptest::collection::vec((0u32..300, 0u32..20), 0..12),
         of in proptest::collection::vec(0u8..4, 0..150),
         end in proptest::bool::ANY,
+        sorted in proptest::bool::ANY,
+        ops in proptest::collection::vec((0u8..5, 0u32..320, proptest::bool::ANY), 0..12),
+        probes in proptest::collection::vec((0u32..330, 0u32..20), 1..8),
     ) {
         let mut runs = runs;
+        if sorted {
+            // Ascending and apart, as a store gives them.
+            let mut next = 0u32;
+            for r in &mut runs {
+                r.0 = next + r.0 % 7;
+                next = r.0 + r.1;
+            }
+        }
         if end {
             runs.push((u32::MAX - 2, 5));
         }
@@ -222,12 +234,14 @@ proptest::proptest! {
         let seen = FlagSet::from(vec![Flag::Seen]);
         let none = FlagSet::from(Vec::new());
         let mut bulk = MessageList::default();
+        let mut packed = MessageList::default();
         let mut one = MessageList::default();
-        for l in [&mut bulk, &mut one] {
+        for l in [&mut bulk, &mut packed, &mut one] {
             l.add_flag_set(seen.clone());
             l.add_flag_set(none.clone());
         }
         bulk.writer().push_runs(&runs, &sets, &of);
+        packed.extend_runs(&runs, &sets, of.clone().into());
         let mut left = of.iter();
         'runs: for &(first, n) in &runs {
             if n == 0 {
@@ -241,6 +255,46 @@ proptest::proptest! {
             }
         }
         proptest::prop_assert_eq!(&bulk, &one);
+        proptest::prop_assert_eq!(&packed, &one);
         proptest::prop_assert_eq!(bulk.first_unseen(), one.first_unseen());
+        proptest::prop_assert_eq!(packed.first_unseen(), one.first_unseen());
+        proptest::prop_assert_eq!(packed.len(), one.len());
+        let kept = packed.clone();
+        let mut a = MailboxView::from_list(packed);
+        let mut b = MailboxView::from_list(one);
+        for step in 0..=ops.len() {
+            proptest::prop_assert_eq!(a.len(), b.len());
+            proptest::prop_assert_eq!(a.max_uid(), b.max_uid());
+            proptest::prop_assert_eq!(a.first_unseen(), b.first_unseen());
+            for i in 0..=b.len() {
+                proptest::prop_assert_eq!(a.uid(i), b.uid(i));
+                proptest::prop_assert_eq!(a.flags(i), b.flags(i));
+                proptest::prop_assert_eq!(a.is_expunged(i), b.is_expunged(i));
+            }
+            for &(p, n) in &probes {
+                let p = if end && n == 0 { u32::MAX - 3 + p % 4 } else { p };
+                proptest::prop_assert_eq!(a.index_of(p), b.index_of(p));
+                let set = SequenceSet::range(p.max(1), p.max(1).saturating_add(n)).unwrap();
+                proptest::prop_assert_eq!(a.resolve(&set, true), b.resolve(&set, true));
+                proptest::prop_assert_eq!(a.resolve(&set, false), b.resolve(&set, false));
+                proptest::prop_assert_eq!(a.contains(&set, p, true), b.contains(&set, p, true));
+            }
+            let Some(&(op, n, on)) = ops.get(step) else { break };
+            let flags = if on { vec![Flag::Seen] } else { vec![] };
+            for v in [&mut a, &mut b] {
+                match op {
+                    0 => v.store_flags(n, flags.clone()),
+                    1 => v.set_flags(n as usize, flags.clone()),
+                    2 => v.store_expunged(n),
+                    3 => v.store_added(MessageState { uid: n, flags: flags.clone().into(), recent: on }),
+                    _ => {}
+                }
+            }
+            if op == 4 {
+                proptest::prop_assert_eq!(a.take_updates(on, true), b.take_updates(on, true));
+            }
+        }
+        // The list kept is as it was (copy on write).
+        proptest::prop_assert_eq!(&kept, &bulk);
     }
 }

@@ -286,12 +286,17 @@ pub(super) fn decode_summary(mut src: impl Read, len: u64) -> Option<Summary> {
         for _ in 0..values_len {
             values.push(Flags::from_bits(r.u64()?));
         }
-        let mut of = Vec::with_capacity(count);
-        let mut left = count;
-        while left > 0 {
-            let n = left.min(READ_BUF);
-            of.extend_from_slice(r.take(n)?);
-            left -= n;
+        // Made once, at its size: it is shared from here on
+        // (`FlagRuns::of_shared`).
+        let mut of: Arc<[u8]> = std::iter::repeat_n(0u8, count).collect();
+        let mut at = 0;
+        while let Some(dst) = Arc::get_mut(&mut of).and_then(|o| o.get_mut(at..)) {
+            if dst.is_empty() {
+                break;
+            }
+            let n = dst.len().min(READ_BUF);
+            dst[..n].copy_from_slice(r.take(n)?);
+            at += n;
         }
         FlagColumn::Indexed { values, of }
     };
