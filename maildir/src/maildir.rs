@@ -81,6 +81,15 @@ pub struct Delivered {
     pub size: u64,
 }
 
+/// What an open of a Maildir found of its subdirectories
+/// ([`Maildir::open_seen`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Subdirs {
+    pub new: std::fs::Metadata,
+    pub cur: std::fs::Metadata,
+    pub tmp: std::fs::Metadata,
+}
+
 /// A Maildir directory.
 ///
 /// # Examples
@@ -112,25 +121,34 @@ impl Maildir {
 
     /// Like [`Maildir::open`], with a chosen [`FileSystem`](crate::FileSystem).
     pub fn open_with(path: impl Into<PathBuf>, fs: SharedFs) -> Result<Maildir> {
+        Ok(Maildir::open_seen(path, fs)?.0)
+    }
+
+    /// Like [`Maildir::open_with`], with what it found of the three
+    /// subdirectories, for a folder's open to use rather than look again.
+    pub(crate) fn open_seen(path: impl Into<PathBuf>, fs: SharedFs) -> Result<(Maildir, Subdirs)> {
         let md = Maildir {
             path: path.into(),
             fs,
         };
-        for sub in ["new", "cur", "tmp"] {
+        let dir = |sub: &str| {
             let p = md.path.join(sub);
             match md.fs.metadata(&p) {
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => {
-                    return Err(Error::io(
-                        "open",
-                        p,
-                        io::Error::from(io::ErrorKind::NotADirectory),
-                    ));
-                }
-                Err(e) => return Err(Error::io("stat", p, e)),
+                Ok(m) if m.is_dir() => Ok(m),
+                Ok(_) => Err(Error::io(
+                    "open",
+                    p,
+                    io::Error::from(io::ErrorKind::NotADirectory),
+                )),
+                Err(e) => Err(Error::io("stat", p, e)),
             }
-        }
-        Ok(md)
+        };
+        let seen = Subdirs {
+            new: dir("new")?,
+            cur: dir("cur")?,
+            tmp: dir("tmp")?,
+        };
+        Ok((md, seen))
     }
 
     /// Creates the Maildir (and missing parents) with mode 0700, or opens
@@ -392,7 +410,17 @@ impl Maildir {
             .fs
             .metadata(&dir)
             .map_err(|e| Error::io("stat", &dir, e))?;
-        let scanned_lately = meta
+        self.clean_tmp_if_due_seen(max_age, &meta)
+    }
+
+    /// [`Maildir::clean_tmp_if_due`] with `tmp/`'s metadata just read
+    /// ([`Maildir::open_seen`]).
+    pub(crate) fn clean_tmp_if_due_seen(
+        &self,
+        max_age: Duration,
+        tmp: &std::fs::Metadata,
+    ) -> Result<usize> {
+        let scanned_lately = tmp
             .accessed()
             .ok()
             .and_then(|a| SystemTime::now().duration_since(a).ok())

@@ -272,6 +272,11 @@ pub(crate) struct ModSeqLog {
     /// The state was taken from the snapshot index ([`ModSeqLog::adopt`])
     /// and the file not looked at since.
     adopted: bool,
+    /// The file's device and inode, and its length, as
+    /// [`ModSeqLog::adopt`] just found them: the next
+    /// [`ModSeqLog::refresh`] takes them rather than a `stat`, unless
+    /// [`ModSeqLog::end_fresh`] came first.
+    pub(crate) fresh: Option<((u64, u64), u64)>,
 }
 
 /// What [`ModSeqLog::refresh`] found.
@@ -299,7 +304,15 @@ impl ModSeqLog {
             count: 0,
             old_version: false,
             adopted: false,
+            fresh: None,
         }
+    }
+
+    /// What [`ModSeqLog::adopt`] found of the file is no longer fresh:
+    /// the next refresh looks at it (called when a folder's open, for
+    /// which it was taken, is over).
+    pub fn end_fresh(&mut self) {
+        self.fresh = None;
     }
 
     /// True once the file was read (and is still held), and looked at
@@ -312,26 +325,29 @@ impl ModSeqLog {
     /// `stat`) when nothing did.
     pub fn refresh(&mut self, fs: &SharedFs, validity: u32) -> Result<Found> {
         self.adopted = false;
-        let meta = match fs.metadata(&self.path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                self.forget();
-                return Ok(Found::Void);
-            }
-            Err(e) => return Err(Error::io("stat", &self.path, e)),
+        let (ino, len) = match self.fresh.take() {
+            Some(found) => found,
+            None => match fs.metadata(&self.path) {
+                Ok(m) => ((m.dev(), m.ino()), m.len()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    self.forget();
+                    return Ok(Found::Void);
+                }
+                Err(e) => return Err(Error::io("stat", &self.path, e)),
+            },
         };
-        let same = self.handle.is_some() && (meta.dev(), meta.ino()) == self.ino;
-        if same && meta.len() >= self.offset {
+        let same = self.handle.is_some() && ino == self.ino;
+        if same && len >= self.offset {
             if self.validity != validity {
                 return Ok(Found::Void);
             }
-            if meta.len() == self.seen_len {
+            if len == self.seen_len {
                 return Ok(Found::Appended(Vec::new()));
             }
             let Some(handle) = self.handle.clone() else {
                 return Ok(Found::Void);
             };
-            let data = crate::uidlist::read_from(&handle, self.offset, meta.len())
+            let data = crate::uidlist::read_from(&handle, self.offset, len)
                 .map_err(|e| Error::io("read", &self.path, e))?;
             let p = parse(&data, false);
             self.offset += p.consumed as u64;
@@ -409,6 +425,7 @@ impl ModSeqLog {
         self.count = 0;
         self.old_version = false;
         self.adopted = false;
+        self.fresh = None;
     }
 
     /// The next mod-sequence to give; call with the folder lock held,

@@ -279,6 +279,10 @@ pub(crate) struct UidListFile {
     /// The file does not end in a newline: appending would join lines.
     pub partial_tail: bool,
     stamp: Option<(u64, u64, i64, i64)>,
+    /// `stamp` was just found on disk ([`UidListFile::adopt`]): the next
+    /// [`UidListFile::refresh`] takes it as is, without a `stat`, unless
+    /// [`UidListFile::end_fresh`] came first.
+    fresh: bool,
     /// The UIDVALIDITY still readable in a corrupt file, so that the
     /// rebuilt list can take a greater one.
     pub salvaged_validity: Option<u32>,
@@ -299,6 +303,7 @@ impl UidListFile {
             offset: 0,
             partial_tail: false,
             stamp: None,
+            fresh: false,
             salvaged_validity: None,
             deferred: false,
         }
@@ -345,7 +350,15 @@ impl UidListFile {
         self.state = ListState::Valid;
         self.stamp = Some(stamp);
         self.deferred = true;
+        self.fresh = true;
         true
+    }
+
+    /// The stamp [`UidListFile::adopt`] found is no longer fresh: the
+    /// next refresh looks at the file (called when a folder's open, for
+    /// which it was taken, is over).
+    pub fn end_fresh(&mut self) {
+        self.fresh = false;
     }
 
     /// Reads the lines of a list taken with [`UidListFile::adopt`].
@@ -364,6 +377,9 @@ impl UidListFile {
     /// Brings `list` up to date with the file. Cheap when nothing changed;
     /// reads only appended bytes when the file grew.
     pub fn refresh(&mut self, fs: &SharedFs) -> Result<()> {
+        if std::mem::take(&mut self.fresh) && self.state == ListState::Valid {
+            return Ok(());
+        }
         let meta = match fs.metadata(&self.path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -434,6 +450,7 @@ impl UidListFile {
     }
 
     fn forget(&mut self) {
+        self.fresh = false;
         self.deferred = false;
         self.handle = None;
         self.stamp = None;

@@ -284,7 +284,7 @@ impl MaildirFolder {
     /// from the UIDs and flags the handle showed.
     pub(super) fn settle_placeholders(&mut self) -> crate::Result<Changes> {
         let mut listing = MaildirFolder::for_delivery(self.md.clone());
-        listing.first_sync()?;
+        listing.first_sync(None)?;
         let listed = listing.messages.take();
         let mut changes = Changes::default();
         if listing.validity != self.validity {

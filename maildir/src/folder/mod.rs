@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::flags::{FlagOp, Flags, Keywords};
 use crate::fs::SharedFs;
 use crate::lock::FolderLock;
-use crate::maildir::{MailEntry, Maildir, Subdir, TMP_MAX_AGE};
+use crate::maildir::{MailEntry, Maildir, Subdir, Subdirs, TMP_MAX_AGE};
 use crate::modseq::ModSeqLog;
 use crate::name;
 use crate::snapshot::{Changes, Entry, Location, MessageInfo, NO_VSIZE, SnapshotCache, UidFlags};
@@ -107,6 +107,12 @@ pub(crate) struct MaildirFolder {
     listed_below: u32,
 }
 
+/// What a [`DirStamp`] compares: a directory's inode and modification
+/// time.
+fn stamp_of(m: &std::fs::Metadata) -> (u64, i64, i64) {
+    (m.ino(), m.mtime(), m.mtime_nsec())
+}
+
 /// A number no snapshot had before (see [`MaildirFolder::generation`]).
 fn next_generation() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -136,10 +142,26 @@ impl MaildirFolder {
     /// Like [`MaildirFolder::open`], starting from the snapshot `cache`
     /// holds for this folder if it holds one; the snapshot is put back
     /// into `cache` now and when the handle is dropped.
+    #[cfg(test)]
     pub fn open_cached(md: Maildir, cache: Option<SnapshotCache>) -> Result<MaildirFolder> {
+        let (md, seen) = Maildir::open_seen(md.path(), md.file_system().clone())?;
+        MaildirFolder::open_seen(md, cache, seen)
+    }
+
+    /// Opens a folder: cleans `tmp/`, makes sure a UID list exists, and
+    /// takes the first snapshot, starting from the snapshot `cache` holds
+    /// for this folder if it holds one (the snapshot is put back into
+    /// `cache` now and when the handle is dropped); `seen`: what the
+    /// Maildir's open found of its subdirectories ([`Maildir::open_seen`]),
+    /// not looked at again.
+    pub(crate) fn open_seen(
+        md: Maildir,
+        cache: Option<SnapshotCache>,
+        seen: Subdirs,
+    ) -> Result<MaildirFolder> {
         // Leftovers of failed deliveries (courier maildir(5), "READING
         // MAIL FROM MAILDIRS"); failing to clean is not failing to open.
-        let _ = md.clean_tmp_if_due(TMP_MAX_AGE);
+        let _ = md.clean_tmp_if_due_seen(TMP_MAX_AGE, &seen.tmp);
         let mut folder = match cache.as_ref().and_then(|c| c.get(md.path())) {
             Some(mut cached) => {
                 // This store's file system, the cached snapshot.
@@ -148,7 +170,7 @@ impl MaildirFolder {
             }
             None => MaildirFolder::from_index(md),
         };
-        folder.first_sync()?;
+        folder.first_sync(Some([stamp_of(&seen.new), stamp_of(&seen.cur)]))?;
         // The first snapshot is the baseline, not a change.
         folder.pending = Changes::default();
         folder.index.writer = true;
@@ -279,7 +301,7 @@ impl MaildirFolder {
             .fs()
             .metadata(&p)
             .map_err(|e| Error::io("stat", p, e))?;
-        Ok((m.ino(), m.mtime(), m.mtime_nsec()))
+        Ok(stamp_of(&m))
     }
 
     /// True if a refresh may find something new. Costs three `stat`s.
@@ -342,8 +364,19 @@ impl MaildirFolder {
 
     /// The first refresh of a handle: a folder without a valid UID list
     /// is given one, and listed again with it.
-    fn first_sync(&mut self) -> Result<()> {
-        self.sync()?;
+    /// The first refresh of an open; `seen`: the stamps of `new/` and
+    /// `cur/` the open just took.
+    fn first_sync(&mut self, seen: Option<[(u64, i64, i64); 2]>) -> Result<()> {
+        let r = self.first_sync_seen(seen);
+        // What the open found of the UID list and the mod-sequence log
+        // stands for its first refresh only.
+        self.uidfile.end_fresh();
+        self.modseqs.end_fresh();
+        r
+    }
+
+    fn first_sync_seen(&mut self, seen: Option<[(u64, i64, i64); 2]>) -> Result<()> {
+        self.sync_seen(seen)?;
         if self.uidfile.state != ListState::Valid {
             self.ensure_uids(Vec::new())?;
             self.sync()?;
@@ -353,6 +386,12 @@ impl MaildirFolder {
 
     /// One refresh; returns what it found.
     fn sync(&mut self) -> Result<Changes> {
+        self.sync_seen(None)
+    }
+
+    /// [`MaildirFolder::sync`] with the stamps of `new/` and `cur/` when
+    /// they were just taken.
+    fn sync_seen(&mut self, seen: Option<[(u64, i64, i64); 2]>) -> Result<Changes> {
         if self.messages.are_placeholders() {
             return self.settle_placeholders();
         }
@@ -375,8 +414,10 @@ impl MaildirFolder {
         // Every UID below this one was given to a file that was in the
         // folder before the listing below begins.
         let mut uid_next_before = self.uidfile.list.next_uid;
-        let new_now = self.dir_stamp(Subdir::New)?;
-        let cur_now = self.dir_stamp(Subdir::Cur)?;
+        let [new_now, cur_now] = match seen {
+            Some(stamps) => stamps,
+            None => [self.dir_stamp(Subdir::New)?, self.dir_stamp(Subdir::Cur)?],
+        };
         let scan_new = self.new_stamp.needs_scan(new_now);
         let scan_cur = self.cur_stamp.needs_scan(cur_now);
         if !scan_new && !scan_cur && self.uidfile.state == ListState::Valid {

@@ -103,6 +103,7 @@ impl ModSeqLog {
         self.validity = mark.validity;
         self.count = count;
         self.highest = self.highest.max(mark.highest);
+        self.fresh = Some(((meta.dev(), meta.ino()), meta.len()));
         self.old_version = header.expunges_above.is_none();
         self.adopted = true;
         true

@@ -484,16 +484,17 @@ impl Store {
         };
         let inner = match self.location.format {
             Format::Maildir => {
-                let md = match Maildir::open_with(&p, self.fs.clone()) {
-                    Ok(md) => md,
+                let (md, seen) = match Maildir::open_seen(&p, self.fs.clone()) {
+                    Ok(opened) => opened,
                     Err(_) if !self.folder_exists(name)? => {
                         return Err(Error::NoSuchFolder(name.to_owned()));
                     }
                     Err(e) => return Err(e),
                 };
-                Inner::Maildir(Box::new(MaildirFolder::open_cached(
+                Inner::Maildir(Box::new(MaildirFolder::open_seen(
                     md,
                     self.cache.clone(),
+                    seen,
                 )?))
             }
             Format::Mbox => Inner::Mbox(Box::new(MboxFolder::open(p, self.fs.clone())?)),

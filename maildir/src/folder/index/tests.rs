@@ -318,6 +318,42 @@ fn an_unchanged_folder_opens_from_its_index_without_listing() {
     assert_eq!(snap(&MaildirFolder::open(md.clone()).unwrap()), fresh(&md));
 }
 
+/// A file system that notes every path looked at with `stat`.
+#[derive(Debug, Default)]
+struct Stats(std::sync::Mutex<Vec<PathBuf>>);
+
+impl FileSystem for Stats {
+    fn metadata(&self, path: &Path) -> io::Result<Metadata> {
+        self.0.lock().unwrap().push(path.to_owned());
+        std::fs::metadata(path)
+    }
+}
+
+#[test]
+fn an_open_from_the_index_looks_at_each_file_once() {
+    index_small_folders();
+    let (_d, md) = folder_with(6);
+    age_dirs(&md);
+    drop(MaildirFolder::open(md.clone()).unwrap());
+    let fs = Arc::new(Stats::default());
+    let shared: crate::fs::SharedFs = fs.clone();
+    let stats_md = Maildir::open_with(md.path(), shared).unwrap();
+    fs.0.lock().unwrap().clear();
+    let f = MaildirFolder::open(stats_md).unwrap();
+    assert!(f.uidfile.deferred);
+    let mut looked: Vec<PathBuf> = fs.0.lock().unwrap().clone();
+    looked.sort();
+    // new/, cur/ and tmp/ when the Maildir is opened, the UID list when
+    // the index is read; the keywords file; the mod-sequence log through
+    // the handle the index's mark was checked with.
+    let mut want: Vec<PathBuf> = ["new", "cur", "tmp", UIDLIST_NAME, "dovecot-keywords"]
+        .iter()
+        .map(|n| md.path().join(n))
+        .collect();
+    want.sort();
+    assert_eq!(looked, want);
+}
+
 #[test]
 fn a_changed_directory_is_listed_without_a_stat_per_known_message() {
     index_small_folders();
