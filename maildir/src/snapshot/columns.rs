@@ -5,7 +5,7 @@
 //! octet a message). What the snapshot index's summary holds, and all an
 //! IMAP SELECT needs.
 
-use std::sync::Arc;
+use bytes::Bytes;
 
 use crate::flags::Flags;
 use crate::snapshot::MessageInfo;
@@ -18,7 +18,7 @@ use crate::snapshot::MessageInfo;
 pub struct FlagRuns<'a> {
     runs: &'a [(u32, u32)],
     values: &'a [Flags],
-    of: &'a Arc<[u8]>,
+    of: &'a Bytes,
 }
 
 impl<'a> FlagRuns<'a> {
@@ -42,8 +42,8 @@ impl<'a> FlagRuns<'a> {
     /// [`FlagRuns::of`], shared: held with no copy (an IMAP SELECT's
     /// message list keeps it, so that a big mailbox's list is a few
     /// runs, not an entry per message).
-    pub fn of_shared(&self) -> Arc<[u8]> {
-        Arc::clone(self.of)
+    pub fn of_shared(&self) -> Bytes {
+        self.of.clone()
     }
 }
 
@@ -60,7 +60,7 @@ pub(crate) struct Columns {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FlagColumn {
     /// The distinct flags, and for each message the index of its own.
-    Indexed { values: Vec<Flags>, of: Arc<[u8]> },
+    Indexed { values: Vec<Flags>, of: Bytes },
     /// More than 256 distinct flags: each message's.
     Each(Vec<Flags>),
 }
@@ -121,7 +121,7 @@ impl Columns {
             runs,
             flags: FlagColumn::Indexed {
                 values,
-                of: of.into(),
+                of: Bytes::from(of),
             },
         }
     }
@@ -287,7 +287,7 @@ mod tests {
             {
                 let mut of = of.to_vec();
                 of[0] = past;
-                let bad = FlagColumn::Indexed { values: values.clone(), of: of.into() };
+                let bad = FlagColumn::Indexed { values: values.clone(), of: Bytes::from(of) };
                 prop_assert_eq!(Columns::new(c.runs.clone(), bad), None);
             }
         }

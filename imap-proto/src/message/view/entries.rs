@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use super::Entry;
 
 /// The messages, ascending by UID when the list was pushed in order.
@@ -34,7 +36,7 @@ struct Packed {
     len: usize,
     table: Box<[u32; 256]>,
     /// At least `len` octets.
-    of: Arc<[u8]>,
+    of: Bytes,
 }
 
 impl Packed {
@@ -84,7 +86,7 @@ impl Entries {
     /// (see [`MessageList::extend_runs`](super::MessageList::extend_runs));
     /// `None` unless the runs ascend apart (each above the end of the one
     /// before).
-    pub fn packed(runs: &[(u32, u32)], table: [u32; 256], of: Arc<[u8]>) -> Option<Entries> {
+    pub fn packed(runs: &[(u32, u32)], table: [u32; 256], of: Bytes) -> Option<Entries> {
         let mut packed = Vec::with_capacity(runs.len());
         let mut len = 0usize;
         let mut next = Some(0u32);

@@ -1,6 +1,6 @@
 //! [`MessageList`]: what a backend gives for a SELECT, and its writer.
 
-use std::sync::Arc;
+use bytes::Bytes;
 
 use super::{Entries, Entry, FlagSet, MailboxView, MessageState, SETS_SEARCHED};
 use crate::types::Flag;
@@ -113,9 +113,9 @@ impl MessageList {
     /// assert_eq!((view.uid(3), view.index_of(8)), (Some(7), Some(4)));
     /// assert_eq!(view.flags(2), Some(&[][..]));
     /// ```
-    pub fn extend_runs(&mut self, runs: &[(u32, u32)], sets: &[u32], of: Arc<[u8]>) {
+    pub fn extend_runs(&mut self, runs: &[(u32, u32)], sets: &[u32], of: Bytes) {
         if self.messages.is_empty()
-            && let Some(packed) = Entries::packed(runs, table_of(sets), Arc::clone(&of))
+            && let Some(packed) = Entries::packed(runs, table_of(sets), of.clone())
         {
             let unseen = unseen_of(sets, &self.seen_sets);
             self.first_unseen = of

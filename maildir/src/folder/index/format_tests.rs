@@ -83,3 +83,57 @@ fn names_are_checked_one_by_one_though_checked_all_at_once() {
     let accented = altered(&data, b"2.bb", b"\xc3\xa9bb");
     assert_eq!(decode(&accented).unwrap().messages[1].base(), "\u{e9}bb");
 }
+
+/// A reader that hands out at most `step` bytes a call.
+struct Pieces<'a>(&'a [u8], usize);
+
+impl Read for Pieces<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.1.min(buf.len()).min(self.0.len());
+        let (head, rest) = self.0.split_at(n);
+        buf[..n].copy_from_slice(head);
+        self.0 = rest;
+        Ok(n)
+    }
+}
+
+#[test]
+fn summaries_shorter_and_longer_than_the_first_read_read_back() {
+    let head = Head {
+        validity: 7,
+        guid: "g",
+        uid_list: None,
+        new_stamp: DirStamp::default(),
+        cur_stamp: DirStamp::default(),
+        log: None,
+    };
+    // Within the first read, just past it, and with more flag indexes
+    // than the reader's buffer holds at once.
+    for n in [0u32, 1, 11_000, 12_300, READ_BUF as u32 + 100] {
+        let messages: Vec<MessageInfo> = (1..=n)
+            .map(|i| {
+                // A gap in the UIDs every 1,000 messages.
+                let mut m = message(i + i / 1000, &format!("{i}"));
+                m.flags = Flags::from_bits(u64::from(i % 3));
+                m
+            })
+            .collect();
+        let data = encode(&head, &messages).unwrap();
+        for step in [data.len(), 5000, 4093] {
+            let ix = decode_from(Pieces(&data, step), data.len() as u64).unwrap();
+            assert_eq!(ix.messages, messages, "{n} messages, step {step}");
+            if n == 0 {
+                continue;
+            }
+            let runs = ix.summary.columns.flag_runs().unwrap();
+            let want: Vec<u64> = (1..=n).map(|i| u64::from(i % 3)).collect();
+            let got: Vec<u64> = runs
+                .of()
+                .iter()
+                .map(|&k| runs.values()[usize::from(k)].to_bits())
+                .collect();
+            assert_eq!(got, want, "{n} messages, step {step}");
+            assert_eq!(runs.of_shared(), runs.of());
+        }
+    }
+}
