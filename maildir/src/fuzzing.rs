@@ -17,8 +17,11 @@ use crate::uidlist::UidList;
 /// - the mod-sequence log: the lines read, written again, read the same;
 /// - file names, `mail_location` specs and folder names never panic;
 /// - mboxrd: quoting then unquoting gives the bytes back, and an mbox
-///   holding the quoted message scans as exactly that one message.
+///   holding the quoted message scans as exactly that one message;
+/// - the snapshot index (with its checksums made right): read whole or in
+///   pieces alike, and what reads re-encodes to what reads the same.
 pub fn parsers(data: &[u8]) {
+    crate::folder::fuzz_index(data);
     if let Some((list, consumed)) = UidList::parse(data) {
         assert!(consumed <= data.len());
         let again = list.to_file();
@@ -81,4 +84,28 @@ pub fn parsers(data: &[u8]) {
     }
     assert_eq!(body, want);
     assert_eq!(m.size, want.len() as u64);
+}
+
+/// A reader of `data` that hands out at most `step` bytes a call.
+pub(crate) struct Pieces<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl<'a> Pieces<'a> {
+    pub(crate) fn new(data: &'a [u8], step: usize) -> Pieces<'a> {
+        Pieces { data, step }
+    }
+}
+
+impl Read for Pieces<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        let (head, rest) = self.data.split_at(n);
+        if let Some(dst) = buf.get_mut(..n) {
+            dst.copy_from_slice(head);
+        }
+        self.data = rest;
+        Ok(n)
+    }
 }

@@ -839,6 +839,7 @@ impl MaildirFolder {
 }
 
 mod index;
+pub(crate) use index::fuzz_decode as fuzz_index;
 mod messages;
 mod modseqs;
 mod ops;

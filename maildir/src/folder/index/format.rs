@@ -66,7 +66,6 @@ pub(super) struct Summary {
 }
 
 /// A decoded index: its summary and its messages.
-#[cfg(test)]
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Index {
     pub summary: Summary,
@@ -207,14 +206,12 @@ pub(super) fn encode(head: &Head<'_>, messages: &[MessageInfo]) -> Option<Vec<u8
 
 /// Reads an index file; `None` when it is not a whole, intact index of
 /// this version.
-#[cfg(test)]
 pub(super) fn decode(data: &[u8]) -> Option<Index> {
     decode_from(data, data.len() as u64)
 }
 
 /// Reads a whole index of `len` bytes from `src`; `None` when it is not a
 /// whole, intact index of this version.
-#[cfg(test)]
 pub(super) fn decode_from(mut src: impl Read, len: u64) -> Option<Index> {
     // The records from where the summary's read stopped, with what it
     // read past them.
@@ -231,10 +228,8 @@ pub(super) fn decode_from(mut src: impl Read, len: u64) -> Option<Index> {
 }
 
 /// A reader that keeps a copy of what it reads.
-#[cfg(test)]
 struct Tee<'a, R>(R, &'a mut Vec<u8>);
 
-#[cfg(test)]
 impl<R: Read> Read for Tee<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.0.read(buf)?;
@@ -814,7 +809,6 @@ impl<R: Read> Reader<R> {
 /// `data` (a whole file, checksums and all) with both checksums made
 /// right again for what it holds, where its summary length leaves room
 /// for them.
-#[cfg(test)]
 pub(super) fn resealed(mut data: Vec<u8>) -> Vec<u8> {
     let summary_len = data
         .get(20..28)

@@ -84,19 +84,6 @@ fn names_are_checked_one_by_one_though_checked_all_at_once() {
     assert_eq!(decode(&accented).unwrap().messages[1].base(), "\u{e9}bb");
 }
 
-/// A reader that hands out at most `step` bytes a call.
-struct Pieces<'a>(&'a [u8], usize);
-
-impl Read for Pieces<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.1.min(buf.len()).min(self.0.len());
-        let (head, rest) = self.0.split_at(n);
-        buf[..n].copy_from_slice(head);
-        self.0 = rest;
-        Ok(n)
-    }
-}
-
 #[test]
 fn summaries_shorter_and_longer_than_the_first_read_read_back() {
     let head = Head {
@@ -120,7 +107,8 @@ fn summaries_shorter_and_longer_than_the_first_read_read_back() {
             .collect();
         let data = encode(&head, &messages).unwrap();
         for step in [data.len(), 5000, 4093] {
-            let ix = decode_from(Pieces(&data, step), data.len() as u64).unwrap();
+            let ix =
+                decode_from(crate::fuzzing::Pieces::new(&data, step), data.len() as u64).unwrap();
             assert_eq!(ix.messages, messages, "{n} messages, step {step}");
             if n == 0 {
                 continue;
