@@ -363,9 +363,8 @@ impl MaildirFolder {
     }
 
     /// The first refresh of a handle: a folder without a valid UID list
-    /// is given one, and listed again with it.
-    /// The first refresh of an open; `seen`: the stamps of `new/` and
-    /// `cur/` the open just took.
+    /// is given one, and listed again with it. `seen`: the stamps of
+    /// `new/` and `cur/` the open just took.
     fn first_sync(&mut self, seen: Option<[(u64, i64, i64); 2]>) -> Result<()> {
         let r = self.first_sync_seen(seen);
         // What the open found of the UID list and the mod-sequence log
