@@ -1,5 +1,6 @@
 //! IMAP command decoding over a realistic mix, with `imap-codec` on the
-//! same input for comparison, and FETCH response serialization.
+//! same input for comparison, FETCH response serialization, and the
+//! message list of a SELECT of 100,000 messages.
 //!
 //! `cargo bench --bench imap -- --warm-up-time 1 --measurement-time 3`
 
@@ -271,5 +272,72 @@ fn serialize(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decode, serialize);
+/// The message list a SELECT of 100,000 messages makes (UIDs 1 to
+/// 100,000, every third one `\Seen`), one push a message, from runs, and
+/// packed from runs, then the view's lookups of every message.
+fn select_list(c: &mut Criterion) {
+    use imap_proto::message::{FlagSet, MailboxView, MessageList};
+    const N: u32 = 100_000;
+    let of: Vec<u8> = (0..N).map(|i| u8::from(i % 3 == 0)).collect();
+    let shared = Bytes::from(of.clone());
+    let runs = [(1u32, N)];
+    let start = || {
+        let mut list = MessageList::with_capacity(N as usize);
+        let none = list.add_flag_set(FlagSet::default());
+        let seen = list.add_flag_set(FlagSet::from(vec![Flag::Seen]));
+        (list, [none, seen])
+    };
+    let mut g = c.benchmark_group("imap_select_list_100k");
+    g.throughput(Throughput::Elements(u64::from(N)));
+    g.bench_function("push", |b| {
+        b.iter(|| {
+            let (mut list, sets) = start();
+            let mut w = list.writer();
+            for (i, &k) in of.iter().enumerate() {
+                w.push(i as u32 + 1, sets[usize::from(k)], false);
+            }
+            black_box(list)
+        })
+    });
+    g.bench_function("push_runs", |b| {
+        b.iter(|| {
+            let (mut list, sets) = start();
+            list.writer().push_runs(&runs, &sets, &of);
+            black_box(list)
+        })
+    });
+    g.bench_function("extend_runs", |b| {
+        b.iter(|| {
+            let (mut list, sets) = start();
+            list.extend_runs(&runs, &sets, shared.clone());
+            black_box(list)
+        })
+    });
+    for (name, packed) in [
+        ("each_uid_and_flags", false),
+        ("each_uid_and_flags_packed", true),
+    ] {
+        let (mut list, sets) = start();
+        if packed {
+            list.extend_runs(&runs, &sets, shared.clone());
+        } else {
+            list.writer().push_runs(&runs, &sets, &of);
+        }
+        let view = MailboxView::from_list(list);
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut seen = 0usize;
+                for i in 0..view.len() {
+                    seen += usize::from(
+                        view.uid(i).is_some() && view.flags(i).is_some_and(|f| !f.is_empty()),
+                    );
+                }
+                black_box(seen)
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, decode, serialize, select_list);
 criterion_main!(benches);
