@@ -157,6 +157,22 @@ pub trait FileSystem: Debug + Send + Sync {
     fn metadata(&self, path: &Path) -> io::Result<Metadata> {
         std::fs::metadata(path)
     }
+
+    /// The names in a directory, as [`FileSystem::read_dir`] gives them,
+    /// each with its [`FileSystem::metadata`]. [`OsFs`] looks at each
+    /// relative to the open directory, without walking its path again (a
+    /// third of the cost of a `stat` per message of a folder seen for the
+    /// first time).
+    fn read_dir_metadata(&self, dir: &Path) -> io::Result<Vec<(OsString, io::Result<Metadata>)>> {
+        Ok(self
+            .read_dir(dir)?
+            .into_iter()
+            .map(|name| {
+                let meta = self.metadata(&dir.join(&name));
+                (name, meta)
+            })
+            .collect())
+    }
 }
 
 /// One `syncfs` per device among `handles` (Linux), else `fsync` each.
@@ -190,7 +206,21 @@ fn sync_by_device(handles: &[&File]) -> io::Result<()> {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsFs;
 
-impl FileSystem for OsFs {}
+impl FileSystem for OsFs {
+    fn read_dir_metadata(&self, dir: &Path) -> io::Result<Vec<(OsString, io::Result<Metadata>)>> {
+        std::fs::read_dir(dir)?
+            .map(|entry| {
+                let e = entry?;
+                // Symbolic links followed, as `metadata` does.
+                let meta = match e.file_type() {
+                    Ok(t) if t.is_symlink() => std::fs::metadata(e.path()),
+                    _ => e.metadata(),
+                };
+                Ok((e.file_name(), meta))
+            })
+            .collect()
+    }
+}
 
 /// A shared handle to a [`FileSystem`].
 pub type SharedFs = Arc<dyn FileSystem>;

@@ -81,6 +81,10 @@ pub struct Delivered {
     pub size: u64,
 }
 
+/// A message file's length and modification time, as a listing read
+/// them ([`Maildir::list_subdir_stat`]).
+pub(crate) type SizeAndTime = (u64, SystemTime);
+
 /// What an open of a Maildir found of its subdirectories
 /// ([`Maildir::open_seen`]).
 #[derive(Debug, Clone)]
@@ -350,6 +354,26 @@ impl Maildir {
         Ok(names
             .into_iter()
             .filter_map(|n| entry_from(sub, n))
+            .collect())
+    }
+
+    /// [`Maildir::list_subdir`] with each message's size and modification
+    /// time (`None` where they could not be read).
+    pub(crate) fn list_subdir_stat(
+        &self,
+        sub: Subdir,
+    ) -> Result<Vec<(MailEntry, Option<SizeAndTime>)>> {
+        let dir = self.subdir_path(sub);
+        let names = self
+            .fs
+            .read_dir_metadata(&dir)
+            .map_err(|e| Error::io("readdir", &dir, e))?;
+        Ok(names
+            .into_iter()
+            .filter_map(|(n, meta)| {
+                let stat = meta.ok().and_then(|m| Some((m.len(), m.modified().ok()?)));
+                Some((entry_from(sub, n)?, stat))
+            })
             .collect())
     }
 

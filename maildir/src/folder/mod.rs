@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::flags::{FlagOp, Flags, Keywords};
 use crate::fs::SharedFs;
 use crate::lock::FolderLock;
-use crate::maildir::{MailEntry, Maildir, Subdir, Subdirs, TMP_MAX_AGE};
+use crate::maildir::{MailEntry, Maildir, SizeAndTime, Subdir, Subdirs, TMP_MAX_AGE};
 use crate::modseq::ModSeqLog;
 use crate::name;
 use crate::snapshot::{Changes, Entry, Location, MessageInfo, NO_VSIZE, SnapshotCache, UidFlags};
@@ -377,7 +377,7 @@ impl MaildirFolder {
     fn first_sync_seen(&mut self, seen: Option<[(u64, i64, i64); 2]>) -> Result<()> {
         self.sync_seen(seen)?;
         if self.uidfile.state != ListState::Valid {
-            self.ensure_uids(Vec::new())?;
+            self.ensure_uids(Vec::new(), false)?;
             self.sync()?;
         }
         Ok(())
@@ -428,24 +428,34 @@ impl MaildirFolder {
             return Ok(changes);
         }
         let scan_start = SystemTime::now();
-        let mut found: HashMap<String, Entry> = HashMap::new();
+        // Each name found, and its size and modification time when the
+        // listing read them.
+        let mut found: HashMap<String, (Entry, Option<SizeAndTime>)> = HashMap::new();
         let scanned = |sub: Subdir| match sub {
             Subdir::New => scan_new,
             Subdir::Cur => scan_cur,
         };
+        // With no snapshot yet, every message listed is new and needs its
+        // size and date: looked at during the listing, relative to the
+        // directory, rather than by path one by one after it.
+        let with_stat = self.messages.is_empty();
         // new/ before cur/: a message moving from new/ to cur/ during the
         // listing is then seen twice rather than not at all.
         for sub in [Subdir::New, Subdir::Cur] {
-            if scanned(sub) {
+            if scanned(sub) && with_stat {
+                for (e, stat) in self.md.list_subdir_stat(sub)? {
+                    found.insert(e.base().to_owned(), (Entry::from(e), stat));
+                }
+            } else if scanned(sub) {
                 for e in self.md.list_subdir(sub)? {
-                    found.insert(e.base().to_owned(), Entry::from(e));
+                    found.insert(e.base().to_owned(), (Entry::from(e), None));
                 }
             } else {
                 for m in self.messages.iter() {
                     if let Location::Maildir(e) = &m.location
                         && e.subdir == sub
                     {
-                        found.insert(e.base().to_owned(), e.clone());
+                        found.insert(e.base().to_owned(), (e.clone(), None));
                     }
                 }
             }
@@ -457,7 +467,7 @@ impl MaildirFolder {
                     for e in self.md.list_subdir(sub)? {
                         found
                             .entry(e.base().to_owned())
-                            .or_insert_with(|| Entry::from(e));
+                            .or_insert_with(|| (Entry::from(e), None));
                     }
                 }
             }
@@ -468,21 +478,25 @@ impl MaildirFolder {
         // cur/), each has its UID already: no lookup, and a UID list taken
         // from the snapshot index is not read.
         let only_known = !missing && found.len() == self.messages.len();
+        let mut complete = false;
         let unassigned: Vec<(String, String)> = if only_known {
             Vec::new()
         } else {
             self.uidfile.load(self.md.file_system())?;
+            // Both directories just listed, and no name left out for a
+            // UID already held: the names are every message there is.
+            complete = scan_new && scan_cur && self.uidfile.list.entries.is_empty();
             found
                 .iter()
                 .filter(|(b, _)| self.uidfile.list.uid_of(b).is_none())
-                .map(|(b, e)| (b.clone(), e.name.as_str().to_owned()))
+                .map(|(b, (e, _))| (b.clone(), e.name.as_str().to_owned()))
                 .collect()
         };
         if !unassigned.is_empty()
             || self.uidfile.state != ListState::Valid
             || self.uidfile.list.validity != self.validity
         {
-            self.ensure_uids(unassigned)?;
+            self.ensure_uids(unassigned, complete)?;
             if self.uidfile.list.validity != self.validity {
                 // Rebuilt with a new UIDVALIDITY: every message is new.
                 if self.validity != 0 {
@@ -501,7 +515,7 @@ impl MaildirFolder {
         let mut kept = Vec::with_capacity(found.len());
         for mut m in self.messages.take() {
             match found.remove(m.base()) {
-                Some(e) => {
+                Some((e, _)) => {
                     // Same name, same flags: the common case costs no parse.
                     if !matches!(&m.location, Location::Maildir(old) if *old == e) {
                         let flags = e.flags();
@@ -520,25 +534,29 @@ impl MaildirFolder {
             }
         }
         let mut added = Vec::new();
-        for (base, e) in found {
+        for (base, (e, stat)) in found {
             let Some(uid) = self.uidfile.list.uid_of(&base) else {
                 dirty = true;
                 continue;
             };
-            let path = self.md.name_path(e.subdir, e.name.as_str());
-            let meta = match self.fs().metadata(&path) {
-                Ok(m) => m,
-                Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                    // Renamed or removed since the listing: look again
-                    // next time.
-                    dirty = true;
-                    continue;
+            let (len, modified) = match stat {
+                Some(stat) => stat,
+                None => {
+                    let path = self.md.name_path(e.subdir, e.name.as_str());
+                    match self.fs().metadata(&path) {
+                        Ok(m) => (m.len(), m.modified().unwrap_or(UNIX_EPOCH)),
+                        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                            // Renamed or removed since the listing: look
+                            // again next time.
+                            dirty = true;
+                            continue;
+                        }
+                        Err(err) => return Err(Error::io("stat", path, err)),
+                    }
                 }
-                Err(err) => return Err(Error::io("stat", path, err)),
             };
-            let size = name::size_from_base(&base).unwrap_or(meta.len());
-            let (date_secs, date_nanos) =
-                crate::snapshot::date_parts(meta.modified().unwrap_or(UNIX_EPOCH));
+            let size = name::size_from_base(&base).unwrap_or(len);
+            let (date_secs, date_nanos) = crate::snapshot::date_parts(modified);
             added.push(MessageInfo {
                 uid,
                 vsize: name::vsize_from_base(&base).unwrap_or(NO_VSIZE),
@@ -668,7 +686,7 @@ impl MaildirFolder {
     /// the message is removed: an error means "not delivered".
     fn assign_delivered(&mut self, base: &str, entry: &MailEntry) -> Result<u32> {
         let assigned = self
-            .ensure_uids(vec![(base.to_owned(), entry.name.clone())])
+            .ensure_uids(vec![(base.to_owned(), entry.name.clone())], false)
             .and_then(|()| {
                 self.uidfile
                     .list

@@ -158,7 +158,7 @@ impl MaildirFolder {
             .iter()
             .map(|(base, name)| ((*base).to_owned(), (*name).to_owned()))
             .collect();
-        self.ensure_uids(wanted)?;
+        self.ensure_uids(wanted, false)?;
         let uids = linked
             .iter()
             .map(|(base, _)| {
@@ -175,8 +175,15 @@ impl MaildirFolder {
 impl MaildirFolder {
     /// Gives UIDs to the bases that have none, under the folder lock. If the
     /// UID list is missing or corrupt, builds a new one (new UIDVALIDITY)
-    /// for every message present.
-    pub(super) fn ensure_uids(&mut self, wanted: Vec<(String, String)>) -> Result<()> {
+    /// for every message present: those of a listing made for it, unless
+    /// `wanted` are (`complete`) every message a listing of both
+    /// directories just found. One delivered since is given its UID by the
+    /// next refresh, as one delivered after the listing would be.
+    pub(super) fn ensure_uids(
+        &mut self,
+        wanted: Vec<(String, String)>,
+        complete: bool,
+    ) -> Result<()> {
         let lock = FolderLock::acquire(self.fs(), self.md.path())?;
         self.uidfile.refresh(self.md.file_system())?;
         self.uidfile.load(self.md.file_system())?;
@@ -190,8 +197,10 @@ impl MaildirFolder {
                 .max();
             self.uidfile.list = Arc::new(UidList::new(previous));
             rewrite = true;
-            for e in self.md.list()? {
-                todo.push((e.base().to_owned(), e.name));
+            if !complete {
+                for e in self.md.list()? {
+                    todo.push((e.base().to_owned(), e.name));
+                }
             }
         }
         todo.retain(|(b, _)| self.uidfile.list.uid_of(b).is_none());

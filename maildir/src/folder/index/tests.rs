@@ -319,6 +319,49 @@ fn an_unchanged_folder_opens_from_its_index_without_listing() {
     assert_eq!(snap(&MaildirFolder::open(md.clone()).unwrap()), fresh(&md));
 }
 
+#[test]
+fn a_first_open_lists_each_directory_once() {
+    // No UID list yet: the names of the refresh's listing are every
+    // message there is, and the new list is made from them.
+    let (_d, md) = folder_with(5);
+    let (fs, counted_md) = counted(&md);
+    let f = MaildirFolder::open(counted_md).unwrap();
+    assert_eq!(f.messages().len(), 5);
+    assert_eq!(fs.listings.load(Ordering::Relaxed), 2);
+    drop(f);
+    assert_eq!(snap(&MaildirFolder::open(md.clone()).unwrap()).2.len(), 5);
+}
+
+#[test]
+fn a_listing_with_metadata_follows_links_as_metadata_does() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a"), b"abc").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("a"), dir.path().join("b")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("c")).unwrap();
+    let summary = |fs: &dyn FileSystem| {
+        let mut v: Vec<(OsString, Option<u64>)> = fs
+            .read_dir_metadata(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|(n, m)| (n, m.ok().map(|m| m.len())))
+            .collect();
+        v.sort();
+        v
+    };
+    // The operating system's way, and the default one (`read_dir`, then
+    // `metadata` of each path).
+    let os = summary(&crate::fs::OsFs);
+    assert_eq!(os, summary(&Stats::default()));
+    assert_eq!(
+        os,
+        vec![
+            ("a".into(), Some(3)),
+            ("b".into(), Some(3)),
+            ("c".into(), None)
+        ]
+    );
+}
+
 /// A file system that notes every path looked at with `stat`.
 #[derive(Debug, Default)]
 struct Stats(std::sync::Mutex<Vec<PathBuf>>);
