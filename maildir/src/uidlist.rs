@@ -449,6 +449,32 @@ impl UidListFile {
         Ok(())
     }
 
+    /// Holds the file at the path as read, `list` being what was written
+    /// to it: `false` (nothing held) unless it is the file written
+    /// (`written`: its device and inode), of `len` bytes.
+    fn take_written(&mut self, fs: &SharedFs, written: (u64, u64), len: u64) -> Result<bool> {
+        self.forget();
+        let file = match fs.open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(Error::io("open", &self.path, e)),
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io("stat", &self.path, e))?;
+        if (meta.dev(), meta.ino()) != written || meta.len() != len {
+            return Ok(false);
+        }
+        self.stamp = Some(stamp_of(&meta));
+        self.ino = written;
+        self.offset = len;
+        self.partial_tail = false;
+        self.state = ListState::Valid;
+        self.handle = Some(Arc::new(file));
+        Arc::make_mut(&mut self.list).from_v1 = false;
+        Ok(true)
+    }
+
     fn forget(&mut self) {
         self.fresh = false;
         self.deferred = false;
@@ -488,24 +514,46 @@ impl UidListFile {
 
     /// Replaces the whole file with `list` (written in `tmp_dir`, fsynced,
     /// renamed). Must hold the folder lock.
-    pub fn rewrite(&mut self, fs: &SharedFs, tmp_dir: &Path, folder_dir: &Path) -> Result<()> {
+    ///
+    /// `made`: the list was made anew here by pushes alone (a new
+    /// UIDVALIDITY, no line read or removed). The file then holds exactly
+    /// what the list does, and is not read back, unless a name broke a
+    /// line or the file at the path is no longer the one written.
+    pub fn rewrite(
+        &mut self,
+        fs: &SharedFs,
+        tmp_dir: &Path,
+        folder_dir: &Path,
+        made: bool,
+    ) -> Result<()> {
         let tmp = tmp_dir.join(crate::name::unique_name() + ".uidlist");
         let text = self.list.to_file();
-        let write = (|| -> io::Result<()> {
+        let write = (|| -> io::Result<(u64, u64)> {
             let mut f = fs.create_new(&tmp, 0o600)?;
             fs.write_all(&mut f, text.as_bytes())?;
-            fs.sync_file(&f)
+            fs.sync_file(&f)?;
+            let m = f.metadata()?;
+            Ok((m.dev(), m.ino()))
         })();
-        if let Err(e) = write {
-            let _ = fs.remove_file(&tmp);
-            return Err(Error::io("write", &tmp, e));
-        }
+        let written = match write {
+            Ok(id) => id,
+            Err(e) => {
+                let _ = fs.remove_file(&tmp);
+                return Err(Error::io("write", &tmp, e));
+            }
+        };
         if let Err(e) = fs.rename(&tmp, &self.path) {
             let _ = fs.remove_file(&tmp);
             return Err(Error::io("rename", &self.path, e));
         }
         fs.sync_dir(folder_dir)
             .map_err(|e| Error::io("fsync", folder_dir, e))?;
+        // A line a list of n entries, and the header's.
+        let whole_lines =
+            memchr::memchr_iter(b'\n', text.as_bytes()).count() == self.list.entries.len() + 1;
+        if made && whole_lines && self.take_written(fs, written, text.len() as u64)? {
+            return Ok(());
+        }
         let list = std::mem::take(&mut self.list);
         self.read_whole(fs)?;
         if self.state != ListState::Valid {

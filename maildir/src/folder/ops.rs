@@ -189,7 +189,9 @@ impl MaildirFolder {
         self.uidfile.load(self.md.file_system())?;
         let mut rewrite = self.uidfile.partial_tail || self.uidfile.list.from_v1;
         let mut todo = wanted;
-        if self.uidfile.state != ListState::Valid {
+        // A new list, made here by pushes alone.
+        let made = self.uidfile.state != ListState::Valid;
+        if made {
             let previous = [Some(self.validity), self.uidfile.salvaged_validity]
                 .into_iter()
                 .flatten()
@@ -220,19 +222,20 @@ impl MaildirFolder {
             lock.release();
             return Ok(());
         }
+        // The lines to append (none when the whole list is written).
         let mut text = String::new();
         let list = Arc::make_mut(&mut self.uidfile.list);
         for (_, file_name) in todo {
             let uid = list.next_uid;
             list.push(uid, file_name, String::new());
-            if let Some(e) = list.entries.get(&uid) {
+            if !rewrite && let Some(e) = list.entries.get(&uid) {
                 text.push_str(&entry_line(uid, e));
             }
         }
         let tmp = self.md.path().join("tmp");
         let result = if rewrite {
             self.uidfile
-                .rewrite(self.md.file_system(), &tmp, self.md.path())
+                .rewrite(self.md.file_system(), &tmp, self.md.path(), made)
         } else {
             self.uidfile.append(self.md.file_system(), &text)
         };
@@ -280,7 +283,7 @@ impl MaildirFolder {
         let tmp = self.md.path().join("tmp");
         let result = self
             .uidfile
-            .rewrite(self.md.file_system(), &tmp, self.md.path());
+            .rewrite(self.md.file_system(), &tmp, self.md.path(), false);
         lock.release();
         result
     }

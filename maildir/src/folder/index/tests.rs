@@ -333,6 +333,31 @@ fn a_first_open_lists_each_directory_once() {
 }
 
 #[test]
+fn a_new_uid_list_is_held_as_written() {
+    let (_d, md) = folder_with(5);
+    let mut f = MaildirFolder::open(md.clone()).unwrap();
+    let read = |md: &Maildir| {
+        let text = std::fs::read(md.path().join(UIDLIST_NAME)).unwrap();
+        let (list, consumed) = crate::uidlist::UidList::parse(&text).unwrap();
+        assert_eq!(consumed, text.len());
+        list
+    };
+    let on_disk = read(&md);
+    assert_eq!(on_disk.to_file(), f.uidfile.list.to_file());
+    assert_eq!(on_disk.by_base, f.uidfile.list.by_base);
+    assert!(!f.uidfile.list.from_v1);
+    // Held as read: a line for a new message is appended where a reader
+    // of the file expects it, and the handle sees no change of its own.
+    md.deliver(b"Subject: more\r\n\r\n").unwrap();
+    f.refresh().unwrap();
+    assert_eq!(f.messages().len(), 6);
+    let on_disk = read(&md);
+    assert_eq!(on_disk.entries.len(), 6);
+    assert_eq!(on_disk.to_file(), f.uidfile.list.to_file());
+    assert!(!f.uidfile.changed_on_disk(f.md.file_system()));
+}
+
+#[test]
 fn a_listing_with_metadata_follows_links_as_metadata_does() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a"), b"abc").unwrap();
