@@ -12,6 +12,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 /// File-system operations used by the store.
 ///
@@ -159,17 +160,19 @@ pub trait FileSystem: Debug + Send + Sync {
     }
 
     /// The names in a directory, as [`FileSystem::read_dir`] gives them,
-    /// each with its [`FileSystem::metadata`]. [`OsFs`] looks at each
-    /// relative to the open directory, without walking its path again (a
-    /// third of the cost of a `stat` per message of a folder seen for the
-    /// first time).
-    fn read_dir_metadata(&self, dir: &Path) -> io::Result<Vec<(OsString, io::Result<Metadata>)>> {
+    /// each with the length and modification time its
+    /// [`FileSystem::metadata`] gives. [`OsFs`] looks at each relative to
+    /// the open directory, without walking its path again.
+    fn read_dir_stat(&self, dir: &Path) -> io::Result<StatListing> {
         Ok(self
             .read_dir(dir)?
             .into_iter()
             .map(|name| {
-                let meta = self.metadata(&dir.join(&name));
-                (name, meta)
+                let stat = self
+                    .metadata(&dir.join(&name))
+                    .ok()
+                    .and_then(|m| len_and_time(&m));
+                (name, stat)
             })
             .collect())
     }
@@ -207,7 +210,7 @@ fn sync_by_device(handles: &[&File]) -> io::Result<()> {
 pub struct OsFs;
 
 impl FileSystem for OsFs {
-    fn read_dir_metadata(&self, dir: &Path) -> io::Result<Vec<(OsString, io::Result<Metadata>)>> {
+    fn read_dir_stat(&self, dir: &Path) -> io::Result<StatListing> {
         std::fs::read_dir(dir)?
             .map(|entry| {
                 let e = entry?;
@@ -216,10 +219,18 @@ impl FileSystem for OsFs {
                     Ok(t) if t.is_symlink() => std::fs::metadata(e.path()),
                     _ => e.metadata(),
                 };
-                Ok((e.file_name(), meta))
+                Ok((e.file_name(), meta.ok().and_then(|m| len_and_time(&m))))
             })
             .collect()
     }
+}
+
+/// What [`FileSystem::read_dir_stat`] gives: each name, with its length
+/// and modification time (`None` where they could not be read).
+pub type StatListing = Vec<(OsString, Option<(u64, SystemTime)>)>;
+
+fn len_and_time(m: &Metadata) -> Option<(u64, SystemTime)> {
+    Some((m.len(), m.modified().ok()?))
 }
 
 /// A shared handle to a [`FileSystem`].

@@ -366,14 +366,11 @@ impl Maildir {
         let dir = self.subdir_path(sub);
         let names = self
             .fs
-            .read_dir_metadata(&dir)
+            .read_dir_stat(&dir)
             .map_err(|e| Error::io("readdir", &dir, e))?;
         Ok(names
             .into_iter()
-            .filter_map(|(n, meta)| {
-                let stat = meta.ok().and_then(|m| Some((m.len(), m.modified().ok()?)));
-                Some((entry_from(sub, n)?, stat))
-            })
+            .filter_map(|(n, stat)| Some((entry_from(sub, n)?, stat)))
             .collect())
     }
 
