@@ -363,14 +363,9 @@ impl ModSeqLog {
     /// The file, its metadata and all its octets; `None` when there is
     /// none.
     fn read_file(&self, fs: &SharedFs) -> Result<Option<(File, std::fs::Metadata, Vec<u8>)>> {
-        let mut file = match fs.open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("open", &self.path, e)),
+        let Some((mut file, meta)) = crate::uidlist::open_existing(fs, &self.path)? else {
+            return Ok(None);
         };
-        let meta = file
-            .metadata()
-            .map_err(|e| Error::io("stat", &self.path, e))?;
         let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
         file.read_to_end(&mut data)
             .map_err(|e| Error::io("read", &self.path, e))?;

@@ -417,17 +417,10 @@ impl UidListFile {
 
     fn read_whole(&mut self, fs: &SharedFs) -> Result<()> {
         self.forget();
-        let mut file = match fs.open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                self.state = ListState::Missing;
-                return Ok(());
-            }
-            Err(e) => return Err(Error::io("open", &self.path, e)),
+        let Some((mut file, meta)) = open_existing(fs, &self.path)? else {
+            self.state = ListState::Missing;
+            return Ok(());
         };
-        let meta = file
-            .metadata()
-            .map_err(|e| Error::io("stat", &self.path, e))?;
         let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
         file.read_to_end(&mut data)
             .map_err(|e| Error::io("read", &self.path, e))?;
@@ -454,14 +447,9 @@ impl UidListFile {
     /// (`written`: its device and inode), of `len` bytes.
     fn take_written(&mut self, fs: &SharedFs, written: (u64, u64), len: u64) -> Result<bool> {
         self.forget();
-        let file = match fs.open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(Error::io("open", &self.path, e)),
+        let Some((file, meta)) = open_existing(fs, &self.path)? else {
+            return Ok(false);
         };
-        let meta = file
-            .metadata()
-            .map_err(|e| Error::io("stat", &self.path, e))?;
         if (meta.dev(), meta.ino()) != written || meta.len() != len {
             return Ok(false);
         }
@@ -763,6 +751,21 @@ fn line_uid(line: &[u8]) -> Option<u32> {
         .parse()
         .ok()
         .filter(|u| *u != 0)
+}
+
+/// The file at `path` opened for reading, and its metadata; `None` when
+/// there is none.
+pub(crate) fn open_existing(
+    fs: &SharedFs,
+    path: &Path,
+) -> Result<Option<(File, std::fs::Metadata)>> {
+    let file = match fs.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("open", path, e)),
+    };
+    let meta = file.metadata().map_err(|e| Error::io("stat", path, e))?;
+    Ok(Some((file, meta)))
 }
 
 fn file_stamp(fs: &SharedFs, path: &Path) -> Option<(u64, u64, i64, i64)> {
