@@ -225,12 +225,35 @@ impl FileSystem for OsFs {
     }
 }
 
+/// A file's length and modification time.
+pub type SizeAndTime = (u64, SystemTime);
+
 /// What [`FileSystem::read_dir_stat`] gives: each name, with its length
 /// and modification time (`None` where they could not be read).
-pub type StatListing = Vec<(OsString, Option<(u64, SystemTime)>)>;
+pub type StatListing = Vec<(OsString, Option<SizeAndTime>)>;
 
-fn len_and_time(m: &Metadata) -> Option<(u64, SystemTime)> {
+fn len_and_time(m: &Metadata) -> Option<SizeAndTime> {
     Some((m.len(), m.modified().ok()?))
+}
+
+/// `path` opened for reading, with its metadata (of the handle: the file
+/// opened, whatever replaces it at the path since).
+pub(crate) fn open_with_metadata(fs: &dyn FileSystem, path: &Path) -> io::Result<(File, Metadata)> {
+    let file = fs.open(path)?;
+    let meta = file.metadata()?;
+    Ok((file, meta))
+}
+
+/// [`open_with_metadata`]; `None` when there is no such file.
+pub(crate) fn open_existing(
+    fs: &dyn FileSystem,
+    path: &Path,
+) -> crate::Result<Option<(File, Metadata)>> {
+    match open_with_metadata(fs, path) {
+        Ok(found) => Ok(Some(found)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(crate::Error::io("open", path, e)),
+    }
 }
 
 /// A shared handle to a [`FileSystem`].

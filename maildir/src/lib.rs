@@ -177,7 +177,7 @@ pub use batch::{BatchItem, deliver_batch};
 pub use error::{Error, Result};
 pub use flags::{Flag, FlagOp, Flags, Keywords};
 pub use folder::{MTIME_SLACK, Stored};
-pub use fs::{FileSystem, OsFs, StatListing};
+pub use fs::{FileSystem, OsFs, SizeAndTime, StatListing};
 pub use location::{Format, MailLocation};
 pub use lock::{DOTLOCK_STALE, LOCK_TIMEOUT};
 pub use maildir::{Delivered, MailEntry, Maildir, Subdir, TMP_MAX_AGE, TMP_SCAN_INTERVAL};

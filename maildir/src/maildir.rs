@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, Result};
 use crate::flags::Flags;
-use crate::fs::{self, SharedFs};
+use crate::fs::{self, SharedFs, SizeAndTime};
 use crate::name::{self, FileName};
 
 /// Files in `tmp/` not touched for this long are left over from a failed
@@ -80,10 +80,6 @@ pub struct Delivered {
     /// The message size in bytes.
     pub size: u64,
 }
-
-/// A message file's length and modification time, as a listing read
-/// them ([`Maildir::list_subdir_stat`]).
-pub(crate) type SizeAndTime = (u64, SystemTime);
 
 /// What an open of a Maildir found of its subdirectories
 /// ([`Maildir::open_seen`]).
@@ -346,28 +342,30 @@ impl Maildir {
 
     /// Lists the message files of one directory.
     pub fn list_subdir(&self, sub: Subdir) -> Result<Vec<MailEntry>> {
-        let dir = self.subdir_path(sub);
-        let names = self
-            .fs
-            .read_dir(&dir)
-            .map_err(|e| Error::io("readdir", &dir, e))?;
-        Ok(names
+        Ok(self
+            .list_subdir_stat(sub, false)?
             .into_iter()
-            .filter_map(|n| entry_from(sub, n))
+            .map(|(e, _)| e)
             .collect())
     }
 
-    /// [`Maildir::list_subdir`] with each message's size and modification
-    /// time (`None` where they could not be read).
+    /// [`Maildir::list_subdir`], with (`stat`) each message's size and
+    /// modification time (`None` where they could not be read, or were
+    /// not asked for).
     pub(crate) fn list_subdir_stat(
         &self,
         sub: Subdir,
+        stat: bool,
     ) -> Result<Vec<(MailEntry, Option<SizeAndTime>)>> {
         let dir = self.subdir_path(sub);
-        let names = self
-            .fs
-            .read_dir_stat(&dir)
-            .map_err(|e| Error::io("readdir", &dir, e))?;
+        let names = if stat {
+            self.fs.read_dir_stat(&dir)
+        } else {
+            self.fs
+                .read_dir(&dir)
+                .map(|names| names.into_iter().map(|n| (n, None)).collect())
+        }
+        .map_err(|e| Error::io("readdir", &dir, e))?;
         Ok(names
             .into_iter()
             .filter_map(|(n, stat)| Some((entry_from(sub, n)?, stat)))

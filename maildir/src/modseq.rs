@@ -276,7 +276,7 @@ pub(crate) struct ModSeqLog {
     /// [`ModSeqLog::adopt`] just found them: the next
     /// [`ModSeqLog::refresh`] takes them rather than a `stat`, unless
     /// [`ModSeqLog::end_fresh`] came first.
-    pub(crate) fresh: Option<((u64, u64), u64)>,
+    fresh: Option<((u64, u64), u64)>,
 }
 
 /// What [`ModSeqLog::refresh`] found.
@@ -363,7 +363,7 @@ impl ModSeqLog {
     /// The file, its metadata and all its octets; `None` when there is
     /// none.
     fn read_file(&self, fs: &SharedFs) -> Result<Option<(File, std::fs::Metadata, Vec<u8>)>> {
-        let Some((mut file, meta)) = crate::uidlist::open_existing(fs, &self.path)? else {
+        let Some((mut file, meta)) = crate::fs::open_existing(fs.as_ref(), &self.path)? else {
             return Ok(None);
         };
         let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));

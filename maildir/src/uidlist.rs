@@ -417,7 +417,7 @@ impl UidListFile {
 
     fn read_whole(&mut self, fs: &SharedFs) -> Result<()> {
         self.forget();
-        let Some((mut file, meta)) = open_existing(fs, &self.path)? else {
+        let Some((mut file, meta)) = crate::fs::open_existing(fs.as_ref(), &self.path)? else {
             self.state = ListState::Missing;
             return Ok(());
         };
@@ -447,7 +447,7 @@ impl UidListFile {
     /// (`written`: its device and inode), of `len` bytes.
     fn take_written(&mut self, fs: &SharedFs, written: (u64, u64), len: u64) -> Result<bool> {
         self.forget();
-        let Some((file, meta)) = open_existing(fs, &self.path)? else {
+        let Some((file, meta)) = crate::fs::open_existing(fs.as_ref(), &self.path)? else {
             return Ok(false);
         };
         if (meta.dev(), meta.ino()) != written || meta.len() != len {
@@ -751,21 +751,6 @@ fn line_uid(line: &[u8]) -> Option<u32> {
         .parse()
         .ok()
         .filter(|u| *u != 0)
-}
-
-/// The file at `path` opened for reading, and its metadata; `None` when
-/// there is none.
-pub(crate) fn open_existing(
-    fs: &SharedFs,
-    path: &Path,
-) -> Result<Option<(File, std::fs::Metadata)>> {
-    let file = match fs.open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("open", path, e)),
-    };
-    let meta = file.metadata().map_err(|e| Error::io("stat", path, e))?;
-    Ok(Some((file, meta)))
 }
 
 fn file_stamp(fs: &SharedFs, path: &Path) -> Option<(u64, u64, i64, i64)> {

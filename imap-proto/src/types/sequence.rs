@@ -165,6 +165,7 @@ pub(crate) fn runs(numbers: &[u32]) -> Vec<(u32, u32)> {
 
 /// Ascending UIDs as a UID set, runs written as ranges; `None` when there
 /// are none, or one is zero.
+#[cfg(feature = "tokio")]
 pub(crate) fn uid_set_of(uids: &[u32]) -> Option<UidSet> {
     let mut out = Vec::new();
     for (a, b) in runs(uids) {

@@ -245,10 +245,7 @@ impl MaildirFolder {
     pub(super) fn from_index(md: Maildir) -> MaildirFolder {
         let mut folder = MaildirFolder::for_delivery(md);
         let path = folder.md.path().join(INDEX_NAME);
-        let Ok((file, meta)) = folder.fs().open(&path).and_then(|f| {
-            let meta = f.metadata()?;
-            Ok((f, meta))
-        }) else {
+        let Ok((file, meta)) = crate::fs::open_with_metadata(folder.fs().as_ref(), &path) else {
             return folder;
         };
         let len = meta.len();

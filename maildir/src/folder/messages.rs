@@ -114,8 +114,8 @@ impl LazyIndex {
     /// The records, from the file the summary was read from.
     fn read_records(&self) -> Option<Vec<MessageInfo>> {
         let path = self.md.path().join(super::index::INDEX_NAME);
-        let mut file = self.md.file_system().open(&path).ok()?;
-        let meta = file.metadata().ok()?;
+        let (mut file, meta) =
+            crate::fs::open_with_metadata(self.md.file_system().as_ref(), &path).ok()?;
         if (meta.dev(), meta.ino()) != self.file_id || meta.len() != self.len {
             return None;
         }

@@ -30,8 +30,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::error::{Error, Result};
 use crate::flags::{FlagOp, Flags, Keywords};
 use crate::fs::SharedFs;
+use crate::fs::SizeAndTime;
 use crate::lock::FolderLock;
-use crate::maildir::{MailEntry, Maildir, SizeAndTime, Subdir, Subdirs, TMP_MAX_AGE};
+use crate::maildir::{MailEntry, Maildir, Subdir, Subdirs, TMP_MAX_AGE};
 use crate::modseq::ModSeqLog;
 use crate::name;
 use crate::snapshot::{Changes, Entry, Location, MessageInfo, NO_VSIZE, SnapshotCache, UidFlags};
@@ -442,13 +443,9 @@ impl MaildirFolder {
         // new/ before cur/: a message moving from new/ to cur/ during the
         // listing is then seen twice rather than not at all.
         for sub in [Subdir::New, Subdir::Cur] {
-            if scanned(sub) && with_stat {
-                for (e, stat) in self.md.list_subdir_stat(sub)? {
+            if scanned(sub) {
+                for (e, stat) in self.md.list_subdir_stat(sub, with_stat)? {
                     found.insert(e.base().to_owned(), (Entry::from(e), stat));
-                }
-            } else if scanned(sub) {
-                for e in self.md.list_subdir(sub)? {
-                    found.insert(e.base().to_owned(), (Entry::from(e), None));
                 }
             } else {
                 for m in self.messages.iter() {

@@ -76,10 +76,7 @@ impl ModSeqLog {
         if self.handle.is_some() || mark.seen_len < mark.offset {
             return false;
         }
-        let Ok(file) = fs.open(&self.path) else {
-            return false;
-        };
-        let Ok(meta) = file.metadata() else {
+        let Ok((file, meta)) = crate::fs::open_with_metadata(fs.as_ref(), &self.path) else {
             return false;
         };
         if (meta.dev(), meta.ino()) != (mark.dev, mark.ino) || meta.len() < mark.offset {

@@ -176,7 +176,7 @@ impl Entries {
             .0
             .packed
             .as_ref()
-            .map(|p| PackedIter { p, run: 0, i: 0 });
+            .map(|p| (0..p.len).filter_map(|i| p.get(i)));
         self.0
             .each
             .iter()
@@ -186,9 +186,8 @@ impl Entries {
 
     /// The messages to change: unshared and unpacked first.
     pub fn make_mut(&mut self) -> &mut Vec<Entry> {
-        if let Some(p) = &self.0.packed {
-            let mut each = Vec::with_capacity(p.len);
-            each.extend(PackedIter { p, run: 0, i: 0 });
+        if self.0.packed.is_some() {
+            let each = self.iter().collect();
             self.0 = Arc::new(Repr { each, packed: None });
         }
         &mut Arc::make_mut(&mut self.0).each
@@ -202,34 +201,3 @@ impl PartialEq for Entries {
 }
 
 impl Eq for Entries {}
-
-/// See [`Entries::iter`].
-struct PackedIter<'a> {
-    p: &'a Packed,
-    run: usize,
-    i: usize,
-}
-
-impl Iterator for PackedIter<'_> {
-    type Item = Entry;
-
-    fn next(&mut self) -> Option<Entry> {
-        let p = self.p;
-        if self.i >= p.len {
-            return None;
-        }
-        while p.runs.get(self.run + 1).is_some_and(|r| r.1 <= self.i) {
-            self.run += 1;
-        }
-        let (first, start) = *p.runs.get(self.run)?;
-        let set = p.table[usize::from(*p.of.get(self.i)?)];
-        let e = Entry::new(first + (self.i - start) as u32, set, false);
-        self.i += 1;
-        Some(e)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.p.len.saturating_sub(self.i);
-        (n, Some(n))
-    }
-}

@@ -627,21 +627,12 @@ struct Reader<R> {
 impl<R: Read> Reader<R> {
     /// A reader of a section of `len` bytes (its checksum after them).
     fn new(src: R, len: u64) -> Option<Reader<R>> {
-        Some(Reader {
-            src,
-            buf: vec![0; usize::try_from(len).ok()?.min(READ_BUF)],
-            pos: 0,
-            end: 0,
-            left: len,
-            sum: Checksum::new(len),
-            trailer: [0; 8],
-            trailer_got: 0,
-        })
+        Reader::with_head(src, len, Vec::new())
     }
 
-    /// A reader of a section of `len` bytes that starts the file, whose
-    /// first bytes `head` holds (with, when it goes past the section, the
-    /// checksum after it or its beginning), read from `src`, which stands
+    /// A reader of a section of `len` bytes whose first bytes `head`
+    /// holds (with, when it goes past the section, the checksum after it
+    /// or its beginning), the rest to be read from `src`, which stands
     /// after them.
     fn with_head(src: R, len: u64, mut buf: Vec<u8>) -> Option<Reader<R>> {
         let body = usize::try_from(len.min(buf.len() as u64)).ok()?;
