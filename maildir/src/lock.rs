@@ -54,7 +54,10 @@ impl FolderLock {
             .open_append(&flock_path, 0o600)
             .map_err(|e| Error::io("open", &flock_path, e))?;
         flock_exclusive(&file).map_err(|e| Error::io("flock", &flock_path, e))?;
-        let dotlock = DotLock::acquire(fs, dir.join(UIDLIST_DOTLOCK))?;
+        // Under the flock an empty dotlock is a dead one: another process
+        // of ours writes its content while holding the flock, and Dovecot
+        // links its dotlock into place with the content already written.
+        let dotlock = DotLock::acquire_with(fs, dir.join(UIDLIST_DOTLOCK), true)?;
         Ok(FolderLock {
             _flock: file,
             _dotlock: dotlock,
@@ -131,6 +134,13 @@ pub(crate) struct DotLock {
 impl DotLock {
     /// Creates the lock file, waiting while another live holder has it.
     pub fn acquire(fs: &SharedFs, path: PathBuf) -> Result<DotLock> {
+        DotLock::acquire_with(fs, path, false)
+    }
+
+    /// [`DotLock::acquire`]; `empty_is_stale`: a lock file with nothing in
+    /// it is taken as stale at once (its maker was killed between creating
+    /// it and writing its pid) rather than after [`DOTLOCK_STALE`].
+    fn acquire_with(fs: &SharedFs, path: PathBuf, empty_is_stale: bool) -> Result<DotLock> {
         let start = Instant::now();
         let mut pause = Duration::from_millis(1);
         let content = format!("{}:{}", std::process::id(), crate::name::hostname());
@@ -147,7 +157,7 @@ impl DotLock {
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    if is_stale(fs, &path) {
+                    if is_stale(fs, &path, empty_is_stale) {
                         match fs.remove_file(&path) {
                             Ok(()) => continue,
                             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
@@ -176,8 +186,9 @@ impl Drop for DotLock {
 }
 
 /// A lock is stale when its holder (a process of this host) is dead, or
-/// when it is older than [`DOTLOCK_STALE`].
-fn is_stale(fs: &SharedFs, path: &Path) -> bool {
+/// when it is older than [`DOTLOCK_STALE`], or (`empty_is_stale`) when it
+/// is empty.
+fn is_stale(fs: &SharedFs, path: &Path, empty_is_stale: bool) -> bool {
     let Ok(meta) = fs.metadata(path) else {
         return false;
     };
@@ -197,6 +208,9 @@ fn is_stale(fs: &SharedFs, path: &Path) -> bool {
         return false;
     }
     let text = text.trim();
+    if text.is_empty() {
+        return empty_is_stale;
+    }
     let (pid, host) = match text.split_once(':') {
         Some((p, h)) => (p, Some(h)),
         None => (text, None),
@@ -213,4 +227,39 @@ fn is_stale(fs: &SharedFs, path: &Path) -> bool {
     // SAFETY: signal 0 only checks for the process's existence.
     let rc = unsafe { libc::kill(pid, 0) };
     rc != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A delivery killed between creating the folder's dotlock and writing
+    /// its pid leaves an empty one: the next holder of the flock breaks it
+    /// at once instead of waiting two minutes for it to age. An empty
+    /// mbox dotlock may be another program's, and still ages.
+    #[test]
+    fn an_empty_dotlock_is_stale_under_the_flock_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = crate::fs::os();
+        let path = dir.path().join(UIDLIST_DOTLOCK);
+        std::fs::write(&path, "").unwrap();
+        assert!(is_stale(&fs, &path, true));
+        assert!(!is_stale(&fs, &path, false));
+        // A live holder's lock is never stale.
+        std::fs::write(
+            &path,
+            format!("{}:{}", std::process::id(), crate::name::hostname()),
+        )
+        .unwrap();
+        assert!(!is_stale(&fs, &path, true));
+        std::fs::write(&path, "").unwrap();
+        let lock = FolderLock::acquire(&fs, dir.path()).unwrap();
+        let held = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            held,
+            format!("{}:{}", std::process::id(), crate::name::hostname())
+        );
+        lock.release();
+        assert!(!path.exists());
+    }
 }
