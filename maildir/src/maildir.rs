@@ -59,7 +59,7 @@ pub struct MailEntry {
 impl MailEntry {
     /// The unique base name (before `:`).
     pub fn base(&self) -> &str {
-        self.name.split(':').next().unwrap_or(&self.name)
+        crate::name::base_of(&self.name)
     }
 
     /// The flags in its info part.

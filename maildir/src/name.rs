@@ -131,6 +131,15 @@ pub(crate) fn cur_name(base: &str, flags: Flags, extra: Option<&str>) -> String 
     format!("{base}:2,{flags}{}", extra.unwrap_or(""))
 }
 
+/// The base of a message file name: all before the first `:`, which
+/// starts the info part (maildir(5)).
+pub(crate) fn base_of(name: &str) -> &str {
+    match memchr::memchr(b':', name.as_bytes()) {
+        Some(i) => name.get(..i).unwrap_or(name),
+        None => name,
+    }
+}
+
 /// The size recorded in the base as `,S=<bytes>`, if any.
 pub(crate) fn size_from_base(base: &str) -> Option<u64> {
     base.split(',').skip(1).find_map(|field| {

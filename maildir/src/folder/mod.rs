@@ -444,7 +444,9 @@ impl MaildirFolder {
         // listing is then seen twice rather than not at all.
         for sub in [Subdir::New, Subdir::Cur] {
             if scanned(sub) {
-                for (e, stat) in self.md.list_subdir_stat(sub, with_stat)? {
+                let listed = self.md.list_subdir_stat(sub, with_stat)?;
+                found.reserve(listed.len());
+                for (e, stat) in listed {
                     found.insert(e.base().to_owned(), (Entry::from(e), stat));
                 }
             } else {
@@ -476,7 +478,7 @@ impl MaildirFolder {
         // from the snapshot index is not read.
         let only_known = !missing && found.len() == self.messages.len();
         let mut complete = false;
-        let unassigned: Vec<(String, String)> = if only_known {
+        let unassigned: Vec<String> = if only_known {
             Vec::new()
         } else {
             self.uidfile.load(self.md.file_system())?;
@@ -486,7 +488,7 @@ impl MaildirFolder {
             found
                 .iter()
                 .filter(|(b, _)| self.uidfile.list.uid_of(b).is_none())
-                .map(|(b, (e, _))| (b.clone(), e.name.as_str().to_owned()))
+                .map(|(_, (e, _))| e.name.as_str().to_owned())
                 .collect()
         };
         if !unassigned.is_empty()
@@ -509,7 +511,7 @@ impl MaildirFolder {
         }
 
         let mut dirty = false;
-        let mut kept = Vec::with_capacity(found.len());
+        let mut kept = Vec::with_capacity(self.messages.len());
         for mut m in self.messages.take() {
             match found.remove(m.base()) {
                 Some((e, _)) => {
@@ -530,7 +532,7 @@ impl MaildirFolder {
                 }
             }
         }
-        let mut added = Vec::new();
+        let mut added = Vec::with_capacity(found.len());
         for (base, (e, stat)) in found {
             let Some(uid) = self.uidfile.list.uid_of(&base) else {
                 dirty = true;
@@ -566,10 +568,15 @@ impl MaildirFolder {
                 modseq_flags: Flags::empty(),
             });
         }
-        added.sort_by_key(|m| m.uid);
+        added.sort_unstable_by_key(|m| m.uid);
         changes.added = added.iter().map(|m| m.uid).collect();
-        kept.extend(added);
-        kept.sort_by_key(|m| m.uid);
+        if kept.is_empty() {
+            // The first listing: no copy of what was just built.
+            kept = added;
+        } else {
+            kept.extend(added);
+            kept.sort_by_key(|m| m.uid);
+        }
         self.new_count = kept.iter().filter(|m| m.is_new()).count();
         self.messages = Messages::new(kept);
         changes.expunged.sort_unstable();
@@ -683,7 +690,7 @@ impl MaildirFolder {
     /// the message is removed: an error means "not delivered".
     fn assign_delivered(&mut self, base: &str, entry: &MailEntry) -> Result<u32> {
         let assigned = self
-            .ensure_uids(vec![(base.to_owned(), entry.name.clone())], false)
+            .ensure_uids(vec![entry.name.clone()], false)
             .and_then(|()| {
                 self.uidfile
                     .list

@@ -16,7 +16,7 @@ use crate::lock::FolderLock;
 use crate::maildir::{MailEntry, Subdir};
 use crate::name;
 use crate::snapshot::Location;
-use crate::uidlist::{ListState, Mark, UidList, entry_line};
+use crate::uidlist::{ListState, Mark, UidList, push_entry_line};
 
 impl MaildirFolder {
     fn keywords_stamp_now(&self) -> Option<(u64, i64, i64, u64)> {
@@ -56,7 +56,7 @@ impl MaildirFolder {
         let src_base = src
             .file_name()
             .and_then(|n| n.to_str())
-            .and_then(|n| n.split(':').next())
+            .map(name::base_of)
             .unwrap_or_default();
         let base = match name::vsize_from_base(src_base) {
             Some(w) => format!("{},S={},W={w}", name::unique_name(), meta.len()),
@@ -154,10 +154,7 @@ impl MaildirFolder {
         }
         // The list was replaced meanwhile, is missing or unusual: the
         // full path reads it whole (and syncs what it writes).
-        let wanted = linked
-            .iter()
-            .map(|(base, name)| ((*base).to_owned(), (*name).to_owned()))
-            .collect();
+        let wanted = linked.iter().map(|(_, name)| (*name).to_owned()).collect();
         self.ensure_uids(wanted, false)?;
         let uids = linked
             .iter()
@@ -173,17 +170,14 @@ impl MaildirFolder {
 }
 
 impl MaildirFolder {
-    /// Gives UIDs to the bases that have none, under the folder lock. If the
+    /// Gives UIDs to the `wanted` file names whose bases have none, under
+    /// the folder lock. If the
     /// UID list is missing or corrupt, builds a new one (new UIDVALIDITY)
     /// for every message present: those of a listing made for it, unless
     /// `wanted` are (`complete`) every message a listing of both
     /// directories just found. One delivered since is given its UID by the
     /// next refresh, as one delivered after the listing would be.
-    pub(super) fn ensure_uids(
-        &mut self,
-        wanted: Vec<(String, String)>,
-        complete: bool,
-    ) -> Result<()> {
+    pub(super) fn ensure_uids(&mut self, wanted: Vec<String>, complete: bool) -> Result<()> {
         let lock = FolderLock::acquire(self.fs(), self.md.path())?;
         self.uidfile.refresh(self.md.file_system())?;
         self.uidfile.load(self.md.file_system())?;
@@ -200,24 +194,25 @@ impl MaildirFolder {
             self.uidfile.list = Arc::new(UidList::new(previous));
             rewrite = true;
             if !complete {
-                for e in self.md.list()? {
-                    todo.push((e.base().to_owned(), e.name));
-                }
+                todo.extend(self.md.list()?.into_iter().map(|e| e.name));
             }
         }
-        todo.retain(|(b, _)| self.uidfile.list.uid_of(b).is_none());
         // In delivery order: each name's time read once, not at every
         // comparison (a new UID list for 100,000 names took 0.4 s more).
-        let mut keyed: Vec<((u64, u32), (String, String))> = todo
+        let mut keyed: Vec<((u64, u32), usize, String)> = todo
             .into_iter()
-            .map(|t| {
-                let (secs, usecs, _) = name::delivery_order_key(&t.0);
-                ((secs, usecs), t)
+            .filter_map(|name| {
+                let base = name::base_of(&name).len();
+                if self.uidfile.list.uid_of(&name[..base]).is_some() {
+                    return None;
+                }
+                let (secs, usecs, _) = name::delivery_order_key(&name[..base]);
+                Some(((secs, usecs), base, name))
             })
             .collect();
-        keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.0.cmp(&b.1.0)));
-        let mut todo: Vec<(String, String)> = keyed.into_iter().map(|(_, t)| t).collect();
-        todo.dedup_by(|a, b| a.0 == b.0);
+        keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2[..a.1].cmp(&b.2[..b.1])));
+        keyed.dedup_by(|a, b| a.2[..a.1] == b.2[..b.1]);
+        let todo = keyed;
         if todo.is_empty() && !rewrite {
             lock.release();
             return Ok(());
@@ -225,11 +220,12 @@ impl MaildirFolder {
         // The lines to append (none when the whole list is written).
         let mut text = String::new();
         let list = Arc::make_mut(&mut self.uidfile.list);
-        for (_, file_name) in todo {
+        list.by_base.reserve(todo.len());
+        for (_, _, file_name) in todo {
             let uid = list.next_uid;
             list.push(uid, file_name, String::new());
             if !rewrite && let Some(e) = list.entries.get(&uid) {
-                text.push_str(&entry_line(uid, e));
+                push_entry_line(&mut text, uid, e);
             }
         }
         let tmp = self.md.path().join("tmp");

@@ -20,11 +20,7 @@ pub(crate) struct Entry {
 impl Entry {
     /// The unique base name (before `:`).
     pub fn base(&self) -> &str {
-        let name = self.name.as_str();
-        match memchr::memchr(b':', name.as_bytes()) {
-            Some(i) => name.get(..i).unwrap_or(name),
-            None => name,
-        }
+        crate::name::base_of(self.name.as_str())
     }
 
     /// The flags in its info part.
