@@ -172,6 +172,7 @@ mod read;
 mod snapshot;
 mod store;
 mod uidlist;
+mod watch;
 
 pub use batch::{BatchItem, deliver_batch};
 pub use error::{Error, Result};

@@ -37,6 +37,7 @@ use crate::modseq::ModSeqLog;
 use crate::name;
 use crate::snapshot::{Changes, Entry, Location, MessageInfo, NO_VSIZE, SnapshotCache, UidFlags};
 use crate::uidlist::{ListState, UidListFile};
+use crate::watch::FolderWatch;
 use messages::Messages;
 
 /// A directory modified less than this before it was listed is listed
@@ -106,6 +107,9 @@ pub(crate) struct MaildirFolder {
     /// not hold was removed, while a greater one may be a message
     /// delivered since.
     listed_below: u32,
+    /// Change notices for the folder's directories, where there are any:
+    /// [`MaildirFolder::has_changed`] then makes no `stat` while none came.
+    watch: Option<FolderWatch>,
 }
 
 /// What a [`DirStamp`] compares: a directory's inode and modification
@@ -171,6 +175,11 @@ impl MaildirFolder {
             }
             None => MaildirFolder::from_index(md),
         };
+        if folder.watch.is_none() {
+            let md = &folder.md;
+            let (new, cur) = (md.subdir_path(Subdir::New), md.subdir_path(Subdir::Cur));
+            folder.watch = FolderWatch::new(&[md.path(), &new, &cur]);
+        }
         folder.first_sync(Some([stamp_of(&seen.new), stamp_of(&seen.cur)]))?;
         // The first snapshot is the baseline, not a change.
         folder.pending = Changes::default();
@@ -204,6 +213,7 @@ impl MaildirFolder {
             new_count: self.new_count,
             gone: self.gone.clone(),
             listed_below: self.listed_below,
+            watch: self.watch.clone(),
         }
     }
 
@@ -230,6 +240,7 @@ impl MaildirFolder {
             new_count: 0,
             gone: Vec::new(),
             listed_below: 0,
+            watch: None,
         }
     }
 
@@ -305,19 +316,34 @@ impl MaildirFolder {
         Ok(stamp_of(&m))
     }
 
-    /// True if a refresh may find something new. Costs three `stat`s.
-    /// May answer true for a short while after a change was already seen
-    /// (the mtime slack); never answers false when something changed.
+    /// True if a refresh may find something new. Costs four `stat`s, or
+    /// where change notices can be had (see [`crate::watch`]) one `read`
+    /// while none came. May answer true for a short while after a change
+    /// was already seen (the mtime slack); never answers false when
+    /// something changed.
     pub fn has_changed(&self) -> Result<bool> {
         // What an internal refresh found (a message renamed under a read)
         // waits for the next refresh; so do placeholders for a listing.
         if !self.pending.is_empty() || self.messages.are_placeholders() {
             return Ok(true);
         }
-        Ok(self.new_stamp.needs_scan(self.dir_stamp(Subdir::New)?)
+        if !self.new_stamp.dirty
+            && !self.cur_stamp.dirty
+            && self.watch.as_ref().is_some_and(FolderWatch::quiet)
+        {
+            return Ok(false);
+        }
+        // Read before looking: an event after them is a change after the
+        // look.
+        let counts = self.watch.as_ref().map(FolderWatch::counts);
+        let changed = self.new_stamp.needs_scan(self.dir_stamp(Subdir::New)?)
             || self.cur_stamp.needs_scan(self.dir_stamp(Subdir::Cur)?)
             || self.uidfile.changed_on_disk(self.fs())
-            || self.keywords_changed())
+            || self.keywords_changed();
+        if let (false, Some(w), Some(counts)) = (changed, &self.watch, counts) {
+            w.arm(counts);
+        }
+        Ok(changed)
     }
 
     /// Brings the snapshot up to date and says what changed since the last
@@ -392,6 +418,24 @@ impl MaildirFolder {
     /// [`MaildirFolder::sync`] with the stamps of `new/` and `cur/` when
     /// they were just taken.
     fn sync_seen(&mut self, seen: Option<[(u64, i64, i64); 2]>) -> Result<Changes> {
+        // The change notices are counted before the refresh looks, unless
+        // it looks at stamps taken before (an event between those and the
+        // count would go unseen).
+        let counts = match (&self.watch, seen) {
+            (Some(w), None) => w.counts(),
+            _ => None,
+        };
+        if let Some(w) = &self.watch {
+            w.disarm();
+        }
+        let changes = self.sync_seen_now(seen)?;
+        if let Some(w) = &self.watch {
+            w.arm(counts);
+        }
+        Ok(changes)
+    }
+
+    fn sync_seen_now(&mut self, seen: Option<[(u64, i64, i64); 2]>) -> Result<Changes> {
         if self.messages.are_placeholders() {
             return self.settle_placeholders();
         }

@@ -1,6 +1,7 @@
 //! Unit tests of the folder: the delivery fast path.
 
 use super::*;
+use std::sync::Arc;
 
 #[test]
 fn delivery_finds_the_uid_a_reader_gave_its_message_first() {
@@ -47,4 +48,72 @@ fn delivery_finds_the_uid_a_reader_gave_its_message_first() {
         .assign_after_mark(&fs, &mark, &d.base, &d.entry.name)
         .unwrap();
     assert_eq!(got, None);
+}
+
+/// A file system that counts every `stat`.
+#[derive(Debug, Default)]
+struct Stats(std::sync::atomic::AtomicUsize);
+
+impl crate::fs::FileSystem for Stats {
+    fn metadata(&self, path: &std::path::Path) -> io::Result<std::fs::Metadata> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        std::fs::metadata(path)
+    }
+}
+
+fn set_dirs_back(md: &Maildir) {
+    for sub in [Subdir::New, Subdir::Cur] {
+        let dir = std::fs::File::open(md.subdir_path(sub)).unwrap();
+        dir.set_modified(SystemTime::now() - Duration::from_secs(10))
+            .unwrap();
+    }
+}
+
+/// Where change notices can be had, asking whether an unchanged folder
+/// changed makes no `stat`; a delivery, a rename and a UID list written
+/// by another handle are still seen at once.
+#[test]
+fn has_changed_makes_no_stat_while_no_notice_came() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = Maildir::create(dir.path().join("M")).unwrap();
+    md.deliver(b"one").unwrap();
+    set_dirs_back(&md);
+    let stats = Arc::new(Stats::default());
+    let shared: SharedFs = stats.clone();
+    let mut f = MaildirFolder::open(Maildir::open_with(md.path(), shared).unwrap()).unwrap();
+    if f.watch.is_none() {
+        return; // A file system without notices: the stats are the way.
+    }
+    let stat_count = || stats.0.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(!f.has_changed().unwrap());
+    let before = stat_count();
+    for _ in 0..3 {
+        assert!(!f.has_changed().unwrap());
+    }
+    assert_eq!(stat_count(), before);
+
+    md.deliver(b"two").unwrap();
+    assert!(f.has_changed().unwrap());
+    set_dirs_back(&md);
+    assert_eq!(f.refresh().unwrap().added.len(), 1);
+    assert!(!f.has_changed().unwrap());
+    assert!(!f.has_changed().unwrap());
+
+    let first = md.list().unwrap().remove(0);
+    std::fs::rename(
+        md.subdir_path(first.subdir).join(&first.name),
+        md.subdir_path(Subdir::Cur)
+            .join(format!("{}:2,S", first.base())),
+    )
+    .unwrap();
+    set_dirs_back(&md);
+    assert!(f.has_changed().unwrap());
+    assert_eq!(f.refresh().unwrap().flags_changed.len(), 1);
+    assert!(!f.has_changed().unwrap());
+
+    // Another handle writes the UID list (a new UIDVALIDITY).
+    std::fs::remove_file(md.path().join("dovecot-uidlist")).unwrap();
+    let other = MaildirFolder::open(md.clone()).unwrap();
+    drop(other);
+    assert!(f.has_changed().unwrap());
 }
