@@ -3,7 +3,10 @@
 //! [`crate::MaildirFolder::has_changed`] runs after every IMAP command, and
 //! without notices costs a `stat` of `new/`, `cur/`, the UID list and the
 //! keywords file. With them it costs one `read` of a descriptor that
-//! usually has nothing to say.
+//! usually has nothing to say, and the `stat` of `cur/`: a watch on a
+//! directory makes the kernel walk every name of it held in memory, when
+//! added and when removed (8 ms for 100,000 names), so the large one is
+//! not watched.
 //!
 //! One inotify instance serves the process, one watch each directory (its
 //! count of events, shared by every folder handle that watches it). A

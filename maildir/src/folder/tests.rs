@@ -70,10 +70,11 @@ fn set_dirs_back(md: &Maildir) {
 }
 
 /// Where change notices can be had, asking whether an unchanged folder
-/// changed makes no `stat`; a delivery, a rename and a UID list written
-/// by another handle are still seen at once.
+/// changed makes one `stat` (of `cur/`) instead of four; a delivery, a
+/// flag change and a UID list written by another handle are still seen at
+/// once.
 #[test]
-fn has_changed_makes_no_stat_while_no_notice_came() {
+fn has_changed_makes_one_stat_while_no_notice_came() {
     let dir = tempfile::tempdir().unwrap();
     let md = Maildir::create(dir.path().join("M")).unwrap();
     md.deliver(b"one").unwrap();
@@ -90,7 +91,7 @@ fn has_changed_makes_no_stat_while_no_notice_came() {
     for _ in 0..3 {
         assert!(!f.has_changed().unwrap());
     }
-    assert_eq!(stat_count(), before);
+    assert_eq!(stat_count(), before + 3);
 
     md.deliver(b"two").unwrap();
     assert!(f.has_changed().unwrap());
@@ -104,6 +105,19 @@ fn has_changed_makes_no_stat_while_no_notice_came() {
         md.subdir_path(first.subdir).join(&first.name),
         md.subdir_path(Subdir::Cur)
             .join(format!("{}:2,S", first.base())),
+    )
+    .unwrap();
+    set_dirs_back(&md);
+    assert!(f.has_changed().unwrap());
+    assert_eq!(f.refresh().unwrap().flags_changed.len(), 1);
+    assert!(!f.has_changed().unwrap());
+
+    // A flag change in cur/ (not watched: its stat sees it).
+    let now_cur = md.list_subdir(Subdir::Cur).unwrap().remove(0);
+    std::fs::rename(
+        md.subdir_path(Subdir::Cur).join(&now_cur.name),
+        md.subdir_path(Subdir::Cur)
+            .join(format!("{}:2,FS", now_cur.base())),
     )
     .unwrap();
     set_dirs_back(&md);
