@@ -19,23 +19,12 @@
 //! so there the handle keeps its `stat`s.
 
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-/// The events that may mean a folder changed: a name added, removed or
-/// renamed, a file written, the directory itself moved or removed.
 #[cfg(target_os = "linux")]
-const MASK: u32 = libc::IN_CREATE
-    | libc::IN_DELETE
-    | libc::IN_MOVED_FROM
-    | libc::IN_MOVED_TO
-    | libc::IN_MODIFY
-    | libc::IN_ATTRIB
-    | libc::IN_CLOSE_WRITE
-    | libc::IN_DELETE_SELF
-    | libc::IN_MOVE_SELF;
+use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
 
 /// File systems whose changes all pass through this kernel (`statfs`
 /// magic numbers): ext2/3/4, XFS, Btrfs, tmpfs, ZFS, F2FS, overlayfs.
@@ -50,16 +39,25 @@ const LOCAL_FILE_SYSTEMS: [i64; 7] = [
 ];
 
 /// The process's inotify instance and its watches by descriptor.
+#[cfg(target_os = "linux")]
 #[derive(Debug)]
-struct Inotify {
-    fd: OwnedFd,
-    watches: Mutex<HashMap<i32, Weak<Watched>>>,
+struct Notices {
+    inotify: Inotify,
+    watches: HashMap<i32, Weak<Watched>>,
+}
+
+/// Where notices cannot be had: nothing.
+#[cfg(not(target_os = "linux"))]
+#[derive(Debug)]
+struct Notices {
+    watches: HashMap<i32, Weak<Watched>>,
 }
 
 /// One watched directory.
 #[derive(Debug)]
 struct Watched {
-    wd: i32,
+    #[cfg(target_os = "linux")]
+    wd: WatchDescriptor,
     /// Events seen for it.
     events: AtomicU64,
     /// The watch is gone (the directory removed, or the queue overflowed
@@ -67,42 +65,32 @@ struct Watched {
     lost: AtomicBool,
 }
 
+/// Watches whose last handle went: removed by the next holder of the
+/// notices' lock. Not removed in `drop`, which may run under that lock
+/// (the last `Arc` of a watch can be a copy taken while counting).
+#[cfg(target_os = "linux")]
+static GONE: Mutex<Vec<WatchDescriptor>> = Mutex::new(Vec::new());
+
 impl Drop for Watched {
     fn drop(&mut self) {
-        let Some(ino) = inotify() else { return };
-        let Ok(mut watches) = ino.watches.lock() else {
-            return;
-        };
-        // A handle opened meanwhile may watch the same directory under the
-        // same descriptor: its entry is alive, and the watch is its.
-        if watches.get(&self.wd).is_some_and(|w| w.strong_count() == 0) {
-            watches.remove(&self.wd);
-            #[cfg(target_os = "linux")]
-            // SAFETY: removes a watch of our own instance; no memory is
-            // passed.
-            unsafe {
-                libc::inotify_rm_watch(ino.fd.as_raw_fd(), self.wd);
-            }
+        #[cfg(target_os = "linux")]
+        if let Ok(mut gone) = GONE.lock() {
+            gone.push(self.wd.clone());
         }
     }
 }
 
-fn inotify() -> Option<&'static Inotify> {
-    static INOTIFY: OnceLock<Option<Inotify>> = OnceLock::new();
-    INOTIFY
+fn notices() -> Option<&'static Mutex<Notices>> {
+    static NOTICES: OnceLock<Option<Mutex<Notices>>> = OnceLock::new();
+    NOTICES
         .get_or_init(|| {
             #[cfg(target_os = "linux")]
             {
-                // SAFETY: no arguments but flags; the result is checked.
-                let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
-                if fd < 0 {
-                    return None;
-                }
-                Some(Inotify {
-                    // SAFETY: `fd` was just opened and is owned by nothing
-                    // else.
-                    fd: unsafe { OwnedFd::from_raw_fd(fd) },
-                    watches: Mutex::default(),
+                Inotify::init().ok().map(|inotify| {
+                    Mutex::new(Notices {
+                        inotify,
+                        watches: HashMap::new(),
+                    })
                 })
             }
             #[cfg(not(target_os = "linux"))]
@@ -113,46 +101,50 @@ fn inotify() -> Option<&'static Inotify> {
         .as_ref()
 }
 
-impl Inotify {
-    /// Reads every event queued and counts it for its directory.
-    fn drain(&self) -> bool {
-        let Ok(watches) = self.watches.lock() else {
-            return false;
+impl Notices {
+    /// Removes the watches no handle holds any more. A handle opened
+    /// meanwhile may watch the same directory under the same descriptor:
+    /// its entry is alive, and the watch is its.
+    #[cfg(target_os = "linux")]
+    fn remove_gone(&mut self) {
+        let gone = match GONE.lock() {
+            Ok(mut gone) if !gone.is_empty() => std::mem::take(&mut *gone),
+            _ => return,
         };
+        for wd in gone {
+            let id = wd.get_watch_descriptor_id();
+            if self.watches.get(&id).is_some_and(|w| w.strong_count() == 0) {
+                self.watches.remove(&id);
+                let _ = self.inotify.watches().remove(wd);
+            }
+        }
+    }
+
+    /// Reads every event queued and counts it for its directory; false
+    /// when the queue could not be read.
+    fn drain(&mut self) -> bool {
         #[cfg(target_os = "linux")]
         {
+            self.remove_gone();
             let mut buf = [0u8; 4096];
             loop {
-                // SAFETY: reads into `buf`, at most its length.
-                let n =
-                    unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-                let Ok(n) = usize::try_from(n) else {
-                    // EAGAIN: nothing more. Any other error: nothing read.
-                    return std::io::Error::last_os_error().kind()
-                        == std::io::ErrorKind::WouldBlock;
+                let events = match self.inotify.read_events(&mut buf) {
+                    Ok(events) => events,
+                    Err(e) => return e.kind() == std::io::ErrorKind::WouldBlock,
                 };
-                if n == 0 {
-                    return true;
-                }
-                let mut at = 0;
-                // struct inotify_event: wd, mask, cookie, len, name[len].
-                while let Some(head) = buf.get(at..at + 16).filter(|_| at + 16 <= n) {
-                    let word = |i: usize| {
-                        u32::from_ne_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]])
-                    };
-                    let (wd, mask, len) = (word(0) as i32, word(4), word(12) as usize);
-                    at += 16 + len;
-                    if mask & libc::IN_Q_OVERFLOW != 0 {
-                        for w in watches.values().filter_map(Weak::upgrade) {
+                for e in events {
+                    if e.mask.contains(EventMask::Q_OVERFLOW) {
+                        for w in self.watches.values().filter_map(Weak::upgrade) {
                             w.lost.store(true, Ordering::Release);
                         }
                         continue;
                     }
-                    if let Some(w) = watches.get(&wd).and_then(Weak::upgrade) {
+                    let id = e.wd.get_watch_descriptor_id();
+                    if let Some(w) = self.watches.get(&id).and_then(Weak::upgrade) {
                         w.events.fetch_add(1, Ordering::AcqRel);
-                        if mask & (libc::IN_IGNORED | libc::IN_DELETE_SELF | libc::IN_MOVE_SELF)
-                            != 0
-                        {
+                        let gone =
+                            EventMask::IGNORED | EventMask::DELETE_SELF | EventMask::MOVE_SELF;
+                        if e.mask.intersects(gone) {
                             w.lost.store(true, Ordering::Release);
                         }
                     }
@@ -161,26 +153,31 @@ impl Inotify {
         }
         #[cfg(not(target_os = "linux"))]
         {
-            drop(watches);
             false
         }
     }
 
     /// The watch of `dir`, shared with other handles that watch it.
-    fn watch(&self, dir: &Path) -> Option<Arc<Watched>> {
+    fn watch(&mut self, dir: &Path) -> Option<Arc<Watched>> {
         #[cfg(target_os = "linux")]
         {
-            use std::os::unix::ffi::OsStrExt;
-            let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-            let mut watches = self.watches.lock().ok()?;
-            // SAFETY: `c` is NUL-terminated; the result is checked.
-            let wd = unsafe {
-                libc::inotify_add_watch(self.fd.as_raw_fd(), c.as_ptr(), MASK | libc::IN_ONLYDIR)
-            };
-            if wd < 0 {
-                return None;
-            }
-            if let Some(w) = watches.get(&wd).and_then(Weak::upgrade) {
+            // The events that may mean a folder changed: a name added,
+            // removed or renamed, a file written, the directory itself
+            // moved or removed.
+            let mask = WatchMask::CREATE
+                | WatchMask::DELETE
+                | WatchMask::MOVED_FROM
+                | WatchMask::MOVED_TO
+                | WatchMask::MODIFY
+                | WatchMask::ATTRIB
+                | WatchMask::CLOSE_WRITE
+                | WatchMask::DELETE_SELF
+                | WatchMask::MOVE_SELF
+                | WatchMask::ONLYDIR;
+            self.remove_gone();
+            let wd = self.inotify.watches().add(dir, mask).ok()?;
+            let id = wd.get_watch_descriptor_id();
+            if let Some(w) = self.watches.get(&id).and_then(Weak::upgrade) {
                 return Some(w);
             }
             let w = Arc::new(Watched {
@@ -188,7 +185,7 @@ impl Inotify {
                 events: AtomicU64::new(0),
                 lost: AtomicBool::new(false),
             });
-            watches.insert(wd, Arc::downgrade(&w));
+            self.watches.insert(id, Arc::downgrade(&w));
             Some(w)
         }
         #[cfg(not(target_os = "linux"))]
@@ -256,14 +253,16 @@ impl FolderWatch {
     /// Watches `dirs`; `None` where notices cannot be had (not Linux, not
     /// a local file system, no inotify instance or watch left).
     pub fn new(dirs: &[&Path]) -> Option<FolderWatch> {
-        let ino = inotify()?;
+        let notices = notices()?;
         if !dirs.iter().all(|d| is_local(d)) {
             return None;
         }
+        let mut n = notices.lock().ok()?;
         let dirs = dirs
             .iter()
-            .map(|d| ino.watch(d))
+            .map(|d| n.watch(d))
             .collect::<Option<Vec<_>>>()?;
+        drop(n);
         Some(FolderWatch {
             armed: AtomicBool::new(false),
             at: dirs.iter().map(|_| AtomicU64::new(0)).collect(),
@@ -274,7 +273,7 @@ impl FolderWatch {
     /// The counts now, every event queued read first; `None` when they say
     /// nothing (a watch lost, or the queue could not be read).
     pub fn counts(&self) -> Option<Counts> {
-        if !inotify()?.drain() {
+        if !notices()?.lock().ok()?.drain() {
             return None;
         }
         if self.dirs.iter().any(|w| w.lost.load(Ordering::Acquire)) {
@@ -352,5 +351,28 @@ mod tests {
         assert!(!w.quiet());
         w.arm(w.counts());
         assert!(!w.quiet(), "a removed directory is watched no more");
+    }
+
+    /// Handles of one directory share its watch: the last to go removes
+    /// it, and one that comes after it watches again.
+    #[test]
+    fn a_watch_outlives_all_but_the_last_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        if !is_local(dir.path()) {
+            return;
+        }
+        let first = FolderWatch::new(&[dir.path()]).unwrap();
+        let second = FolderWatch::new(&[dir.path()]).unwrap();
+        drop(first);
+        second.arm(second.counts());
+        assert!(second.quiet());
+        std::fs::write(dir.path().join("a"), "x").unwrap();
+        assert!(!second.quiet(), "the watch stayed for the second handle");
+        drop(second);
+        let third = FolderWatch::new(&[dir.path()]).unwrap();
+        third.arm(third.counts());
+        assert!(third.quiet());
+        std::fs::write(dir.path().join("b"), "x").unwrap();
+        assert!(!third.quiet(), "watched again after the last handle went");
     }
 }
