@@ -223,20 +223,10 @@ fn salvage_validity(data: &[u8]) -> Option<u32> {
 
 /// Appends the line of `uid` to `out`: `<uid> [<ext> ]:<name>\n`.
 pub(crate) fn push_entry_line(out: &mut String, uid: u32, e: &UidEntry) {
-    // Digits by hand: `format!` per line was a tenth of writing a new
-    // list of 100,000 names.
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    let mut n = uid;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    use std::fmt::Write;
+    // Into `out`, not a `format!` per line (which was a tenth of writing
+    // a new list of 100,000 names). Writing to a String cannot fail.
+    let _ = write!(out, "{uid}");
     out.push(' ');
     if !e.ext.is_empty() {
         out.push_str(&e.ext);

@@ -100,30 +100,21 @@ fn has_changed_makes_one_stat_while_no_notice_came() {
     assert!(!f.has_changed().unwrap());
     assert!(!f.has_changed().unwrap());
 
-    let first = md.list().unwrap().remove(0);
-    std::fs::rename(
-        md.subdir_path(first.subdir).join(&first.name),
-        md.subdir_path(Subdir::Cur)
-            .join(format!("{}:2,S", first.base())),
-    )
-    .unwrap();
-    set_dirs_back(&md);
-    assert!(f.has_changed().unwrap());
-    assert_eq!(f.refresh().unwrap().flags_changed.len(), 1);
-    assert!(!f.has_changed().unwrap());
-
-    // A flag change in cur/ (not watched: its stat sees it).
-    let now_cur = md.list_subdir(Subdir::Cur).unwrap().remove(0);
-    std::fs::rename(
-        md.subdir_path(Subdir::Cur).join(&now_cur.name),
-        md.subdir_path(Subdir::Cur)
-            .join(format!("{}:2,FS", now_cur.base())),
-    )
-    .unwrap();
-    set_dirs_back(&md);
-    assert!(f.has_changed().unwrap());
-    assert_eq!(f.refresh().unwrap().flags_changed.len(), 1);
-    assert!(!f.has_changed().unwrap());
+    // A message taken into cur/ (new/ is watched), then a flag change in
+    // cur/ (not watched: its stat sees it), each by another process.
+    for (sub, info) in [(Subdir::New, "2,S"), (Subdir::Cur, "2,FS")] {
+        let e = md.list_subdir(sub).unwrap().remove(0);
+        std::fs::rename(
+            md.subdir_path(sub).join(&e.name),
+            md.subdir_path(Subdir::Cur)
+                .join(format!("{}:{info}", e.base())),
+        )
+        .unwrap();
+        set_dirs_back(&md);
+        assert!(f.has_changed().unwrap());
+        assert_eq!(f.refresh().unwrap().flags_changed.len(), 1);
+        assert!(!f.has_changed().unwrap());
+    }
 
     // Another handle writes the UID list (a new UIDVALIDITY).
     std::fs::remove_file(md.path().join("dovecot-uidlist")).unwrap();
