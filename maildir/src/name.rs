@@ -100,9 +100,11 @@ pub(crate) struct FileName<'a> {
 
 impl<'a> FileName<'a> {
     /// Splits a file name. Returns `None` for names a reader must skip:
-    /// empty, or starting with a dot (maildir(5)).
+    /// empty, or starting with a dot (maildir(5)), or holding a newline,
+    /// which no deliverer makes and which the UID list, a name a line,
+    /// cannot hold.
     pub fn parse(name: &'a str) -> Option<FileName<'a>> {
-        if name.is_empty() || name.starts_with('.') {
+        if name.is_empty() || name.starts_with('.') || name.contains('\n') {
             return None;
         }
         let (base, info) = match name.split_once(':') {

@@ -122,3 +122,30 @@ fn has_changed_makes_one_stat_while_no_notice_came() {
     drop(other);
     assert!(f.has_changed().unwrap());
 }
+
+/// A file whose name holds a newline is left alone: written into the UID
+/// list it broke the list's lines, and every open made a new UIDVALIDITY.
+#[test]
+fn a_name_with_a_newline_is_skipped_and_the_uid_list_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = Maildir::create(dir.path().join("M")).unwrap();
+    md.deliver(b"kept").unwrap();
+    std::fs::write(
+        md.subdir_path(Subdir::Cur).join("1.M1P1.x\nevil:2,S"),
+        "odd",
+    )
+    .unwrap();
+    let first = MaildirFolder::open(md.clone()).unwrap();
+    assert_eq!(first.messages().len(), 1);
+    let validity = first.uid_validity();
+    drop(first);
+    let again = MaildirFolder::open(md.clone()).unwrap();
+    assert_eq!(again.uid_validity(), validity);
+    assert_eq!(again.messages().len(), 1);
+    assert!(
+        md.subdir_path(Subdir::Cur)
+            .join("1.M1P1.x\nevil:2,S")
+            .exists(),
+        "not removed"
+    );
+}
