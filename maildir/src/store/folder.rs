@@ -158,7 +158,9 @@ impl Folder {
         }
     }
 
-    /// A cheap check (a few `stat`s) whether [`Folder::refresh`] may find
+    /// A cheap check (a few `stat`s; for a Maildir on a local file system
+    /// of Linux, one `read` of its change notices and one `stat` while
+    /// nothing was written in it) whether [`Folder::refresh`] may find
     /// anything. It may say true when nothing changed (shortly after a
     /// change, see [`MTIME_SLACK`](crate::MTIME_SLACK)), never false when
     /// something did.
