@@ -520,8 +520,9 @@ impl UidListFile {
     ///
     /// `made`: the list was made anew here by pushes alone (a new
     /// UIDVALIDITY, no line read or removed). The file then holds exactly
-    /// what the list does, and is not read back, unless a name broke a
-    /// line or the file at the path is no longer the one written.
+    /// what the list does (no name holds a newline: readers skip such
+    /// files, see `FileName::parse`), and is not read back, unless the
+    /// file at the path is no longer the one written.
     pub fn rewrite(
         &mut self,
         fs: &SharedFs,
@@ -551,10 +552,7 @@ impl UidListFile {
         }
         fs.sync_dir(folder_dir)
             .map_err(|e| Error::io("fsync", folder_dir, e))?;
-        // A line a list of n entries, and the header's.
-        let whole_lines =
-            memchr::memchr_iter(b'\n', text.as_bytes()).count() == self.list.entries.len() + 1;
-        if made && whole_lines && self.take_written(fs, written, text.len() as u64)? {
+        if made && self.take_written(fs, written, text.len() as u64)? {
             return Ok(());
         }
         let list = std::mem::take(&mut self.list);

@@ -46,12 +46,11 @@ struct Notices {
     watches: HashMap<i32, Weak<Watched>>,
 }
 
-/// Where notices cannot be had: nothing.
+/// Where notices cannot be had: never made ([`notices`] is `None`).
 #[cfg(not(target_os = "linux"))]
 #[derive(Debug)]
-struct Notices {
-    watches: HashMap<i32, Weak<Watched>>,
-}
+#[allow(dead_code)]
+struct Notices;
 
 /// One watched directory.
 #[derive(Debug)]
@@ -229,8 +228,9 @@ fn is_local(dir: &Path) -> bool {
 #[derive(Debug)]
 pub(crate) struct FolderWatch {
     dirs: Vec<Arc<Watched>>,
-    armed: AtomicBool,
-    at: Vec<AtomicU64>,
+    /// The counts read before the snapshot was last found equal to the
+    /// disk; `None` until then, or since it may differ.
+    armed: Mutex<Option<Vec<u64>>>,
 }
 
 impl Clone for FolderWatch {
@@ -239,8 +239,7 @@ impl Clone for FolderWatch {
     fn clone(&self) -> FolderWatch {
         FolderWatch {
             dirs: self.dirs.clone(),
-            armed: AtomicBool::new(false),
-            at: self.dirs.iter().map(|_| AtomicU64::new(0)).collect(),
+            armed: Mutex::new(None),
         }
     }
 }
@@ -264,9 +263,8 @@ impl FolderWatch {
             .collect::<Option<Vec<_>>>()?;
         drop(n);
         Some(FolderWatch {
-            armed: AtomicBool::new(false),
-            at: dirs.iter().map(|_| AtomicU64::new(0)).collect(),
             dirs,
+            armed: Mutex::new(None),
         })
     }
 
@@ -290,34 +288,24 @@ impl FolderWatch {
     /// The snapshot was found equal to the disk by looking after `counts`
     /// were read: while the counts stay, it still is.
     pub fn arm(&self, counts: Option<Counts>) {
-        let Some(Counts(c)) = counts else {
-            self.disarm();
-            return;
-        };
-        for (at, c) in self.at.iter().zip(c) {
-            at.store(c, Ordering::Relaxed);
+        if let Ok(mut armed) = self.armed.lock() {
+            *armed = counts.map(|Counts(c)| c);
         }
-        self.armed.store(true, Ordering::Release);
     }
 
     /// Forgets the counts: the next question looks at the disk.
     pub fn disarm(&self) {
-        self.armed.store(false, Ordering::Release);
+        self.arm(None);
     }
 
     /// True when the handle is armed and no event came since.
     pub fn quiet(&self) -> bool {
-        if !self.armed.load(Ordering::Acquire) {
+        let Ok(armed) = self.armed.lock() else {
             return false;
-        }
-        match self.counts() {
-            Some(Counts(now)) => self
-                .at
-                .iter()
-                .zip(now)
-                .all(|(at, n)| at.load(Ordering::Relaxed) == n),
-            None => false,
-        }
+        };
+        armed
+            .as_ref()
+            .is_some_and(|at| self.counts().is_some_and(|Counts(now)| now == *at))
     }
 }
 

@@ -199,7 +199,7 @@ impl MaildirFolder {
         }
         // In delivery order: each name's time read once, not at every
         // comparison (a new UID list for 100,000 names took 0.4 s more).
-        let mut keyed: Vec<((u64, u32), usize, String)> = todo
+        let mut todo: Vec<((u64, u32), usize, String)> = todo
             .into_iter()
             .filter_map(|name| {
                 let base = name::base_of(&name).len();
@@ -210,9 +210,8 @@ impl MaildirFolder {
                 Some(((secs, usecs), base, name))
             })
             .collect();
-        keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2[..a.1].cmp(&b.2[..b.1])));
-        keyed.dedup_by(|a, b| a.2[..a.1] == b.2[..b.1]);
-        let todo = keyed;
+        todo.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2[..a.1].cmp(&b.2[..b.1])));
+        todo.dedup_by(|a, b| a.2[..a.1] == b.2[..b.1]);
         if todo.is_empty() && !rewrite {
             lock.release();
             return Ok(());
